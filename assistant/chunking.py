@@ -1,0 +1,217 @@
+"""Pure chunking: cleaned pages -> chunks along headings and paragraphs, sized for the embedder.
+
+No I/O here. Token counts come from a function the caller passes (the embedder's tokenizer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from assistant.types import Chunk, LoadedDocument, embedding_text
+
+CountTokens = Callable[[str], int]
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|no|fig|sec|approx|incl|cf|U\.S|Dr|Mr|Ms|St)\.$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A sentence, list item or table row: the smallest piece a chunk is packed from."""
+
+    text: str
+    page: int | None
+    section: str
+    paragraph: int
+    tokens: int
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping common abbreviations intact."""
+    parts: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        candidate = text[start : match.start()].strip()
+        if _ABBREVIATION.search(text[: match.start()].rstrip("\"')]")):
+            continue
+        if candidate:
+            parts.append(candidate)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        parts.append(tail)
+    return parts
+
+
+def iter_blocks(text: str) -> Iterator[tuple[str, str]]:
+    """Yield ("heading", "## Title") or ("para", text) or ("line", text) blocks from Markdown-ish text."""
+    paragraph: list[str] = []
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip():
+            if paragraph:
+                yield "para", " ".join(paragraph)
+                paragraph = []
+            continue
+        if _HEADING.match(line):
+            if paragraph:
+                yield "para", " ".join(paragraph)
+                paragraph = []
+            yield "heading", line
+            continue
+        if _LIST_ITEM.match(line) or line.lstrip().startswith("|"):
+            if paragraph:
+                yield "para", " ".join(paragraph)
+                paragraph = []
+            if not _TABLE_RULE.match(line):
+                yield "line", line.strip()
+            continue
+        if paragraph and _LIST_ITEM.match(paragraph[0]):
+            yield "para", " ".join(paragraph)
+            paragraph = []
+        paragraph.append(line.strip().replace("\\#", "#", 1) if line.lstrip().startswith("\\#") else line.strip())
+    if paragraph:
+        yield "para", " ".join(paragraph)
+
+
+def _units(doc: LoadedDocument, count_tokens: CountTokens) -> list[Unit]:
+    units: list[Unit] = []
+    stack: list[tuple[int, str]] = []
+    paragraph = 0
+    for page in doc.pages:
+        for kind, text in iter_blocks(page.text):
+            if kind == "heading":
+                match = _HEADING.match(text)
+                assert match is not None
+                level, title = len(match.group(1)), match.group(2).strip()
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                stack.append((level, title))
+                paragraph += 1
+                continue
+            section = " > ".join(title for _, title in stack if title != doc.title) or ""
+            paragraph += 1
+            pieces = [text] if kind == "line" else split_sentences(text)
+            for piece in pieces:
+                units.append(Unit(piece, page.number, section, paragraph, count_tokens(piece)))
+    return units
+
+
+def _split_long(unit: Unit, budget: int, count_tokens: CountTokens) -> list[Unit]:
+    """Cut a unit longer than the budget into word windows that fit."""
+    words = unit.text.split()
+    out: list[Unit] = []
+    start = 0
+    while start < len(words):
+        size = max(1, min(len(words) - start, int(budget * 0.6)))
+        while size > 1 and count_tokens(" ".join(words[start : start + size])) > budget:
+            size = max(1, int(size * 0.8))
+        while start + size < len(words) and count_tokens(" ".join(words[start : start + size + 1])) <= budget:
+            size += 1
+        piece = " ".join(words[start : start + size])
+        out.append(Unit(piece, unit.page, unit.section, unit.paragraph, count_tokens(piece)))
+        start += size
+    return out
+
+
+def _join(units: list[Unit]) -> str:
+    text = ""
+    for i, unit in enumerate(units):
+        if i == 0:
+            text = unit.text
+        elif unit.paragraph == units[i - 1].paragraph:
+            text += " " + unit.text
+        else:
+            text += "\n" + unit.text
+    return text
+
+
+def chunk_id(file_sha: str, text: str) -> str:
+    """Content-hash id: the same passage of the same file content always gets the same id."""
+    return hashlib.sha256(f"{file_sha}\x00{text}".encode()).hexdigest()[:32]
+
+
+def chunk_document(
+    doc: LoadedDocument,
+    count_tokens: CountTokens,
+    max_tokens: int,
+    overlap_tokens: int = 0,
+) -> list[Chunk]:
+    """Pack sentences into chunks that never cross a page or section and never exceed max_tokens.
+
+    max_tokens counts the whole embedding text (title and section prefix included), without the
+    model's special tokens. Neighbouring chunks of one section share up to overlap_tokens of sentences.
+    """
+    units = _units(doc, count_tokens)
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+    group: list[Unit] = []
+
+    def prefix_budget(section: str, page: int | None) -> int:
+        probe = Chunk("", "", doc.source, doc.title, doc.doc_type, doc.vendor, page, section, doc.file_sha, 0)
+        return max_tokens - count_tokens(embedding_text(probe)) - 2
+
+    def emit(selected: list[Unit]) -> None:
+        text = _join(selected)
+        chunk = Chunk(
+            id=chunk_id(doc.file_sha, text),
+            text=text,
+            source=doc.source,
+            title=doc.title,
+            doc_type=doc.doc_type,
+            vendor=doc.vendor,
+            page=selected[0].page,
+            section=selected[0].section,
+            file_sha=doc.file_sha,
+            ordinal=len(chunks),
+        )
+        if chunk.id in seen:
+            return
+        if count_tokens(embedding_text(chunk)) > max_tokens and len(selected) > 1:
+            half = len(selected) // 2
+            emit(selected[:half])
+            emit(selected[half:])
+            return
+        seen.add(chunk.id)
+        chunks.append(chunk)
+
+    def flush(items: list[Unit]) -> None:
+        if not items:
+            return
+        budget = max(16, prefix_budget(items[0].section, items[0].page))
+        pieces: list[Unit] = []
+        for unit in items:
+            pieces.extend(_split_long(unit, budget, count_tokens) if unit.tokens > budget else [unit])
+        current: list[Unit] = []
+        used = 0
+        for unit in pieces:
+            if current and used + unit.tokens > budget:
+                emit(current)
+                carried: list[Unit] = []
+                carried_tokens = 0
+                for previous in reversed(current):
+                    if carried_tokens + previous.tokens > overlap_tokens or len(carried) + 1 >= len(current):
+                        break
+                    carried.insert(0, previous)
+                    carried_tokens += previous.tokens
+                if carried_tokens + unit.tokens > budget:
+                    carried, carried_tokens = [], 0
+                current, used = carried, carried_tokens
+            current.append(unit)
+            used += unit.tokens
+        if current:
+            emit(current)
+
+    for unit in units:
+        if group and (unit.page != group[0].page or unit.section != group[0].section):
+            flush(group)
+            group = []
+        group.append(unit)
+    flush(group)
+    return chunks

@@ -1,0 +1,83 @@
+"""One settings object for the whole assistant, read from ASSISTANT_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+Backend = Literal["quote", "local", "ollama", "openai"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant; each field maps to an `ASSISTANT_<NAME>` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    # Storage
+    data_dir: Path = Field(
+        Path("data"), description="Folder for the local index, uploads, feedback and models."
+    )
+    index_dir: Path | None = Field(
+        None, description="Local Chroma folder; defaults to `<data_dir>/index`."
+    )
+    collection: str = Field("cmo-docs", description="Chroma collection name for the chunks.")
+    chroma_url: str | None = Field(
+        None,
+        description="Chroma server URL (e.g. http://127.0.0.1:8000); when set, used instead of the local folder.",
+    )
+
+    # Ingestion
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="sentence-transformers model name or local path; the default is bundled offline.",
+    )
+    embedding_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    chunk_tokens: int = Field(
+        200, ge=32, description="Largest chunk in word pieces, title and section included (capped at the model window)."
+    )
+    chunk_overlap_tokens: int = Field(
+        40, ge=0, description="Word pieces of trailing sentences repeated at the start of the next chunk."
+    )
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused at ingest.")
+
+    # Retrieval
+    top_k: int = Field(6, ge=1, description="Passages handed to the answer step.")
+    candidates: int = Field(30, ge=1, description="Candidates taken from each of dense and keyword search.")
+    reranker: str | None = Field(
+        None, description="Cross-encoder model name or path for reranking; off when empty."
+    )
+    min_relevance: float = Field(
+        0.30,
+        description="Cosine similarity the best passage must reach, or the question is refused.",
+    )
+
+    # Answering
+    backend: Backend = Field("quote", description="Answer mode: quote, local, ollama or openai.")
+    llm_url: str | None = Field(
+        None, description="Base URL of the ollama or OpenAI-compatible server."
+    )
+    llm_model: str | None = Field(None, description="Model name on the ollama or OpenAI-compatible server.")
+    llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible server.")
+    llm_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for the chat model.")
+    llm_max_tokens: int = Field(320, ge=16, description="Longest answer the chat model may write.")
+    local_model_path: Path | None = Field(
+        None, description="GGUF file for the local backend; defaults to `<data_dir>/models/` assembled file."
+    )
+    local_threads: int = Field(2, ge=1, description="CPU threads for the embedded LLM.")
+    local_context: int = Field(4096, ge=512, description="Context window of the embedded LLM.")
+
+    # UI
+    host: str = Field("127.0.0.1", description="Address the UI binds to.")
+    port: int = Field(7860, description="Port the UI listens on.")
+    username: str | None = Field(None, description="UI login name; no login when empty.")
+    password: str | None = Field(None, description="UI password, used with username.")
+
+    @property
+    def index_path(self) -> Path:
+        """The local Chroma folder."""
+        return self.index_dir if self.index_dir is not None else self.data_dir / "index"

@@ -1,0 +1,55 @@
+"""Errors that carry what to do next; only the edges (CLI, UI) turn them into messages."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base error: a message and a hint saying what the user should do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class ConfigError(AssistantError):
+    """A setting is missing or inconsistent."""
+
+
+class IngestError(AssistantError):
+    """A file could not be ingested; the rest of the run goes on."""
+
+
+class UnsupportedFileError(IngestError):
+    """The file type is not one we read."""
+
+
+class EmptyDocumentError(IngestError):
+    """The file holds no text."""
+
+
+class EncryptedFileError(IngestError):
+    """The PDF is password protected."""
+
+
+class CorruptFileError(IngestError):
+    """The file cannot be parsed."""
+
+
+class NoTextLayerError(IngestError):
+    """The PDF has pages but no extractable text (a scan)."""
+
+
+class OversizedFileError(IngestError):
+    """The file is larger than the configured limit."""
+
+
+class StoreError(AssistantError):
+    """The index is missing, unreachable or incompatible."""
+
+
+class BackendError(AssistantError):
+    """The chat model cannot be reached or loaded."""

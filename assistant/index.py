@@ -1,0 +1,339 @@
+"""The only module that imports chromadb: open the store (local folder or server), write, delete, search.
+
+Two collections: `<name>` holds chunks with their embeddings; `<name>-files` is the registry, one
+record per ingested file naming the content (file_sha) that is live for it. Searches return only
+chunks whose file_sha is live for their source, so swapping a file's chunks is atomic for readers:
+new chunks are written first (invisible), then the registry record is flipped, then old chunks go.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from assistant.config import Settings
+from assistant.errors import StoreError
+from assistant.types import Chunk, embedding_text
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from assistant.embeddings import Embedder
+
+_STATE_ID = "__state__"
+Where = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """What the registry knows about one ingested file."""
+
+    source: str
+    file_sha: str
+    title: str = ""
+    doc_type: str = "other"
+    vendor: str | None = None
+    chunks: int = 0
+    pages: int = 0
+    alias_of: str | None = None
+    pending_sha: str | None = None
+    stale_sha: str | None = None
+    ingested_at: float = field(default_factory=time.time)
+
+    def to_metadata(self) -> dict[str, str | int | float]:
+        """Chroma metadata form. Every key is always written, None as "": Chroma merges upserted metadata."""
+        return {k: ("" if v is None else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> FileRecord:
+        """Rebuild from Chroma metadata."""
+        names = set(cls.__dataclass_fields__)
+        optional = {"vendor", "alias_of", "pending_sha", "stale_sha"}
+        return cls(**{k: (None if k in optional and v == "" else v) for k, v in meta.items() if k in names})
+
+
+def _chroma_settings() -> Any:
+    import chromadb
+
+    return chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+class ChromaEmbedding:
+    """Adapter giving Chroma our embedder, so Chroma never falls back to its downloading default."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Sequence[str]) -> list[list[float]]:  # noqa: A002 - Chroma's name
+        return self._embedder.embed_documents(list(input))
+
+    def embed_query(self, input: Sequence[str]) -> list[list[float]]:  # noqa: A002
+        return self._embedder.embed_documents(list(input))
+
+    @staticmethod
+    def name() -> str:
+        return "cmo-assistant"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self._embedder.model_id}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
+        from assistant.embeddings import Embedder
+
+        return ChromaEmbedding(Embedder(config.get("model", "all-MiniLM-L6-v2")))
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+
+class Index:
+    """Chunks and file registry in Chroma; every public method is safe to call from several threads."""
+
+    def __init__(self, client: ClientAPI, collection: str, embedder: Embedder, location: str) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.location = location
+        self.name = collection
+        self._chunks = self._collection(collection, embedder)
+        self._files = self._collection(f"{collection}-files", None)
+        self._registry_cache: tuple[int, dict[str, FileRecord]] | None = None
+        self._lock = threading.RLock()
+        self._check_model()
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder) -> Index:
+        """Open the local folder, or the server when ASSISTANT_CHROMA_URL is set."""
+        import chromadb
+
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            if not url.hostname:
+                raise StoreError(
+                    f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL.",
+                    "Use the form http://127.0.0.1:8000.",
+                )
+            try:
+                client = chromadb.HttpClient(
+                    host=url.hostname,
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=_chroma_settings(),
+                )
+                client.heartbeat()
+            except Exception as exc:  # the HTTP stack raises many types
+                raise StoreError(
+                    f"Cannot reach the Chroma server at {settings.chroma_url} ({exc.__class__.__name__}).",
+                    "Start it (`chroma run --path DIR --host 127.0.0.1 --port 8000`) or unset ASSISTANT_CHROMA_URL.",
+                ) from exc
+            location = settings.chroma_url
+        else:
+            settings.index_path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(settings.index_path), settings=_chroma_settings())
+            location = str(settings.index_path)
+        return cls(client, settings.collection, embedder, location)
+
+    def _collection(self, name: str, embedder: Embedder | None) -> Collection:
+        function = ChromaEmbedding(embedder) if embedder is not None else None
+        return self.client.get_or_create_collection(
+            name,
+            embedding_function=function,  # type: ignore[arg-type]
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def _check_model(self) -> None:
+        state = self._state()
+        stored = state.get("embedding_model")
+        if stored and stored != self.embedder.model_id:
+            raise StoreError(
+                f"The index at {self.location} was built with embedding model {stored!r}, "
+                f"not {self.embedder.model_id!r}.",
+                f"Set ASSISTANT_EMBEDDING_MODEL={stored} or ingest into a new index (--index DIR).",
+            )
+
+    # --- registry ------------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        got = self._files.get(ids=[_STATE_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return dict(metas[0]) if metas and metas[0] else {}
+
+    def version(self) -> int:
+        """Bumped on every registry change; readers use it to refresh caches."""
+        return int(self._state().get("version", 0))
+
+    def _bump(self) -> None:
+        state = self._state()
+        state["version"] = int(state.get("version", 0)) + 1
+        state["embedding_model"] = self.embedder.model_id
+        self._files.upsert(ids=[_STATE_ID], embeddings=[[1.0]], metadatas=[state])
+
+    def registry(self) -> dict[str, FileRecord]:
+        """Every ingested file by source; cached until the version changes."""
+        with self._lock:
+            version = self.version()
+            if self._registry_cache and self._registry_cache[0] == version:
+                return self._registry_cache[1]
+            got = self._files.get(include=["metadatas"])
+            records = {
+                rid: FileRecord.from_metadata(dict(meta))
+                for rid, meta in zip(got["ids"], got.get("metadatas") or [], strict=True)
+                if rid != _STATE_ID and meta
+            }
+            self._registry_cache = (version, records)
+            return records
+
+    def put_file(self, record: FileRecord) -> None:
+        """Write one registry record (atomic for that file) and bump the version."""
+        with self._lock:
+            self._files.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[record.to_metadata()])
+            self._bump()
+
+    def drop_file(self, source: str) -> None:
+        """Remove a registry record."""
+        with self._lock:
+            self._files.delete(ids=[source])
+            self._bump()
+
+    def live_shas(self) -> dict[str, str]:
+        """source -> the file_sha whose chunks are visible for it (aliases resolved)."""
+        return {r.source: r.file_sha for r in self.registry().values() if r.alias_of is None and r.file_sha}
+
+    # --- chunks --------------------------------------------------------------------------------
+
+    def batch_size(self) -> int:
+        """Largest write Chroma accepts in one call."""
+        try:
+            return max(1, min(1000, int(self.client.get_max_batch_size())))
+        except Exception:  # older servers may not say
+            return 500
+
+    def upsert(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+        """Write chunks with precomputed embeddings, in batches under Chroma's limit."""
+        step = self.batch_size()
+        for start in range(0, len(chunks), step):
+            part = chunks[start : start + step]
+            self._chunks.upsert(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],  # type: ignore[misc]
+                embeddings=[list(map(float, e)) for e in embeddings[start : start + step]],
+            )
+
+    def chunk_ids(self, where: Where) -> list[str]:
+        """Ids of the chunks matching a metadata filter."""
+        return list(self._chunks.get(where=where, include=[])["ids"])
+
+    def delete_chunks(self, where: Where) -> int:
+        """Delete chunks matching a filter; returns how many went."""
+        ids = self.chunk_ids(where)
+        step = self.batch_size()
+        for start in range(0, len(ids), step):
+            self._chunks.delete(ids=ids[start : start + step])
+        return len(ids)
+
+    def relabel(self, old_source: str, record: FileRecord) -> None:
+        """Point the chunks of old_source at another file with the same content."""
+        got = self._chunks.get(where={"source": old_source}, include=["metadatas"])
+        metas = []
+        for meta in got.get("metadatas") or []:
+            updated = dict(meta or {})
+            updated["source"] = record.source
+            metas.append(updated)
+        if got["ids"]:
+            self._chunks.update(ids=got["ids"], metadatas=metas)
+
+    def count(self) -> int:
+        """Chunks stored, visible or not."""
+        return int(self._chunks.count())
+
+    def iter_chunks(self, where: Where | None = None, page_size: int = 5000) -> Iterator[Chunk]:
+        """Every visible chunk (optionally filtered), page by page."""
+        live = self.live_shas()
+        offset = 0
+        while True:
+            got = self._chunks.get(
+                where=where, include=["documents", "metadatas"], limit=page_size, offset=offset
+            )
+            ids = got["ids"]
+            for cid, doc, meta in zip(ids, got["documents"] or [], got["metadatas"] or [], strict=True):
+                if meta and live.get(str(meta.get("source"))) == meta.get("file_sha"):
+                    yield Chunk.from_record(cid, doc or "", dict(meta))
+            if len(ids) < page_size:
+                return
+            offset += page_size
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked (missing ones skipped)."""
+        if not ids:
+            return []
+        got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {
+            cid: Chunk.from_record(cid, doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def search(self, query_embedding: Sequence[float], k: int, where: Where | None = None) -> list[tuple[Chunk, float]]:
+        """Dense search: (chunk, cosine similarity), best first, visible chunks only."""
+        live = self.live_shas()
+        total = self.count()
+        if total == 0:
+            return []
+        fetch = min(total, k + 8)
+        got = self._chunks.query(
+            query_embeddings=[list(query_embedding)],
+            n_results=fetch,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        out: list[tuple[Chunk, float]] = []
+        for cid, doc, meta, dist in zip(
+            got["ids"][0], (got["documents"] or [[]])[0], (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0],
+            strict=True,
+        ):
+            if meta and live.get(str(meta.get("source"))) == meta.get("file_sha"):
+                out.append((Chunk.from_record(cid, doc or "", dict(meta)), 1.0 - float(dist)))
+        return out[:k]
+
+    def similarities(self, query_embedding: Sequence[float], ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of the query to stored chunks, from their stored embeddings."""
+        got = self._chunks.get(ids=list(ids), include=["embeddings"])
+        vectors = got.get("embeddings")
+        if vectors is None or len(got["ids"]) == 0:
+            return {}
+        import numpy as np
+
+        matrix = np.asarray(vectors, dtype=np.float32)
+        query = np.asarray(query_embedding, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+        sims = matrix @ query / np.where(norms == 0, 1.0, norms)
+        return {cid: float(s) for cid, s in zip(got["ids"], sims, strict=True)}
+
+    def embed_chunks(self, chunks: Sequence[Chunk]) -> list[list[float]]:
+        """Embeddings of chunks as the index stores them (title and section included)."""
+        return self.embedder.embed_documents([embedding_text(c) for c in chunks])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for status lines and the UI."""
+        registry = self.registry()
+        vendors = sorted({r.vendor for r in registry.values() if r.vendor})
+        return {
+            "location": self.location,
+            "files": len(registry),
+            "chunks": self.count(),
+            "vendors": vendors,
+            "doc_types": sorted({r.doc_type for r in registry.values()}),
+        }
+

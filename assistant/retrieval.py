@@ -1,0 +1,212 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank, filtered inside."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.textmatch import STOPWORDS, jaccard, stem
+from assistant.types import Chunk, ScoredChunk, embedding_text
+
+if TYPE_CHECKING:
+    from assistant.index import Index
+
+RRF_K = 60
+NEAR_DUPLICATE = 0.85
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which documents a search may return; empty tuples mean no restriction."""
+
+    doc_types: tuple[str, ...] = ()
+    vendors: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Filters:
+        """Accept {"vendor": "X"} or {"vendors": [...]} and likewise for doc_type and source."""
+        data = data or {}
+
+        def many(*keys: str) -> tuple[str, ...]:
+            values: list[str] = []
+            for key in keys:
+                value = data.get(key)
+                if value is None:
+                    continue
+                values.extend([value] if isinstance(value, str) else list(value))
+            return tuple(v for v in values if v)
+
+        return cls(many("doc_type", "doc_types"), many("vendor", "vendors"), many("source", "sources"))
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_types or self.vendors or self.sources)
+
+    def where(self) -> dict[str, Any] | None:
+        """The Chroma metadata filter."""
+        clauses: list[dict[str, Any]] = []
+        for key, values in (("doc_type", self.doc_types), ("vendor", self.vendors), ("source", self.sources)):
+            if values:
+                clauses.append({key: {"$in": list(values)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def admits(self, chunk: Chunk) -> bool:
+        """The same filter in Python, applied to keyword hits and re-checked on every result."""
+        return (
+            (not self.doc_types or chunk.doc_type in self.doc_types)
+            and (not self.vendors or (chunk.vendor or "") in self.vendors)
+            and (not self.sources or chunk.source in self.sources)
+        )
+
+
+@dataclass(slots=True)
+class _KeywordIndex:
+    version: int
+    chunks: list[Chunk]
+    model: Any
+    built_s: float = 0.0
+
+
+def _tokenize(texts: Sequence[str]) -> list[list[str]]:
+    from assistant.textmatch import words
+
+    out = []
+    for text in texts:
+        tokens = [stem(w) for w in words(text) if w not in STOPWORDS]
+        out.append(tokens or ["_empty_"])
+    return out
+
+
+@dataclass(slots=True)
+class Retrieval:
+    """What one search found, with timings."""
+
+    results: list[ScoredChunk]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Retriever:
+    """Dense + BM25 with reciprocal rank fusion, near-duplicate removal and an optional cross-encoder."""
+
+    def __init__(self, index: Index, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self._keyword: _KeywordIndex | None = None
+        self._lock = threading.Lock()
+        self._reranker: Any = None
+
+    # --- keyword side ------------------------------------------------------------------------
+
+    def keyword_index(self) -> _KeywordIndex:
+        """The BM25 index over every visible chunk, rebuilt when the registry version changes."""
+        version = self.index.version()
+        with self._lock:
+            if self._keyword is None or self._keyword.version != version:
+                import bm25s
+
+                started = time.perf_counter()
+                chunks = list(self.index.iter_chunks())
+                model = bm25s.BM25()
+                if chunks:
+                    model.index(_tokenize([embedding_text(c) for c in chunks]), show_progress=False)
+                self._keyword = _KeywordIndex(version, chunks, model, time.perf_counter() - started)
+            return self._keyword
+
+    def keyword_search(self, query: str, k: int, filters: Filters) -> list[tuple[Chunk, float]]:
+        """BM25 hits that pass the filters, best first."""
+        kw = self.keyword_index()
+        if not kw.chunks:
+            return []
+        mask = None
+        if filters:
+            mask = np.array([1.0 if filters.admits(c) else 0.0 for c in kw.chunks], dtype=np.float32)
+            if not mask.any():
+                return []
+        n = min(k, len(kw.chunks))
+        docs, scores = kw.model.retrieve(_tokenize([query]), k=n, show_progress=False, weight_mask=mask)
+        hits = []
+        for doc, score in zip(docs[0], scores[0], strict=True):
+            chunk = kw.chunks[int(doc)]
+            if score > 0 and filters.admits(chunk):
+                hits.append((chunk, float(score)))
+        return hits
+
+    # --- search ------------------------------------------------------------------------------
+
+    def search(self, query: str, filters: Filters | None = None, k: int | None = None) -> Retrieval:
+        """Top-k passages for a query; every one of them satisfies the filters."""
+        filters = filters or Filters()
+        k = k or self.settings.top_k
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        query_vector = np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
+        timings["embed_query_s"] = time.perf_counter() - started
+
+        mark = time.perf_counter()
+        dense = self.index.search(query_vector.tolist(), self.settings.candidates, filters.where())
+        timings["dense_s"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        keyword = self.keyword_search(query, self.settings.candidates, filters)
+        timings["keyword_s"] = time.perf_counter() - mark
+
+        fused: dict[str, dict[str, Any]] = {}
+        for rank, (chunk, similarity) in enumerate(dense, start=1):
+            entry = fused.setdefault(chunk.id, {"chunk": chunk, "score": 0.0})
+            entry["score"] += 1.0 / (RRF_K + rank)
+            entry["dense_rank"], entry["dense"] = rank, similarity
+        for rank, (chunk, _score) in enumerate(keyword, start=1):
+            entry = fused.setdefault(chunk.id, {"chunk": chunk, "score": 0.0})
+            entry["score"] += 1.0 / (RRF_K + rank)
+            entry["keyword_rank"] = rank
+        ordered = sorted(fused.values(), key=lambda e: e["score"], reverse=True)
+
+        kept: list[dict[str, Any]] = []
+        for entry in ordered:
+            if not filters.admits(entry["chunk"]):
+                continue
+            if any(jaccard(entry["chunk"].text, other["chunk"].text) >= NEAR_DUPLICATE for other in kept):
+                continue
+            kept.append(entry)
+            if len(kept) >= max(k * 2, k + 4):
+                break
+
+        missing = [e["chunk"].id for e in kept if "dense" not in e]
+        if missing:
+            for chunk_id, similarity in self.index.similarities(query_vector.tolist(), missing).items():
+                for e in kept:
+                    if e["chunk"].id == chunk_id:
+                        e["dense"] = similarity
+        if self.settings.reranker and kept:
+            mark = time.perf_counter()
+            kept = self._rerank(query, kept)
+            timings["rerank_s"] = time.perf_counter() - mark
+        results = [
+            ScoredChunk(
+                chunk=e["chunk"],
+                score=float(e["score"]),
+                dense=float(e.get("dense", 0.0)),
+                keyword_rank=e.get("keyword_rank"),
+                dense_rank=e.get("dense_rank"),
+            )
+            for e in kept[:k]
+        ]
+        timings["retrieval_s"] = time.perf_counter() - started
+        return Retrieval(results, timings)
+
+    def _rerank(self, query: str, kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self._reranker is None:
+            from sentence_transformers import CrossEncoder
+
+            self._reranker = CrossEncoder(self.settings.reranker, device="cpu")
+        scores = self._reranker.predict([(query, embedding_text(e["chunk"])) for e in kept])
+        for entry, score in zip(kept, scores, strict=True):
+            entry["score"] = float(score)
+        return sorted(kept, key=lambda e: e["score"], reverse=True)

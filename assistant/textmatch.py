@@ -1,0 +1,67 @@
+"""Pure text helpers shared by retrieval and answer checking: terms, stems, overlap."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"(?u)\b\w[\w.\-/]*\w\b|\b\w\b")
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves also may must shall within without upon per via using used use made make
+    tell please give list describe explain say says said does much many""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    try:
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+    except ImportError:  # stemming is an improvement, not a requirement
+        return None
+
+
+def stem(word: str) -> str:
+    """Snowball stem of a lower-case word (identity when PyStemmer is absent)."""
+    stemmer = _stemmer()
+    return stemmer.stemWord(word) if stemmer else word
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens, keeping codes such as 211.22 or fill-finish together."""
+    return [w.lower().strip(".-/") for w in _WORD.findall(text)]
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed non-stopword terms, in order, duplicates kept."""
+    out: list[str] = []
+    for word in words(text):
+        if word in STOPWORDS or not word:
+            continue
+        out.append(stem(word))
+        if "-" in word or "/" in word:
+            out.extend(stem(part) for part in re.split(r"[-/]", word) if part and part not in STOPWORDS)
+    return out
+
+
+def overlap(needle: str, haystack: str) -> float:
+    """Share of needle's distinct content terms that appear in haystack."""
+    wanted = set(content_terms(needle))
+    if not wanted:
+        return 0.0
+    return len(wanted & set(content_terms(haystack))) / len(wanted)
+
+
+def jaccard(a: str, b: str) -> float:
+    """Jaccard similarity of the content-term sets of two texts."""
+    sa, sb = set(content_terms(a)), set(content_terms(b))
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
