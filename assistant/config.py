@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         description="Cosine similarity the best passage must reach, or the question is refused.",
     )
 
+    min_answer_score: float = Field(
+        0.40,
+        description="Quote mode: score the best sentence must reach (meaning + shared terms), or the question is refused.",
+    )
+
     # Answering
     backend: Backend = Field("quote", description="Answer mode: quote, local, ollama or openai.")
     llm_url: str | None = Field(

@@ -35,7 +35,8 @@ Source format (top level keys; see the shipped .toml files for full examples):
                      paragraph (text), bullets (items, title), table (columns, rows,
                      title, note, col_widths), facts (rows, title), callout (title, text),
                      heading (text), stats (items), sites, inspections, certifications,
-                     quality, contact, services, split (left/right block lists drawn as
+                     quality, contact, services (columns = 2 for a two-column list),
+                     split (left/right block lists drawn as
                      two table-based columns), column_break, spacer (height)
 
 Text is plain (XML special characters are escaped); ``**bold**`` marks bold runs. All
@@ -64,8 +65,6 @@ from reportlab.platypus import (
     CondPageBreak,
     Frame,
     FrameBreak,
-    ListFlowable,
-    ListItem,
     PageBreak,
     PageTemplate,
     Paragraph,
@@ -96,9 +95,7 @@ FULL_W = PAGE_W - 2 * MARGIN_X
 COL_W = (FULL_W - GUTTER) / 2
 
 _CURRENCY = r"(?:USD|EUR|GBP|CHF|JPY|INR|BRL|CAD|DKK|PLN)"
-PRICE_RE = re.compile(
-    r"[$\u00a3\u00a5\u20ac]|\b" + _CURRENCY + r"\s?\d|\d\s?" + _CURRENCY + r"\b"
-)
+PRICE_RE = re.compile(r"[$\u00a3\u00a5\u20ac]|\b" + _CURRENCY + r"\s?\d|\d\s?" + _CURRENCY + r"\b")
 BOLD_RE = re.compile(r"\*\*(.+?)\*\*")
 DARK = colors.HexColor("#222222")
 GREY = colors.HexColor("#666666")
@@ -174,9 +171,7 @@ def make_styles(accent: colors.Color) -> dict:
     s = {}
     s["body"] = ParagraphStyle("body", **base, spaceAfter=5, alignment=TA_LEFT)
     s["body_col"] = ParagraphStyle("body_col", parent=s["body"], alignment=TA_JUSTIFY)
-    s["lead"] = ParagraphStyle(
-        "lead", parent=s["body"], fontSize=11, leading=15, spaceAfter=7, textColor=DARK
-    )
+    s["lead"] = ParagraphStyle("lead", parent=s["body"], fontSize=11, leading=15, spaceAfter=7, textColor=DARK)
     s["small"] = ParagraphStyle("small", parent=s["body"], fontSize=7.8, leading=10, textColor=GREY)
     s["h1"] = ParagraphStyle(
         "h1",
@@ -199,8 +194,14 @@ def make_styles(accent: colors.Color) -> dict:
         keepWithNext=1,
     )
     s["caption"] = ParagraphStyle(
-        "caption", fontName="Helvetica-Bold", fontSize=9.5, leading=12, textColor=accent,
-        spaceBefore=4, spaceAfter=3, keepWithNext=1,
+        "caption",
+        fontName="Helvetica-Bold",
+        fontSize=9.5,
+        leading=12,
+        textColor=accent,
+        spaceBefore=4,
+        spaceAfter=3,
+        keepWithNext=1,
     )
     s["cell"] = ParagraphStyle("cell", fontName="Helvetica", fontSize=8.3, leading=10.3, textColor=DARK)
     s["cell_head"] = ParagraphStyle(
@@ -214,21 +215,32 @@ def make_styles(accent: colors.Color) -> dict:
         "cover_tag", fontName="Helvetica", fontSize=12.5, leading=17, textColor=colors.white
     )
     s["cover_note"] = ParagraphStyle(
-        "cover_note", fontName="Helvetica-Oblique", fontSize=9.5, leading=12,
+        "cover_note",
+        fontName="Helvetica-Oblique",
+        fontSize=9.5,
+        leading=12,
         textColor=colors.white,
     )
-    s["stat_value"] = ParagraphStyle(
-        "stat_value", fontName="Helvetica-Bold", fontSize=15, leading=18, textColor=accent
-    )
-    s["stat_label"] = ParagraphStyle(
-        "stat_label", fontName="Helvetica", fontSize=7.8, leading=9.5, textColor=DARK
-    )
+    s["stat_value"] = ParagraphStyle("stat_value", fontName="Helvetica-Bold", fontSize=15, leading=18, textColor=accent)
+    s["stat_label"] = ParagraphStyle("stat_label", fontName="Helvetica", fontSize=7.8, leading=9.5, textColor=DARK)
     s["callout_title"] = ParagraphStyle(
-        "callout_title", fontName="Helvetica-Bold", fontSize=9.5, leading=12, textColor=DARK,
+        "callout_title",
+        fontName="Helvetica-Bold",
+        fontSize=9.5,
+        leading=12,
+        textColor=DARK,
         spaceAfter=2,
     )
     s["callout"] = ParagraphStyle("callout", parent=s["body"], fontSize=9, leading=12, spaceAfter=3)
-    s["bullet"] = ParagraphStyle("bullet", parent=s["body"], spaceAfter=2)
+    s["bullet"] = ParagraphStyle(
+        "bullet",
+        parent=s["body"],
+        spaceAfter=2,
+        leftIndent=11,
+        bulletIndent=0,
+        bulletFontName="Helvetica-Bold",
+        bulletFontSize=9.5,
+    )
     s["bullet_col"] = ParagraphStyle("bullet_col", parent=s["bullet"])  # ragged right reads better
     return s
 
@@ -259,20 +271,16 @@ class Renderer:
             name = "body_col"
         return Paragraph(markup(text), self.st[name])
 
-    def bullets(self, items, width=FULL_W):
-        if not items:
-            return Spacer(1, 0)
+    def bullets(self, items, width=FULL_W) -> list:
+        """One paragraph per item with a coloured dash as bullet (plain Paragraphs, so a
+        heading's keepWithNext can hold it together with the first item)."""
         style = self.st["bullet_col" if width < FULL_W * 0.75 else "bullet"]
-        return ListFlowable(
-            [ListItem(Paragraph(markup(t), style), leftIndent=11) for t in items],
-            bulletType="bullet",
-            start="-",
-            bulletFontName="Helvetica-Bold",
-            bulletColor=self.accent,
-            bulletFontSize=9.5,
-            leftIndent=11,
-            spaceAfter=5,
-        )
+        color = "#" + self.accent.hexval()[2:]
+        dash = f'<bullet><font color="{color}">-</font></bullet>'
+        out = [Paragraph(dash + markup(t), style) for t in items]
+        if out:
+            out.append(Spacer(1, 3))
+        return out
 
     def col_widths(self, header, rows, width, fractions=None):
         n = len(header)
@@ -296,8 +304,7 @@ class Renderer:
         data = [[Paragraph(markup(h), self.st["cell_head"]) for h in header]]
         for r in rows:
             data.append([Paragraph(markup(_fmt_int(c)), self.st["cell"]) for c in r])
-        t = Table(data, colWidths=self.col_widths(header, rows, width, fractions), repeatRows=1,
-                  hAlign="LEFT")
+        t = Table(data, colWidths=self.col_widths(header, rows, width, fractions), repeatRows=1, hAlign="LEFT")
         cmds = [
             ("BACKGROUND", (0, 0), (-1, 0), self.accent),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -319,10 +326,8 @@ class Renderer:
         if header:
             data.append([Paragraph(markup(h), self.st["cell_head"]) for h in header])
         for k, v in rows:
-            data.append([Paragraph(markup(k), self.st["cell_key"]),
-                         Paragraph(markup(_fmt_int(v)), self.st["cell"])])
-        t = Table(data, colWidths=[width * 0.36, width * 0.64], hAlign="LEFT",
-                  repeatRows=1 if header else 0)
+            data.append([Paragraph(markup(k), self.st["cell_key"]), Paragraph(markup(_fmt_int(v)), self.st["cell"])])
+        t = Table(data, colWidths=[width * 0.36, width * 0.64], hAlign="LEFT", repeatRows=1 if header else 0)
         cmds = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
@@ -345,14 +350,18 @@ class Renderer:
         for t in texts:
             inner.append(Paragraph(markup(t), self.st["callout"]))
         box = Table([[inner]], colWidths=[width], hAlign="LEFT")
-        box.setStyle(TableStyle([
-            ("BACKGROUND", (0, 0), (-1, -1), background or self.light),
-            ("LINEBEFORE", (0, 0), (0, -1), 3, border or self.accent),
-            ("LEFTPADDING", (0, 0), (-1, -1), 9),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-            ("TOPPADDING", (0, 0), (-1, -1), 6),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
-        ]))
+        box.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), background or self.light),
+                    ("LINEBEFORE", (0, 0), (0, -1), 3, border or self.accent),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 9),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+                ]
+            )
+        )
         return box
 
     def stats(self, items, width=FULL_W):
@@ -363,18 +372,24 @@ class Renderer:
         rows = [items[i : i + per_row] for i in range(0, len(items), per_row)]
         data = []
         for row in rows:
-            cells = [[Paragraph(markup(v), self.st["stat_value"]),
-                      Paragraph(markup(l), self.st["stat_label"])] for v, l in row]
+            cells = [
+                [Paragraph(markup(v), self.st["stat_value"]), Paragraph(markup(label), self.st["stat_label"])]
+                for v, label in row
+            ]
             cells += [""] * (per_row - len(cells))
             data.append(cells)
         t = Table(data, colWidths=[width / per_row] * per_row, hAlign="LEFT")
-        t.setStyle(TableStyle([
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LINEABOVE", (0, 0), (-1, 0), 1.2, self.accent),
-            ("LINEBELOW", (0, -1), (-1, -1), 1.2, self.accent),
-            ("TOPPADDING", (0, 0), (-1, -1), 6),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-        ]))
+        t.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEABOVE", (0, 0), (-1, 0), 1.2, self.accent),
+                    ("LINEBELOW", (0, -1), (-1, -1), 1.2, self.accent),
+                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ]
+            )
+        )
         return t
 
     # ---- data-driven blocks
@@ -382,8 +397,16 @@ class Renderer:
     def sites_table(self, width, title=None):
         sites = self.src.get("sites", [])
         header = ["Site", "Country", "Size (sq m)", "Opened", "Focus"]
-        rows = [[s.get("city", ""), s.get("country", ""), _fmt_int(s.get("size_sqm", "")),
-                 str(s.get("opened", "")), s.get("focus", "")] for s in sites]
+        rows = [
+            [
+                s.get("city", ""),
+                s.get("country", ""),
+                _fmt_int(s.get("size_sqm", "")),
+                str(s.get("opened", "")),
+                s.get("focus", ""),
+            ]
+            for s in sites
+        ]
         out = []
         if title:
             out.append(Paragraph(markup(title), self.st["caption"]))
@@ -393,8 +416,10 @@ class Renderer:
     def inspections_table(self, width, title=None):
         items = self.src.get("inspections", [])
         header = ["Date", "Authority", "Site", "Type", "Outcome"]
-        rows = [[i.get("date", ""), i.get("authority", ""), i.get("site", ""),
-                 i.get("type", ""), i.get("outcome", "")] for i in items]
+        rows = [
+            [i.get("date", ""), i.get("authority", ""), i.get("site", ""), i.get("type", ""), i.get("outcome", "")]
+            for i in items
+        ]
         out = []
         if title:
             out.append(Paragraph(markup(title), self.st["caption"]))
@@ -416,7 +441,7 @@ class Renderer:
         if title:
             out.append(Paragraph(markup(title), self.st["caption"]))
         if items:
-            out.append(self.bullets(items, width))
+            out.extend(self.bullets(items, width))
         return out
 
     def quality_block(self, width, title=None):
@@ -438,8 +463,13 @@ class Renderer:
         if c.get("intro"):
             out.append(self.para(c["intro"], width=width))
         rows = []
-        for key, label in (("team", "Team"), ("address", "Address"), ("email", "E-mail"),
-                           ("phone", "Telephone"), ("web", "Web")):
+        for key, label in (
+            ("team", "Team"),
+            ("address", "Address"),
+            ("email", "E-mail"),
+            ("phone", "Telephone"),
+            ("web", "Web"),
+        ):
             if c.get(key):
                 rows.append([label, c[key]])
         for extra in c.get("extra", []):
@@ -453,8 +483,9 @@ class Renderer:
         return out
 
     def block(self, b: dict, width: float, in_columns: bool, nested: bool = False) -> list:
-        """Flowables for one block; ``nested`` blocks sit inside a table cell (no KeepTogether)."""
+        """Flowables for one block; ``nested`` blocks sit inside a table cell (split)."""
         kind = b.get("type", "paragraph")
+
         def keep(fl):
             # chain the pieces with keepWithNext (not KeepTogether) so that a heading placed
             # just before this block is kept on the same page as well
@@ -462,6 +493,7 @@ class Renderer:
                 for f in fl[:-1]:
                     f.keepWithNext = 1
             return fl
+
         title = b.get("title")
         if kind == "paragraph":
             texts = b["text"] if isinstance(b["text"], list) else [b["text"]]
@@ -470,7 +502,7 @@ class Renderer:
             return [Paragraph(markup(b["text"]), self.st["h2"])]
         if kind == "bullets":
             out = [Paragraph(markup(title), self.st["h2"])] if title else []
-            return out + [self.bullets(b["items"], width)]
+            return out + self.bullets(b["items"], width)
         if kind == "table":
             out = [Paragraph(markup(title), self.st["caption"])] if title else []
             out.append(self.table(b["columns"], b["rows"], width, b.get("col_widths")))
@@ -489,18 +521,31 @@ class Renderer:
         if kind == "stats":
             return [self.stats(b["items"], width), Spacer(1, 8)]
         if kind == "sites":
-            return keep(self.sites_table(width, title)) + [Spacer(1, 6)]
+            return [*keep(self.sites_table(width, title)), Spacer(1, 6)]
         if kind == "inspections":
-            return keep(self.inspections_table(width, title)) + [Spacer(1, 6)]
+            return [*keep(self.inspections_table(width, title)), Spacer(1, 6)]
         if kind == "certifications":
             return self.certifications_list(width, title)
         if kind == "quality":
-            return self.quality_block(width, title) + [Spacer(1, 6)]
+            return keep([*self.quality_block(width, title), Spacer(1, 6)])
         if kind == "contact":
-            return self.contact_block(width, title)
+            return keep(self.contact_block(width, title))
         if kind == "services":
             out = [Paragraph(markup(title), self.st["h2"])] if title else []
-            return out + [self.bullets(self.src.get("services", []), width)]
+            items = self.src.get("services", [])
+            if int(b.get("columns", 1)) == 2 and not in_columns and len(items) > 1:
+                half = (len(items) + 1) // 2
+                out.append(
+                    self.split(
+                        {
+                            "left": [{"type": "bullets", "items": items[:half]}],
+                            "right": [{"type": "bullets", "items": items[half:]}],
+                        },
+                        width,
+                    )
+                )
+                return [*out, Spacer(1, 6)]
+            return out + self.bullets(items, width)
         if kind == "split":
             return [self.split(b, width), Spacer(1, 6)]
         if kind == "column_break":
@@ -521,14 +566,18 @@ class Renderer:
         for sub in b.get("right", []):
             right.extend(self.block(sub, rw, False, nested=True))
         t = Table([[left, "", "", right]], colWidths=[lw, gap / 2, gap / 2, rw], hAlign="LEFT")
-        t.setStyle(TableStyle([
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-            ("TOPPADDING", (0, 0), (-1, -1), 0),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
-            ("LINEAFTER", (1, 0), (1, 0), 0.5, RULE),
-        ]))
+        t.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                    ("LINEAFTER", (1, 0), (1, 0), 0.5, RULE),
+                ]
+            )
+        )
         return t
 
     # ---- document structure
@@ -541,22 +590,33 @@ class Renderer:
             name_cell.append(Spacer(1, 4))
             name_cell.append(Paragraph(markup(src["tagline"]), self.st["cover_tag"]))
         name_cell.append(Spacer(1, 8))
-        name_cell.append(Paragraph(
-            markup(cover.get("title_note", src.get("header_label", DEFAULT_HEADER_LABEL))),
-            self.st["cover_note"]))
+        name_cell.append(
+            Paragraph(
+                markup(cover.get("title_note", src.get("header_label", DEFAULT_HEADER_LABEL))), self.st["cover_note"]
+            )
+        )
         band = Table([[name_cell]], colWidths=[FULL_W], hAlign="LEFT")
-        band.setStyle(TableStyle([
-            ("BACKGROUND", (0, 0), (-1, -1), self.accent),
-            ("LEFTPADDING", (0, 0), (-1, -1), 14),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 14),
-            ("TOPPADDING", (0, 0), (-1, -1), 16),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 14),
-        ]))
+        band.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), self.accent),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 14),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 14),
+                    ("TOPPADDING", (0, 0), (-1, -1), 16),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 14),
+                ]
+            )
+        )
         out = [band, Spacer(1, 9)]
         notice = src.get("fictional_notice") or default_notice(src["name"])
-        out.append(self.callout("Fictional company - demonstration document", notice,
-                                border=colors.HexColor("#C0392B"),
-                                background=colors.HexColor("#FBEFEA")))
+        out.append(
+            self.callout(
+                "Fictional company - demonstration document",
+                notice,
+                border=colors.HexColor("#C0392B"),
+                background=colors.HexColor("#FBEFEA"),
+            )
+        )
         out.append(Spacer(1, 9))
         if cover.get("stats"):
             out.append(self.stats(cover["stats"]))
@@ -605,8 +665,7 @@ def _page_decorator(source: dict, accent: colors.Color, total: int):
         canv.saveState()
         # header
         canv.setFillColor(accent)
-        canv.rect(PAGE_W - MARGIN_X - 14 * mm, HEADER_Y - 1.2 * mm, 14 * mm, 4.2 * mm,
-                  stroke=0, fill=1)
+        canv.rect(PAGE_W - MARGIN_X - 14 * mm, HEADER_Y - 1.2 * mm, 14 * mm, 4.2 * mm, stroke=0, fill=1)
         canv.setFillColor(GREY)
         canv.setFont("Helvetica", 8)
         canv.drawString(MARGIN_X, HEADER_Y, header_text(source))
@@ -628,24 +687,53 @@ def _page_decorator(source: dict, accent: colors.Color, total: int):
 def _templates(source: dict, accent: colors.Color, total: int) -> list:
     on_page = _page_decorator(source, accent, total)
     body_h = BODY_TOP - BODY_BOTTOM
-    one = Frame(MARGIN_X, BODY_BOTTOM, FULL_W, body_h, id="body", leftPadding=0,
-                rightPadding=0, topPadding=0, bottomPadding=0)
-    title = Frame(MARGIN_X, BODY_TOP - COLUMN_TITLE_H, FULL_W, COLUMN_TITLE_H, id="coltitle",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    one = Frame(
+        MARGIN_X, BODY_BOTTOM, FULL_W, body_h, id="body", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0
+    )
+    title = Frame(
+        MARGIN_X,
+        BODY_TOP - COLUMN_TITLE_H,
+        FULL_W,
+        COLUMN_TITLE_H,
+        id="coltitle",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
     col_h_first = body_h - COLUMN_TITLE_H
 
     def cols(h, suffix):
         return [
-            Frame(MARGIN_X, BODY_BOTTOM, COL_W, h, id=f"left{suffix}", leftPadding=0,
-                  rightPadding=0, topPadding=0, bottomPadding=0),
-            Frame(MARGIN_X + COL_W + GUTTER, BODY_BOTTOM, COL_W, h, id=f"right{suffix}",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0),
+            Frame(
+                MARGIN_X,
+                BODY_BOTTOM,
+                COL_W,
+                h,
+                id=f"left{suffix}",
+                leftPadding=0,
+                rightPadding=0,
+                topPadding=0,
+                bottomPadding=0,
+            ),
+            Frame(
+                MARGIN_X + COL_W + GUTTER,
+                BODY_BOTTOM,
+                COL_W,
+                h,
+                id=f"right{suffix}",
+                leftPadding=0,
+                rightPadding=0,
+                topPadding=0,
+                bottomPadding=0,
+            ),
         ]
 
     return [
         PageTemplate(id="onecol", frames=[one], onPage=on_page),
-        PageTemplate(id="twocol_first", frames=[title] + cols(col_h_first, "1"),
-                     onPage=on_page, autoNextPageTemplate="twocol"),
+        PageTemplate(
+            id="twocol_first", frames=[title, *cols(col_h_first, "1")], onPage=on_page, autoNextPageTemplate="twocol"
+        ),
         PageTemplate(id="twocol", frames=cols(body_h, "2"), onPage=on_page),
     ]
 
@@ -698,8 +786,7 @@ def build_brochure(source: dict, out_path: Path) -> None:
 def load_source(path: Path) -> dict:
     with open(path, "rb") as fh:
         source = tomllib.load(fh)
-    stray = sorted(k for k in ("services", "keywords", "fictional_notice", "tagline")
-                   if k in source.get("cover", {}))
+    stray = sorted(k for k in ("services", "keywords", "fictional_notice", "tagline") if k in source.get("cover", {}))
     if stray:  # a top-level key written after the [cover] table header lands inside it
         raise ValueError(f"{path.name}: {stray} ended up inside [cover]; move them above it")
     slug = source.setdefault("slug", path.stem)
@@ -734,8 +821,7 @@ def main(argv=None) -> int:
         pages = len(PdfReader(out_path).pages)
         flag = "" if 2 <= pages <= 6 else "  <-- outside the 2-6 page range"
         failed |= bool(flag)
-        print(f"{out_path.relative_to(REPO) if out_path.is_relative_to(REPO) else out_path}"
-              f"  {pages} pages{flag}")
+        print(f"{out_path.relative_to(REPO) if out_path.is_relative_to(REPO) else out_path}  {pages} pages{flag}")
     return 1 if failed else 0
 
 

@@ -1,0 +1,168 @@
+"""Command line: `python -m assistant ask ...` and `python -m assistant feedback export`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from assistant.runtime import go_offline
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Sub-commands and their options."""
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer one question, or a JSONL file of questions")
+    ask.add_argument("question", nargs="?", help="the question (omit with --questions)")
+    ask.add_argument("--vendor", action="append", default=[], help="only this vendor's documents (repeatable)")
+    ask.add_argument("--doc-type", action="append", default=[], choices=["guidance", "brochure", "other"])
+    ask.add_argument("--source", action="append", default=[], help="only this source file (repeatable)")
+    ask.add_argument("--backend", choices=["quote", "local", "ollama", "openai"], help="answer mode")
+    ask.add_argument("--index", type=Path, help="local index folder")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--questions", type=Path, help="JSONL input: id, question, optional history and filters")
+    ask.add_argument("--out", type=Path, help="JSONL output for --questions (default: stdout)")
+
+    feedback = sub.add_parser("feedback", help="feedback given in the UI")
+    feedback_sub = feedback.add_subparsers(dest="action", required=True)
+    export = feedback_sub.add_parser("export", help="write all feedback as CSV")
+    export.add_argument("--out", type=Path, default=Path("feedback.csv"), help="CSV file to write")
+    export.add_argument("--db", type=Path, help="feedback database (default: <data_dir>/feedback.sqlite)")
+    return parser
+
+
+def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
+    """The JSON shape of one answer, shared by --json and batch output."""
+    data: dict[str, Any] = {
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [c.as_dict() for c in answer.citations],
+        "standalone_question": answer.standalone_question,
+        "backend": answer.backend,
+        "sentences_total": answer.sentences_total,
+        "sentences_supported": answer.sentences_supported,
+        "timings": {k: round(v, 4) for k, v in answer.timings.items()},
+    }
+    if item_id is not None:
+        data = {"id": item_id, **data}
+    return data
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from assistant.config import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "index", None):
+        overrides["index_dir"] = args.index
+    if getattr(args, "backend", None):
+        overrides["backend"] = args.backend
+    return Settings(**overrides)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from assistant.errors import AssistantError
+    from assistant.service import Assistant
+
+    if not args.question and not args.questions:
+        print("error: give a question, or --questions FILE.jsonl", file=sys.stderr)
+        return 2
+    try:
+        assistant = Assistant.from_settings(_settings(args))
+        if assistant.index.count() == 0:
+            print(
+                f"error: no chunks in {assistant.index.location}.\n  Run `python ingest.py corpus/` first.",
+                file=sys.stderr,
+            )
+            return 2
+    except AssistantError as exc:
+        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
+        return 2
+    if args.questions:
+        return _batch(assistant, args)
+    filters = {"vendors": args.vendor, "doc_types": args.doc_type, "sources": args.source}
+    try:
+        answer = assistant.ask(args.question, filters=filters, backend=args.backend)
+    except AssistantError as exc:
+        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
+    else:
+        print(answer.text)
+        for c in answer.citations:
+            where = f", p. {c.page}" if c.page is not None else ""
+            section = f" — {c.section}" if c.section else ""
+            print(f"  [{c.n}] {c.title}{where}{section} ({c.source})")
+    return 0
+
+
+def _batch(assistant: Any, args: argparse.Namespace) -> int:
+    out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
+    failures = 0
+    try:
+        with args.questions.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                item_id: object = f"line-{number}"
+                try:
+                    item = json.loads(line)
+                    item_id = item.get("id", item_id)
+                    answer = assistant.ask(
+                        str(item["question"]),
+                        history=item.get("history") or (),
+                        filters=item.get("filters") or None,
+                        backend=item.get("backend") or args.backend,
+                    )
+                    row = answer_json(answer, item_id)
+                except Exception as exc:  # one bad line must not stop the batch
+                    failures += 1
+                    row = {
+                        "id": item_id,
+                        "answer": None,
+                        "refused": None,
+                        "citations": [],
+                        "timings": {},
+                        "error": f"{exc.__class__.__name__}: {exc}",
+                    }
+                    if "-v" in sys.argv:
+                        traceback.print_exc()
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.flush()
+    finally:
+        if args.out:
+            out.close()
+    if failures:
+        print(f"{failures} question(s) failed; their lines carry an 'error' field.", file=sys.stderr)
+    return 0
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from assistant.config import Settings
+    from assistant.feedback import FeedbackStore
+
+    db = args.db or Settings().data_dir / "feedback.sqlite"
+    if not Path(db).exists():
+        print(f"error: no feedback database at {db}.\n  Give feedback in the UI first, or pass --db.", file=sys.stderr)
+        return 2
+    rows = FeedbackStore(db).export_csv(args.out)
+    print(f"wrote {rows} feedback row(s) to {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = build_parser().parse_args(argv)
+    go_offline()
+    if args.command == "ask":
+        return _ask(args)
+    return _feedback(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

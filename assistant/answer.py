@@ -1,0 +1,223 @@
+"""Pure answer logic: number passages, map [n] markers back to citations, check support, quote sentences.
+
+No I/O and no model calls: the caller passes similarity numbers in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.chunking import split_sentences
+from assistant.textmatch import content_terms, jaccard, overlap
+from assistant.types import Chunk, Citation, ScoredChunk
+
+REFUSAL = "The documents don't cover this question."
+
+_MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_INJECTION = re.compile(
+    r"ignore\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|your)\s+(?:instructions|prompts?|rules)"
+    r"|disregard\s+(?:all|any|the|your|previous|prior)\b"
+    r"|(?:reveal|print|show|repeat|output)\s+(?:your|the)\s+(?:system\s+)?(?:prompt|instructions)"
+    r"|system\s+prompt|you\s+are\s+now\b|new\s+instructions\s*:|jailbreak",
+    re.I,
+)
+_REFUSAL_HINTS = re.compile(
+    r"NOT_IN_DOCUMENTS|(?:passages|documents|context)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+(?:contain|cover|mention|provide|say|include)"
+    r"|no information (?:about|on)|not (?:mentioned|covered|stated) in the (?:passages|documents)",
+    re.I,
+)
+
+
+def looks_like_injection(text: str) -> bool:
+    """True when text tries to give the assistant instructions."""
+    return bool(_INJECTION.search(text))
+
+
+def sanitize(text: str) -> str:
+    """Drop the sentences of a passage that address the assistant with instructions."""
+    kept = []
+    for line in text.splitlines():
+        sentences = [s for s in split_sentences(line) if not looks_like_injection(s)]
+        if sentences:
+            kept.append(" ".join(sentences))
+    return "\n".join(kept)
+
+
+def words_of(text: str) -> list[str]:
+    """Content terms of a text (for emptiness checks)."""
+    return content_terms(text)
+
+
+def leaks_prompt(text: str, prompt: str, window: int = 8) -> bool:
+    """True when text repeats `window` consecutive words of the system prompt."""
+    prompt_words = prompt.lower().split()
+    grams = {" ".join(prompt_words[i : i + window]) for i in range(len(prompt_words) - window + 1)}
+    words = text.lower().split()
+    return any(" ".join(words[i : i + window]) in grams for i in range(len(words) - window + 1))
+
+
+def is_refusal(text: str) -> bool:
+    """True when a model's reply says the passages do not answer the question."""
+    return bool(_REFUSAL_HINTS.search(text))
+
+
+def passage_label(chunk: Chunk) -> str:
+    """`Title, p. 3, Section` (page only for paginated sources)."""
+    parts = [chunk.title]
+    if chunk.vendor and chunk.vendor.lower() not in chunk.title.lower():
+        parts.append(chunk.vendor)
+    if chunk.page is not None:
+        parts.append(f"p. {chunk.page}")
+    if chunk.section:
+        parts.append(chunk.section)
+    return ", ".join(parts)
+
+
+def number_passages(results: Sequence[ScoredChunk]) -> str:
+    """The passages block of the prompt: `[n] label` then the sanitised text."""
+    blocks = []
+    for n, item in enumerate(results, start=1):
+        blocks.append(f"[{n}] {passage_label(item.chunk)}\n{sanitize(item.chunk.text)}")
+    return "\n\n".join(blocks)
+
+
+def make_citation(n: int, chunk: Chunk) -> Citation:
+    """A citation for passage n."""
+    return Citation(
+        n=n,
+        source=chunk.source,
+        title=chunk.title,
+        page=chunk.page,
+        section=chunk.section,
+        vendor=chunk.vendor,
+        text=chunk.text,
+        chunk_id=chunk.id,
+        doc_type=chunk.doc_type,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MarkedSentence:
+    """One answer sentence, its text without markers, and the passage numbers it cites."""
+
+    text: str
+    cited: tuple[int, ...]
+
+
+def parse_markers(answer: str, passages: int) -> list[MarkedSentence]:
+    """Split an answer into sentences and read their [n] markers; markers outside 1..passages are dropped."""
+    out: list[MarkedSentence] = []
+    for sentence in split_sentences(answer.replace("\n", " ")):
+        cited: list[int] = []
+        for group in _MARKER.findall(sentence):
+            for number in re.split(r"\s*[,;]\s*", group):
+                n = int(number)
+                if 1 <= n <= passages and n not in cited:
+                    cited.append(n)
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", sentence)).strip()
+        if clean:
+            out.append(MarkedSentence(clean, tuple(cited)))
+    return out
+
+
+def supported(sentence: str, passage: str, similarity: float) -> bool:
+    """A sentence is supported by a passage when most of its terms are there, or it says the same thing."""
+    lexical = overlap(sentence, passage)
+    if len(set(content_terms(sentence))) <= 2:
+        return lexical >= 0.99
+    return lexical >= 0.6 or (lexical >= 0.4 and similarity >= 0.55) or similarity >= 0.8
+
+
+def renumber(sentences: Sequence[MarkedSentence]) -> tuple[list[MarkedSentence], dict[int, int]]:
+    """Renumber cited passages 1..m in order of first use; returns sentences and old->new map."""
+    mapping: dict[int, int] = {}
+    for sentence in sentences:
+        for n in sentence.cited:
+            mapping.setdefault(n, len(mapping) + 1)
+    renumbered = [MarkedSentence(s.text, tuple(mapping[n] for n in s.cited)) for s in sentences]
+    return renumbered, mapping
+
+
+def render(sentences: Sequence[MarkedSentence], marked_unsupported: Sequence[bool] = ()) -> str:
+    """Sentences with their markers: `Text [1][2].`"""
+    pieces = []
+    for i, sentence in enumerate(sentences):
+        text = sentence.text
+        end = ""
+        if text and text[-1] in ".!?":
+            text, end = text[:-1], text[-1]
+        markers = "".join(f"[{n}]" for n in sentence.cited)
+        flag = " (unsupported)" if i < len(marked_unsupported) and marked_unsupported[i] else ""
+        pieces.append(f"{text}{flag} {markers}{end}".replace(" .", ".").strip() if markers else f"{text}{flag}{end}")
+    return " ".join(pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence from a retrieved passage that quote mode may use."""
+
+    text: str
+    passage: int  # 1-based position among retrieved passages
+    position: int  # order inside the passage
+
+
+def quote_candidates(results: Sequence[ScoredChunk], min_words: int = 4) -> list[Candidate]:
+    """Sentences (and table rows) of the retrieved passages, injection attempts removed."""
+    out: list[Candidate] = []
+    for n, item in enumerate(results, start=1):
+        position = 0
+        for line in item.chunk.text.splitlines():
+            line = line.strip().lstrip("-*\u2022 ").strip()
+            pieces = [line] if " | " in line else split_sentences(line)
+            for piece in pieces:
+                if len(piece.split()) < min_words or looks_like_injection(piece):
+                    continue
+                out.append(Candidate(piece, n, position))
+                position += 1
+    return out
+
+
+def score_candidate(question: str, candidate: Candidate, similarity: float, passage_score: float) -> float:
+    """How well a sentence answers the question: meaning, shared terms and the passage's rank."""
+    return 0.55 * similarity + 0.35 * overlap(question, candidate.text) + 0.10 * passage_score
+
+
+def pick_quotes(
+    scored: Sequence[tuple[Candidate, float]], max_sentences: int = 3, ratio: float = 0.85, per_passage: int = 2
+) -> list[tuple[Candidate, float]]:
+    """The best sentence plus close runners-up, no near-duplicates, in reading order."""
+    ranked = sorted(scored, key=lambda pair: pair[1], reverse=True)
+    if not ranked:
+        return []
+    best = ranked[0][1]
+    chosen: list[tuple[Candidate, float]] = []
+    per: dict[int, int] = {}
+    for candidate, score in ranked:
+        if len(chosen) >= max_sentences or score < best * ratio:
+            break
+        if per.get(candidate.passage, 0) >= per_passage:
+            continue
+        if any(jaccard(candidate.text, other.text) > 0.6 for other, _ in chosen):
+            continue
+        chosen.append((candidate, score))
+        per[candidate.passage] = per.get(candidate.passage, 0) + 1
+    return sorted(chosen, key=lambda pair: (pair[0].passage, pair[0].position))
+
+
+def refusal_text(closest: Sequence[ScoredChunk], limit: int = 3) -> str:
+    """The fixed refusal sentence, then the closest sources if any."""
+    if not closest:
+        return REFUSAL
+    lines = [REFUSAL, "Closest sources:"]
+    seen: set[tuple[str, int | None]] = set()
+    for item in closest:
+        key = (item.chunk.source, item.chunk.page)
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(f"- {passage_label(item.chunk)} ({item.chunk.source})")
+        if len(seen) >= limit:
+            break
+    return "\n".join(lines)
