@@ -164,15 +164,25 @@ class Candidate:
 
 
 def quote_candidates(results: Sequence[ScoredChunk], min_words: int = 4) -> list[Candidate]:
-    """Sentences (and table rows) of the retrieved passages, injection attempts removed."""
+    """Sentences (and table rows) of the retrieved passages that can stand as answers.
+
+    Questions and instructions aimed at the assistant are skipped; a lead-in ending in ':' takes the
+    list items that follow it, so "must cover:" is never quoted without its list.
+    """
     out: list[Candidate] = []
     for n, item in enumerate(results, start=1):
+        lines = [ln.strip().lstrip("-*\u2022 ").strip() for ln in item.chunk.text.splitlines()]
+        lines = [ln for ln in lines if ln]
         position = 0
-        for line in item.chunk.text.splitlines():
-            line = line.strip().lstrip("-*\u2022 ").strip()
+        for i, line in enumerate(lines):
             pieces = [line] if " | " in line else split_sentences(line)
-            for piece in pieces:
-                if len(piece.split()) < min_words or looks_like_injection(piece):
+            for j, piece in enumerate(pieces):
+                if piece.endswith(":") and j == len(pieces) - 1:
+                    following = [ln for ln in lines[i + 1 : i + 7] if not ln.endswith(":")]
+                    if not following:
+                        continue
+                    piece = piece + " " + "; ".join(f.rstrip(".;") for f in following) + "."
+                if len(piece.split()) < min_words or piece.rstrip().endswith("?") or looks_like_injection(piece):
                     continue
                 out.append(Candidate(piece, n, position))
                 position += 1

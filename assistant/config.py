@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         description="Cosine similarity the best passage must reach, or the question is refused.",
     )
 
+    min_term_coverage: float = Field(
+        0.5,
+        description="IDF-weighted share of the question's terms the passages must contain, or the question is refused.",
+    )
     min_answer_score: float = Field(
         0.40,
         description="Quote mode: score the best sentence must reach (meaning + shared terms), or the question is refused.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -72,6 +73,7 @@ class _KeywordIndex:
     version: int
     chunks: list[Chunk]
     model: Any
+    document_frequency: dict[str, int] = field(default_factory=dict)
     built_s: float = 0.0
 
 
@@ -115,10 +117,32 @@ class Retriever:
                 started = time.perf_counter()
                 chunks = list(self.index.iter_chunks())
                 model = bm25s.BM25()
+                tokens = _tokenize([embedding_text(c) for c in chunks])
+                frequency: dict[str, int] = {}
+                for doc_tokens in tokens:
+                    for token in set(doc_tokens):
+                        frequency[token] = frequency.get(token, 0) + 1
                 if chunks:
-                    model.index(_tokenize([embedding_text(c) for c in chunks]), show_progress=False)
-                self._keyword = _KeywordIndex(version, chunks, model, time.perf_counter() - started)
+                    model.index(tokens, show_progress=False)
+                self._keyword = _KeywordIndex(version, chunks, model, frequency, time.perf_counter() - started)
             return self._keyword
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term over all visible chunks (unknown terms score highest)."""
+        kw = self.keyword_index()
+        total = len(kw.chunks)
+        return math.log((total + 1) / (kw.document_frequency.get(term, 0) + 1)) + 1.0
+
+    def coverage(self, question: str, passages: Sequence[ScoredChunk]) -> float:
+        """IDF-weighted share of the question's terms that occur in the passages (1.0 for no terms)."""
+        terms = set(_tokenize([question])[0]) - {"_empty_"}
+        if not terms:
+            return 1.0
+        present: set[str] = set()
+        for item in passages:
+            present.update(_tokenize([embedding_text(item.chunk)])[0])
+        weights = {t: self.idf(t) for t in terms}
+        return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
 
     def keyword_search(self, query: str, k: int, filters: Filters) -> list[tuple[Chunk, float]]:
         """BM25 hits that pass the filters, best first."""

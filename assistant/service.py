@@ -172,7 +172,10 @@ class Assistant:
         timings = dict(retrieval.timings)
         results = retrieval.results
         best = max((r.dense or 0.0) for r in results) if results else 0.0
-        if not results or best < self.settings.min_relevance:
+        coverage = self.retriever.coverage(standalone, results) if results else 0.0
+        timings["coverage"] = coverage
+        timings["best_dense"] = best
+        if not results or best < self.settings.min_relevance or coverage < self.settings.min_term_coverage:
             yield self._refuse(base, results, started, timings)
             return
         if backend == "quote":

@@ -14,7 +14,8 @@ STOPWORDS = frozenset(
     some such than that the their theirs them themselves then there these they this those through to too
     under until up very was we were what when where which while who whom why will with would you your
     yours yourself yourselves also may must shall within without upon per via using used use made make
-    tell please give list describe explain say says said does much many""".split()
+    tell please give list describe explain say says said does much many mean means meaning stand stands
+    stand define definition defined called term abbreviation acronym refer refers know need""".split()
 )
 
 
