@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
     from assistant.embeddings import Embedder
     from assistant.index import Index
     from assistant.ingestion import IngestReport, Progress
+
+_ACROSS_VENDORS = re.compile(
+    r"\b(?:which|what|any|list|compare|who)\b[^?]*\b(?:cmos?|cdmos?|vendors?|suppliers?|companies|manufacturers|"
+    r"partners|providers|brochures|of them|of these)\b",
+    re.I,
+)
 
 History = Sequence[tuple[str, str]] | Sequence[Mapping[str, Any]]
 OnRetrieved = Callable[[list[ScoredChunk]], None]
@@ -166,7 +173,8 @@ class Assistant:
             return
         standalone = self.standalone_question(cleaned, turns, backend)
         base = replace(base, standalone_question=standalone)
-        retrieval = self.retriever.search(standalone, flt)
+        survey = self._wants_survey(standalone, flt)
+        retrieval = self._survey(standalone, flt) if survey else self.retriever.search(standalone, flt)
         if on_retrieved:
             on_retrieved(list(retrieval.results))
         timings = dict(retrieval.timings)
@@ -179,7 +187,7 @@ class Assistant:
             yield self._refuse(base, results, started, timings)
             return
         if backend == "quote":
-            yield from self._quote(base, standalone, retrieval, started, timings)
+            yield from self._quote(base, standalone, retrieval, started, timings, survey)
         else:
             yield from self._generate(base, standalone, retrieval, backend, started, timings)
 
@@ -191,8 +199,28 @@ class Assistant:
             base, text=logic.refusal_text(closest), citations=(), refused=True, retrieved=tuple(closest), timings=timings
         )
 
+    def _wants_survey(self, question: str, filters: Filters) -> bool:
+        """A question across vendors ("which of these CMOs can ...") with no vendor chosen."""
+        return not filters.vendors and bool(_ACROSS_VENDORS.search(question)) and len(self.vendors()) >= 2
+
+    def _survey(self, question: str, filters: Filters) -> Retrieval:
+        """One retrieval per vendor; each vendor's best passage, best vendors first."""
+        started = time.perf_counter()
+        merged: list[ScoredChunk] = []
+        for vendor in self.vendors():
+            found = self.retriever.search(question, replace(filters, vendors=(vendor,)), k=1).results
+            merged.extend(found)
+        merged.sort(key=lambda r: r.dense or 0.0, reverse=True)
+        return Retrieval(merged[: max(self.settings.top_k, 6)], {"retrieval_s": time.perf_counter() - started})
+
     def _quote(
-        self, base: Answer, question: str, retrieval: Retrieval, started: float, timings: dict[str, float]
+        self,
+        base: Answer,
+        question: str,
+        retrieval: Retrieval,
+        started: float,
+        timings: dict[str, float],
+        survey: bool = False,
     ) -> Iterator[str | Answer]:
         results = retrieval.results
         candidates = logic.quote_candidates(results)
@@ -207,9 +235,13 @@ class Assistant:
             (c, logic.score_candidate(question, c, float(s), results[c.passage - 1].score / top))
             for c, s in zip(candidates, sims, strict=True)
         ]
-        chosen = logic.pick_quotes(scored)
+        chosen = (
+            logic.pick_quotes(scored, max_sentences=5, ratio=0.8, per_passage=1)
+            if survey
+            else logic.pick_quotes(scored)
+        )
         timings["compose_s"] = time.perf_counter() - mark
-        if not chosen or chosen[0][1] < self.settings.min_answer_score and max(s for _, s in chosen) < self.settings.min_answer_score:
+        if not chosen or max(s for _, s in chosen) < self.settings.min_answer_score:
             yield self._refuse(base, results, started, timings)
             return
         sentences = [logic.MarkedSentence(c.text, (c.passage,)) for c, _ in chosen]

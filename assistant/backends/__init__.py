@@ -33,7 +33,7 @@ def _chat_openai(base_url: str, model: str, api_key: str | None, settings: Setti
         max_tokens=settings.llm_max_tokens,  # type: ignore[call-arg]
         timeout=settings.llm_timeout_s,
         max_retries=0,
-        streaming=False,
+        streaming=True,
     )
 
 

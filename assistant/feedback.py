@@ -1,0 +1,150 @@
+"""Thumbs up/down on answers, kept in SQLite next to the index and exported as CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RATINGS = ("up", "down")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at  TEXT NOT NULL,
+    rating      TEXT NOT NULL,
+    comment     TEXT NOT NULL DEFAULT '',
+    question    TEXT NOT NULL,
+    answer      TEXT NOT NULL,
+    citations   TEXT NOT NULL DEFAULT '[]',
+    backend     TEXT NOT NULL DEFAULT '',
+    filters     TEXT NOT NULL DEFAULT '{}',
+    refused     INTEGER NOT NULL DEFAULT 0
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRow:
+    """One stored rating; `citations` and `filters` are JSON text."""
+
+    id: int
+    created_at: str
+    rating: str
+    comment: str
+    question: str
+    answer: str
+    citations: str
+    backend: str
+    filters: str
+    refused: bool
+
+
+COLUMNS = tuple(f.name for f in fields(FeedbackRow))
+
+
+class FeedbackStore:
+    """Feedback rows in one SQLite file (usually `<data_dir>/feedback.sqlite`); safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:  # commits, or rolls back on error
+                yield db
+        finally:
+            db.close()
+
+    def add(
+        self,
+        *,
+        rating: str,
+        question: str,
+        answer: str,
+        citations: Sequence[Mapping[str, Any]] | str = (),
+        backend: str = "",
+        filters: Mapping[str, Any] | str | None = None,
+        comment: str = "",
+        refused: bool = False,
+        created_at: datetime | None = None,
+    ) -> int:
+        """Store one rating ("up" or "down") with the answer it rates; returns the row id."""
+        _check_rating(rating)
+        stamp = (created_at or datetime.now(UTC)).isoformat(timespec="seconds")
+        with self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO feedback (created_at, rating, comment, question, answer, citations, backend, filters,"
+                " refused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stamp,
+                    rating,
+                    comment.strip(),
+                    question,
+                    answer,
+                    _as_json(citations if citations else []),
+                    backend,
+                    _as_json(filters if filters else {}),
+                    int(refused),
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def set_rating(self, feedback_id: int, rating: str) -> None:
+        """Change the rating of a stored row (the user flipped the thumb)."""
+        _check_rating(rating)
+        with self._connect() as db:
+            db.execute("UPDATE feedback SET rating = ? WHERE id = ?", (rating, feedback_id))
+
+    def set_comment(self, feedback_id: int, comment: str) -> None:
+        """Attach the optional free-text comment to a stored row."""
+        with self._connect() as db:
+            db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (comment.strip(), feedback_id))
+
+    def delete(self, feedback_id: int) -> None:
+        """Forget a row (the user took the thumb back)."""
+        with self._connect() as db:
+            db.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,))
+
+    def rows(self) -> list[FeedbackRow]:
+        """Every row, oldest first."""
+        with self._connect() as db:
+            found = db.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id").fetchall()
+        return [FeedbackRow(*row[:-1], bool(row[-1])) for row in found]
+
+    def export_csv(self, out_path: Path) -> int:
+        """Write every row to a UTF-8 CSV file with a header line; returns the number of rows written."""
+        rows = self.rows()
+        out = Path(out_path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS)
+            for row in rows:
+                values = list(astuple(row))
+                values[-1] = int(row.refused)
+                writer.writerow(values)
+        return len(rows)
+
+
+def _check_rating(rating: str) -> None:
+    if rating not in RATINGS:
+        raise ValueError(f"rating must be one of {RATINGS}, not {rating!r}")
+
+
+def _as_json(value: object) -> str:
+    if isinstance(value, str):
+        json.loads(value)  # refuse text that is not JSON
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
