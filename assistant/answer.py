@@ -45,6 +45,16 @@ def sanitize(text: str) -> str:
     return "\n".join(kept)
 
 
+def focus(question: str, long: int = 600, limit: int = 2000) -> str:
+    """The part of a long message that asks something: its last questions, or its first `limit` characters."""
+    if len(question) <= long:
+        return question
+    asked = [s for s in split_sentences(" ".join(question.split())) if s.endswith("?")]
+    if asked:
+        return " ".join(asked[-2:])[:limit]
+    return question[:limit]
+
+
 def words_of(text: str) -> list[str]:
     """Content terms of a text (for emptiness checks)."""
     return content_terms(text)

@@ -19,12 +19,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
 
     # Storage
-    data_dir: Path = Field(
-        Path("data"), description="Folder for the local index, uploads, feedback and models."
-    )
-    index_dir: Path | None = Field(
-        None, description="Local Chroma folder; defaults to `<data_dir>/index`."
-    )
+    data_dir: Path = Field(Path("data"), description="Folder for the local index, uploads, feedback and models.")
+    index_dir: Path | None = Field(None, description="Local Chroma folder; defaults to `<data_dir>/index`.")
     collection: str = Field("cmo-docs", description="Chroma collection name for the chunks.")
     chroma_url: str | None = Field(
         None,
@@ -48,28 +44,24 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(6, ge=1, description="Passages handed to the answer step.")
     candidates: int = Field(30, ge=1, description="Candidates taken from each of dense and keyword search.")
-    reranker: str | None = Field(
-        None, description="Cross-encoder model name or path for reranking; off when empty."
-    )
+    reranker: str | None = Field(None, description="Cross-encoder model name or path for reranking; off when empty.")
     min_relevance: float = Field(
         0.30,
         description="Cosine similarity the best passage must reach, or the question is refused.",
     )
 
     min_term_coverage: float = Field(
-        0.5,
-        description="IDF-weighted share of the question's terms the passages must contain, or the question is refused.",
+        0.15,
+        description="IDF-weighted share of question terms found in the passages, or the question is refused.",
     )
     min_answer_score: float = Field(
-        0.40,
-        description="Quote mode: score the best sentence must reach (meaning + shared terms), or the question is refused.",
+        0.30,
+        description="Quote mode: least score (meaning + shared terms) of the best sentence, or the question is refused.",
     )
 
     # Answering
     backend: Backend = Field("quote", description="Answer mode: quote, local, ollama or openai.")
-    llm_url: str | None = Field(
-        None, description="Base URL of the ollama or OpenAI-compatible server."
-    )
+    llm_url: str | None = Field(None, description="Base URL of the ollama or OpenAI-compatible server.")
     llm_model: str | None = Field(None, description="Model name on the ollama or OpenAI-compatible server.")
     llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible server.")
     llm_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for the chat model.")

@@ -79,7 +79,7 @@ class Embedder(Embeddings):
     @property
     def window(self) -> int:
         """Word pieces the model reads, special tokens included."""
-        return int(self.model.max_seq_length)
+        return int(self.model.max_seq_length or 512)
 
     @property
     def special_tokens(self) -> int:

@@ -11,8 +11,34 @@ _ANAPHORA = re.compile(
 )
 _OPENERS = re.compile(r"^\s*(?:and|also|what about|how about|and what|so|then|ok|okay)\b", re.I)
 _ACRONYM_OR_NAME = re.compile(r"\b(?:[A-Z]{2,}[A-Za-z0-9]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)\b")
-_QUESTION_WORDS = {"What", "Who", "Which", "When", "Where", "Why", "How", "Does", "Do", "Is", "Are", "Can", "Could",
-                   "Should", "Would", "Will", "Tell", "Please", "Compare", "List", "Describe", "Explain", "And", "The", "A", "An"}
+_QUESTION_WORDS = {
+    "What",
+    "Who",
+    "Which",
+    "When",
+    "Where",
+    "Why",
+    "How",
+    "Does",
+    "Do",
+    "Is",
+    "Are",
+    "Can",
+    "Could",
+    "Should",
+    "Would",
+    "Will",
+    "Tell",
+    "Please",
+    "Compare",
+    "List",
+    "Describe",
+    "Explain",
+    "And",
+    "The",
+    "A",
+    "An",
+}
 
 
 def is_followup(question: str) -> bool:

@@ -54,7 +54,8 @@ class FileRecord:
         """Rebuild from Chroma metadata."""
         names = set(cls.__dataclass_fields__)
         optional = {"vendor", "alias_of", "pending_sha", "stale_sha"}
-        return cls(**{k: (None if k in optional and v == "" else v) for k, v in meta.items() if k in names})
+        values: dict[str, Any] = {k: (None if k in optional and v == "" else v) for k, v in meta.items() if k in names}
+        return cls(**values)
 
 
 def _chroma_settings() -> Any:
@@ -69,10 +70,10 @@ class ChromaEmbedding:
     def __init__(self, embedder: Embedder) -> None:
         self._embedder = embedder
 
-    def __call__(self, input: Sequence[str]) -> list[list[float]]:  # noqa: A002 - Chroma's name
+    def __call__(self, input: Sequence[str]) -> list[list[float]]:
         return self._embedder.embed_documents(list(input))
 
-    def embed_query(self, input: Sequence[str]) -> list[list[float]]:  # noqa: A002
+    def embed_query(self, input: Sequence[str]) -> list[list[float]]:
         return self._embedder.embed_documents(list(input))
 
     @staticmethod
@@ -177,7 +178,7 @@ class Index:
         state = self._state()
         state["version"] = int(state.get("version", 0)) + 1
         state["embedding_model"] = self.embedder.model_id
-        self._files.upsert(ids=[_STATE_ID], embeddings=[[1.0]], metadatas=[state])
+        self._files.upsert(ids=[_STATE_ID], embeddings=[[1.0]], metadatas=[state])  # type: ignore[arg-type]
 
     def registry(self) -> dict[str, FileRecord]:
         """Every ingested file by source; cached until the version changes."""
@@ -197,7 +198,7 @@ class Index:
     def put_file(self, record: FileRecord) -> None:
         """Write one registry record (atomic for that file) and bump the version."""
         with self._lock:
-            self._files.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[record.to_metadata()])
+            self._files.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[record.to_metadata()])  # type: ignore[arg-type]
             self._bump()
 
     def drop_file(self, source: str) -> None:
@@ -228,7 +229,7 @@ class Index:
                 ids=[c.id for c in part],
                 documents=[c.text for c in part],
                 metadatas=[c.metadata() for c in part],  # type: ignore[misc]
-                embeddings=[list(map(float, e)) for e in embeddings[start : start + step]],
+                embeddings=[list(map(float, e)) for e in embeddings[start : start + step]],  # type: ignore[arg-type]
             )
 
     def chunk_ids(self, where: Where) -> list[str]:
@@ -252,7 +253,7 @@ class Index:
             updated["source"] = record.source
             metas.append(updated)
         if got["ids"]:
-            self._chunks.update(ids=got["ids"], metadatas=metas)
+            self._chunks.update(ids=got["ids"], metadatas=metas)  # type: ignore[arg-type]
 
     def count(self) -> int:
         """Chunks stored, visible or not."""
@@ -263,9 +264,7 @@ class Index:
         live = self.live_shas()
         offset = 0
         while True:
-            got = self._chunks.get(
-                where=where, include=["documents", "metadatas"], limit=page_size, offset=offset
-            )
+            got = self._chunks.get(where=where, include=["documents", "metadatas"], limit=page_size, offset=offset)
             ids = got["ids"]
             for cid, doc, meta in zip(ids, got["documents"] or [], got["metadatas"] or [], strict=True):
                 if meta and live.get(str(meta.get("source"))) == meta.get("file_sha"):
@@ -293,14 +292,17 @@ class Index:
             return []
         fetch = min(total, k + 8)
         got = self._chunks.query(
-            query_embeddings=[list(query_embedding)],
+            query_embeddings=[list(query_embedding)],  # type: ignore[arg-type]
             n_results=fetch,
             where=where,
             include=["documents", "metadatas", "distances"],
         )
         out: list[tuple[Chunk, float]] = []
         for cid, doc, meta, dist in zip(
-            got["ids"][0], (got["documents"] or [[]])[0], (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0],
+            got["ids"][0],
+            (got["documents"] or [[]])[0],
+            (got["metadatas"] or [[]])[0],
+            (got["distances"] or [[]])[0],
             strict=True,
         ):
             if meta and live.get(str(meta.get("source"))) == meta.get("file_sha"):
@@ -336,4 +338,3 @@ class Index:
             "vendors": vendors,
             "doc_types": sorted({r.doc_type for r in registry.values()}),
         }
-

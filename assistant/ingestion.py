@@ -185,7 +185,9 @@ class Ingestor:
         )
         if twin is not None and Path(twin.source).exists():
             self._drop_chunks_of(current)
-            self.index.put_file(FileRecord(source, sha, twin.title, twin.doc_type, twin.vendor, 0, twin.pages, twin.source))
+            self.index.put_file(
+                FileRecord(source, sha, twin.title, twin.doc_type, twin.vendor, 0, twin.pages, twin.source)
+            )
             report.duplicates.append(source)
             return None
         doc = load_file(path, source, max_bytes=max_bytes, doc_type=doc_type, vendor=vendor, sha=sha)

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import (
     CorruptFileError,
@@ -156,7 +157,11 @@ def _split_front_matter(text: str, source: str) -> tuple[str, dict[str, str]]:
             f"{source}: the front matter is not valid YAML ({exc.__class__.__name__}).",
             "Fix the block between the '---' lines at the top of the file.",
         ) from exc
-    meta = {str(k).lower(): str(v) for k, v in data.items() if isinstance(v, (str, int, float))} if isinstance(data, dict) else {}
+    meta = (
+        {str(k).lower(): str(v) for k, v in data.items() if isinstance(v, (str, int, float))}
+        if isinstance(data, dict)
+        else {}
+    )
     return text[match.end() :], meta
 
 
@@ -175,7 +180,7 @@ def _read_pdf(path: Path, source: str) -> tuple[list[Page], dict[str, str]]:
                 "Save an unprotected copy (for example `qpdf --decrypt in.pdf out.pdf`) and ingest that.",
             )
         raw_pages = [_extract_page(page) for page in reader.pages]
-        info = reader.metadata or {}
+        info: dict[str, Any] = dict(reader.metadata or {})
     except EncryptedFileError:
         raise
     except (FileNotDecryptedError, DependencyError) as exc:
@@ -339,8 +344,11 @@ def _reflow(lines: list[str], headings: dict[str, int]) -> str:
             current = current[:-1] + line
             continue
         tabular = " | " in current or " | " in line
-        continues = not tabular and not _TERMINAL.search(current) and not _BULLET.match(line) and (
-            line[:1].islower() or physical_len >= 0.7 * wide
+        continues = (
+            not tabular
+            and not _TERMINAL.search(current)
+            and not _BULLET.match(line)
+            and (line[:1].islower() or physical_len >= 0.7 * wide)
         )
         if continues:
             current = current + " " + line

@@ -166,7 +166,7 @@ class Assistant:
             raise ConfigError(f"Unknown backend {backend!r}.", f"Choose one of: {', '.join(ALL_BACKENDS)}.")
         flt = filters if isinstance(filters, Filters) else Filters.from_dict(dict(filters or {}))
         turns = normalize_history(history)
-        cleaned = logic.sanitize(question.strip())[:2000]
+        cleaned = logic.focus(logic.sanitize(question.strip()))
         base = Answer("", (), True, question, cleaned, backend)
         if len(logic.words_of(cleaned)) == 0:
             yield self._refuse(base, [], started, {})
@@ -196,7 +196,12 @@ class Assistant:
     ) -> Answer:
         timings["total_s"] = time.perf_counter() - started
         return replace(
-            base, text=logic.refusal_text(closest), citations=(), refused=True, retrieved=tuple(closest), timings=timings
+            base,
+            text=logic.refusal_text(closest),
+            citations=(),
+            refused=True,
+            retrieved=tuple(closest),
+            timings=timings,
         )
 
     def _wants_survey(self, question: str, filters: Filters) -> bool:
@@ -241,6 +246,7 @@ class Assistant:
             else logic.pick_quotes(scored)
         )
         timings["compose_s"] = time.perf_counter() - mark
+        timings["best_quote"] = max((score for _, score in scored), default=0.0)
         if not chosen or max(s for _, s in chosen) < self.settings.min_answer_score:
             yield self._refuse(base, results, started, timings)
             return
@@ -293,14 +299,14 @@ class Assistant:
         if not marked:
             return []
         sentence_vectors = np.asarray(self.embedder.embed_documents([m.text for m in marked]), dtype=np.float32)
-        passage_vectors = np.asarray(
-            self.embedder.embed_documents([r.chunk.text for r in results]), dtype=np.float32
-        )
+        passage_vectors = np.asarray(self.embedder.embed_documents([r.chunk.text for r in results]), dtype=np.float32)
         sims = sentence_vectors @ passage_vectors.T
         kept: list[logic.MarkedSentence] = []
         for i, sentence in enumerate(marked):
             cited = tuple(
-                n for n in sentence.cited if logic.supported(sentence.text, results[n - 1].chunk.text, float(sims[i, n - 1]))
+                n
+                for n in sentence.cited
+                if logic.supported(sentence.text, results[n - 1].chunk.text, float(sims[i, n - 1]))
             )
             if not cited:
                 best = int(np.argmax(sims[i]))

