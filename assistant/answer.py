@@ -6,7 +6,7 @@ No I/O and no model calls: the caller passes similarity numbers in.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.chunking import split_sentences
@@ -15,6 +15,7 @@ from assistant.types import Chunk, Citation, ScoredChunk
 
 REFUSAL = "The documents don't cover this question."
 
+_TERMINAL_PUNCT = re.compile(r"[.!;:)\]]['\"]?$")
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _INJECTION = re.compile(
     r"ignore\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|your)\s+(?:instructions|prompts?|rules)"
@@ -194,14 +195,34 @@ def quote_candidates(results: Sequence[ScoredChunk], min_words: int = 4) -> list
                     piece = piece + " " + "; ".join(f.rstrip(".;") for f in following) + "."
                 if len(piece.split()) < min_words or piece.rstrip().endswith("?") or looks_like_injection(piece):
                     continue
+                if " | " not in piece and not _TERMINAL_PUNCT.search(piece) and len(piece.split()) < 10:
+                    continue  # a heading or caption, not a statement
                 out.append(Candidate(piece, n, position))
                 position += 1
     return out
 
 
-def score_candidate(question: str, candidate: Candidate, similarity: float, passage_score: float) -> float:
-    """How well a sentence answers the question: meaning, shared terms and the passage's rank."""
-    return 0.55 * similarity + 0.35 * overlap(question, candidate.text) + 0.10 * passage_score
+def weighted_overlap(question: str, text: str, context: str = "", idf: Callable[[str], float] | None = None) -> float:
+    """IDF-weighted share of the question's terms found in text; terms the context already names don't count.
+
+    The context is the passage's title, vendor and section: "Aseptix" in a question about an Aseptix
+    passage says nothing about which of its sentences answers it.
+    """
+    given = set(content_terms(context))
+    wanted = [t for t in set(content_terms(question)) if t not in given]
+    if not wanted:
+        return 0.0
+    found = set(content_terms(text))
+    weight = idf or (lambda _t: 1.0)
+    total = sum(weight(t) for t in wanted)
+    return sum(weight(t) for t in wanted if t in found) / total if total else 0.0
+
+
+def score_candidate(
+    question: str, candidate: Candidate, similarity: float, passage_score: float, shared: float
+) -> float:
+    """How well a sentence answers the question: meaning, shared (weighted) terms and the passage's rank."""
+    return 0.55 * similarity + 0.35 * shared + 0.10 * passage_score
 
 
 def pick_quotes(

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from assistant.ingestion import IngestReport, Progress
 
 _ACROSS_VENDORS = re.compile(
-    r"\b(?:which|what|any|list|compare|who)\b[^?]*\b(?:cmos?|cdmos?|vendors?|suppliers?|companies|manufacturers|"
-    r"partners|providers|brochures|of them|of these)\b",
+    r"\b(?:which|what|any|list|compare|name)\b.{0,40}?\b(?:cmos|cdmos|vendors|suppliers|companies|manufacturers|"
+    r"partners|providers|brochures|sites|of them|of these)\b",
     re.I,
 )
 
@@ -44,6 +44,12 @@ def normalize_history(history: History | None) -> list[tuple[str, str]]:
     for item in history or ():
         if isinstance(item, Mapping):
             role, content = str(item.get("role", "user")), item.get("content", "")
+            if isinstance(content, list):  # chat UIs send [{"type": "text", "text": ...}, ...]
+                content = " ".join(
+                    str(part.get("text", ""))
+                    for part in content
+                    if isinstance(part, Mapping) and part.get("type") == "text"
+                )
             if isinstance(content, str) and content.strip():
                 turns.append((role, content))
         else:
@@ -236,10 +242,16 @@ class Assistant:
         vectors = np.asarray(self.embedder.embed_documents([question] + [c.text for c in candidates]), dtype=np.float32)
         sims = vectors[1:] @ vectors[0]
         top = max(r.score for r in results) or 1.0
-        scored = [
-            (c, logic.score_candidate(question, c, float(s), results[c.passage - 1].score / top))
-            for c, s in zip(candidates, sims, strict=True)
-        ]
+        idf = self.retriever.idf
+        scored = []
+        for candidate, similarity in zip(candidates, sims, strict=True):
+            chunk = results[candidate.passage - 1].chunk
+            context = " ".join(filter(None, (chunk.title, chunk.vendor, chunk.section)))
+            shared = logic.weighted_overlap(question, candidate.text, context, idf)
+            rank_score = results[candidate.passage - 1].score / top
+            scored.append(
+                (candidate, logic.score_candidate(question, candidate, float(similarity), rank_score, shared))
+            )
         chosen = (
             logic.pick_quotes(scored, max_sentences=5, ratio=0.8, per_passage=1)
             if survey

@@ -30,8 +30,17 @@ def _stemmer():  # type: ignore[no-untyped-def]
         return None
 
 
+_BRITISH = re.compile(r"(?<=\w{3})(is|ys)(e|es|ed|ing|ation|ations|er|ers)$")
+
+
+def american(word: str) -> str:
+    """Fold British -ise/-yse spellings onto -ize/-yze (lyophilisation -> lyophilization), on both sides."""
+    return _BRITISH.sub(lambda m: m.group(1)[0] + "z" + m.group(2), word)
+
+
 def stem(word: str) -> str:
-    """Snowball stem of a lower-case word (identity when PyStemmer is absent)."""
+    """Snowball stem of a lower-case word after spelling folding (no stemming when PyStemmer is absent)."""
+    word = american(word)
     stemmer = _stemmer()
     return stemmer.stemWord(word) if stemmer else word
 
