@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     )
     min_answer_score: float = Field(
         0.30,
-        description="Quote mode: least score (meaning + shared terms) of the best sentence, or the question is refused.",
+        description="Quote mode: least score (meaning + shared terms) of the best sentence, else refuse.",
     )
 
     # Answering

@@ -121,7 +121,8 @@ class FeedbackStore:
         """Every row, oldest first."""
         with self._connect() as db:
             found = db.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id").fetchall()
-        return [FeedbackRow(*row[:-1], bool(row[-1])) for row in found]
+        records = [dict(zip(COLUMNS, row, strict=True)) for row in found]
+        return [FeedbackRow(**{**record, "refused": bool(record["refused"])}) for record in records]
 
     def export_csv(self, out_path: Path) -> int:
         """Write every row to a UTF-8 CSV file with a header line; returns the number of rows written."""

@@ -27,12 +27,11 @@ def safe_filename(name: str) -> str:
     Raises ValueError for names that are empty or only dots once cleaned (".", "..", "../").
     """
     base = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name  # drop any folder part, / or \
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    base = _UNSAFE.sub("_", base).strip(" .")
-    base = re.sub(r"_{2,}", "_", base)
-    if not base or set(base) <= {".", "_", " ", "-"}:
-        raise ValueError(f"{name!r} is not a usable file name.")
+    base = "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))  # é -> e
+    base = re.sub(r"_{2,}", "_", _UNSAFE.sub("_", base)).strip(" .")
     stem, dot, suffix = base.rpartition(".")
+    if not (stem if dot else base).strip(" ._-"):
+        raise ValueError(f"{name!r} is not a usable file name.")
     if dot and len(base) > _MAX_NAME:
         base = stem[: _MAX_NAME - len(suffix) - 1] + "." + suffix
     return base[:_MAX_NAME]

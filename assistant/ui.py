@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import queue
 import re
 import threading
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.answer import parse_markers
 from assistant.errors import AssistantError, ConfigError
 from assistant.feedback import FeedbackStore
 from assistant.files import UPLOAD_SUFFIXES, StagedUpload, document_link, resolve_document, stage_upload
@@ -24,6 +24,8 @@ from assistant.types import Answer, Citation, ScoredChunk
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
+
+log = logging.getLogger(__name__)
 
 TITLE = "CMO Assistant"
 EXAMPLES = (
@@ -43,6 +45,7 @@ DOC_TYPE_LABELS = {"guidance": "Guidance", "brochure": "CMO brochure", "other": 
 
 _COMPARISON = re.compile(r"\b(?:compare[sd]?|comparing|comparison|vs\.?|versus|differences?|differ|which\s+of)\b", re.I)
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+_MARKERS = re.compile(r"(?:\s*\[\d{1,3}\])+")
 _TOKEN = re.compile(r"\w[\w'\u2019\-/.]*\w|\w")
 
 
@@ -166,10 +169,30 @@ class Reply:
         return json.dumps([s.as_dict() for s in self.sources], ensure_ascii=False)
 
 
+def cited_segments(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """The stretches of an answer that end in citation markers, with the numbers they cite.
+
+    `Text one [1]. Text two [2][3].` -> [("Text one", (1,)), ("Text two", (2, 3))]; quote-mode answers whose
+    sentences have no full stop between them split the same way.
+    """
+    out: list[tuple[str, tuple[int, ...]]] = []
+    start = 0
+    for group in _MARKERS.finditer(text):
+        segment = text[start : group.start()].strip().lstrip(".!?;:,").strip()
+        numbers = tuple(int(n) for n in _MARKER.findall(group.group(0)))
+        if segment:
+            out.append((segment, numbers))
+        start = group.end()
+    return out
+
+
 def cited_sources(answer: Answer, offset: int = 0) -> list[Source]:
-    """An answer's citations numbered from offset + 1, each with the answer sentences that cite it."""
-    marked = parse_markers(answer.text, len(answer.citations))
-    return [Source.from_citation(c, offset + c.n, [m.text for m in marked if c.n in m.cited]) for c in answer.citations]
+    """An answer's citations numbered from offset + 1, each with the stretches of the answer that cite it."""
+    segments = cited_segments(answer.text)
+    return [
+        Source.from_citation(c, offset + c.n, [text for text, numbers in segments if c.n in numbers])
+        for c in answer.citations
+    ]
 
 
 def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = 3) -> list[Source]:
@@ -193,6 +216,10 @@ def reply_for(answer: Answer) -> Reply:
     return Reply(answer.text, cited_sources(answer), False)
 
 
+def _shift_markers(text: str, offset: int) -> str:
+    return _MARKER.sub(lambda m: f"[{int(m.group(1)) + offset}]", text)
+
+
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
@@ -208,7 +235,7 @@ def comparison_reply(question: str, results: Sequence[tuple[str, Answer]]) -> Re
             closest.extend(closest_sources(answer.retrieved, limit=1))
             continue
         offset = len(sources)
-        text = _MARKER.sub(lambda m, shift=offset: f"[{int(m.group(1)) + shift}]", answer.text)
+        text = _shift_markers(answer.text, offset)
         if not _MARKER.search(text):  # every cell carries its citations
             text += " " + "".join(f"[{c.n + offset}]" for c in answer.citations)
         sources.extend(cited_sources(answer, offset))
@@ -331,6 +358,7 @@ CSS = """
 .cmo-header p { margin-top: 0; color: var(--body-text-color-subdued); }
 #cmo-sources-box { max-height: 740px; overflow-y: auto; }
 .cmo-sources { display: flex; flex-direction: column; gap: 0.75rem; }
+.cmo-sources + .cmo-sources { margin-top: 1.1rem; }
 .cmo-note { margin: 0; color: var(--body-text-color-subdued); font-size: 0.95rem; }
 .cmo-note-closest { color: var(--body-text-color); font-weight: 600; }
 .cmo-source { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 0.7rem 0.85rem;
@@ -344,28 +372,32 @@ CSS = """
 .cmo-meta { font-size: 0.85rem; color: var(--body-text-color-subdued); }
 .cmo-section { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 0.35rem; }
 .cmo-passage { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.45; margin: 0.45rem 0;
-  padding-left: 0.6rem; border-left: 3px solid var(--border-color-primary); max-height: 16rem; overflow-y: auto; }
+  padding-left: 0.6rem; border-left: 3px solid var(--border-color-primary); }
 .cmo-passage mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .cmo-open { font-size: 0.9rem; font-weight: 600; }
 .cmo-missing { font-size: 0.8rem; color: var(--body-text-color-subdued); }
-#cmo-chat .message table { font-size: 0.92rem; }
+#cmo-chat table { font-size: 0.92rem; }
+#cmo-chat table td:first-child, #cmo-chat table th:first-child { min-width: 9rem; word-break: normal;
+  overflow-wrap: normal; hyphens: none; }
+#cmo-upload-status p { margin: 0.2rem 0; }
 footer { display: none !important; }
 """
 
 
 def _theme() -> gr.themes.Base:
-    # Fonts come from the server itself (LocalFont) or the system: no Google Fonts request.
+    # Fonts come from the server itself (LocalFont) or the system: no Google Fonts request. Weight 600 is left to
+    # the Bold faces: Gradio's bundled *-SemiBold.woff2 files hold only a few dozen glyphs.
     return gr.themes.Default(
         primary_hue="teal",
         secondary_hue="slate",
         neutral_hue="slate",
         font=[
-            gr.themes.LocalFont("Source Sans Pro", weights=(400, 600, 700)),
+            gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)),
             "ui-sans-serif",
             "system-ui",
             "sans-serif",
         ],
-        font_mono=[gr.themes.LocalFont("IBM Plex Mono"), "ui-monospace", "monospace"],
+        font_mono=[gr.themes.LocalFont("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "monospace"],
     )
 
 
@@ -388,7 +420,6 @@ def launch_options(assistant: Assistant) -> dict[str, Any]:
         "run_history": False,
         "footer_links": [],
         "max_file_size": f"{int(settings.max_file_mb)}mb",
-        "allowed_paths": [str((settings.data_dir / "uploads").resolve())],
         "theme": _theme(),
         "css": CSS,
     }
@@ -436,7 +467,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     def answer(
         question: str, history: Sequence[Any], vendors: Sequence[str], doc_types: Sequence[str], backend: str
     ) -> Iterator[tuple[str, Any]]:
-        """Events for one question: ("retrieved", [ScoredChunk]), ("text", so far), then ("reply", Reply)."""
+        """Events for one question, in order: ("retrieved", [ScoredChunk]) as soon as the search is done,
+        ("text", answer so far) while an LLM writes, then ("reply", Reply); a comparison yields
+        ("comparing", vendors) then its ("reply", Reply). Runs the stream in a thread so retrieval shows first."""
         if is_comparison(question, vendors):
             yield "comparing", list(vendors)
             yield "reply", comparison_reply(question, assistant.compare(question, list(vendors), backend))
@@ -456,7 +489,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     events.put(("answer", item) if isinstance(item, Answer) else ("piece", item))
             except Exception as exc:  # handed to the consumer, which shows it
                 events.put(("error", exc))
-            events.put(("end", None))
+            finally:
+                events.put(("end", None))
 
         threading.Thread(target=work, name="answer", daemon=True).start()
         text = ""
@@ -561,7 +595,10 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                             scale=1,
                         )
                         upload_vendor = gr.Textbox(
-                            label="Vendor (for brochures)", placeholder="e.g. Zentrix Labs", scale=2
+                            label="Vendor (for brochures)",
+                            placeholder="e.g. Zentrix Labs",
+                            scale=2,
+                            elem_id="cmo-upload-vendor",
                         )
                     upload = gr.File(
                         file_count="multiple",
@@ -626,6 +663,13 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 messages[-1]["content"] = f"**Could not answer:** {exc.message} {exc.hint}".strip()
                 yield messages, _status("error", str(exc)), gr.skip(), gr.skip(), gr.skip()
                 return
+            except Exception:
+                log.exception("answering %r failed", question)
+                messages[-1]["content"] = (
+                    "**Could not answer:** an unexpected error occurred; the server log has details."
+                )
+                yield messages, _status("error", "Unexpected error."), gr.skip(), gr.skip(), gr.skip()
+                return
             assert reply is not None
             messages[-1]["content"] = reply.text
             seconds = time.perf_counter() - started
@@ -640,6 +684,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 count = len(reply.sources)
                 note = f"{count} cited passage{'s' if count != 1 else ''} &middot; {seconds:.1f} s"
                 panel = sources_html(reply.sources, kind="cited", note=note, link_for=docs.link)
+                if reply.comparison and reply.closest:
+                    note = "Closest passages for the CMOs whose documents don't answer this:"
+                    panel += sources_html(reply.closest, kind="closest", note=note, link_for=docs.link)
             turn_map = dict(turn_map or {})
             turn_map[len(messages) - 1] = _Turn(
                 question,
@@ -748,12 +795,13 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             staged: list[StagedUpload] = []
             problems: list[str] = []
             accepted: list[str] = []
+            known: list[str] = []
             for name in files:
                 original = Path(name).name
                 try:
                     staged.append(stage_upload(Path(name), uploads_dir, original))
                 except (ValueError, OSError) as exc:
-                    problems.append(f"**{original}**: {exc} Rename the file and upload it again.")
+                    problems.append(f"**Not added: {original}.** {exc} Rename the file and upload it again.")
             report = None
             if staged:
                 total = len(staged)
@@ -776,25 +824,29 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                         return f"**Could not index the upload:** {exc.message} {exc.hint}", gr.skip(), gr.skip(), None
                     raise
                 failed = {Path(f.source).resolve(): f for f in report.failed}
+                same = {Path(x).resolve() for x in [*report.unchanged, *report.duplicates]}
                 for s in staged:
                     failure = failed.get(s.path)
                     if failure is None:
                         s.keep()
-                        accepted.append(s.original_name)
+                        (known if s.path in same else accepted).append(s.original_name)
                         continue
                     s.discard()
                     reason = failure.reason.replace(failure.source, s.original_name)
                     if reason.startswith(s.original_name + ":"):
                         reason = reason[len(s.original_name) + 1 :].strip()
-                    problems.append(f"**{s.original_name}** was not added: {reason} {failure.hint}".strip())
-            lines = [f"❌ {p}" for p in problems]
+                    reason = reason[:1].upper() + reason[1:]
+                    problems.append(f"**Not added: {s.original_name}.** {reason} {failure.hint}".strip())
+            lines = list(problems)
+            if known:
+                lines.insert(0, f"**Already indexed:** {', '.join(known)} (same content as before).")
             if not accepted or report is None:  # nothing else changes
                 return "  \n".join(lines), gr.skip(), gr.skip(), None
-            names = ", ".join(f"**{name}**" for name in accepted)
+            count = report.chunks_embedded
             lines.insert(
                 0,
-                f"✅ Indexed {names}: {report.chunks_embedded} passages in {report.seconds:.1f} s. "
-                "You can ask about it now.",
+                f"**Added: {', '.join(accepted)}.** {count} passage{'s' if count != 1 else ''} indexed in "
+                f"{report.seconds:.1f} s; you can ask about {'it' if len(accepted) == 1 else 'them'} now.",
             )
             doc_choices = [(DOC_TYPE_LABELS.get(t, t), t) for t in assistant.doc_types()]
             return ("  \n".join(lines), gr.update(choices=assistant.vendors()), gr.update(choices=doc_choices), None)
@@ -834,7 +886,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             assert reply is not None
             return reply.text, reply.citations_json()
 
-        gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="answer")
+        # gr.api is public but missing from gradio.__all__, which mypy holds against it
+        gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="answer")  # type: ignore[attr-defined]
 
     demo.queue(default_concurrency_limit=4)
     return demo
