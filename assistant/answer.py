@@ -222,7 +222,7 @@ def score_candidate(
     question: str, candidate: Candidate, similarity: float, passage_score: float, shared: float
 ) -> float:
     """How well a sentence answers the question: meaning, shared (weighted) terms and the passage's rank."""
-    return 0.55 * similarity + 0.35 * shared + 0.10 * passage_score
+    return 0.50 * similarity + 0.30 * shared + 0.20 * passage_score
 
 
 def pick_quotes(

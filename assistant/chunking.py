@@ -80,9 +80,28 @@ def iter_blocks(text: str) -> Iterator[tuple[str, str]]:
         yield "para", " ".join(paragraph)
 
 
-def _units(doc: LoadedDocument, count_tokens: CountTokens) -> list[Unit]:
+def _normalized(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _section_path(doc: LoadedDocument, stack: list[tuple[int, str]], count_tokens: CountTokens, room: int) -> str:
+    """Heading path without headings that repeat the title, shortened (outer headings first) to fit room."""
+    title = _normalized(doc.title)
+    names = [name for _, name in stack if _normalized(name) and _normalized(name) not in title]
+    probe = Chunk("", "", doc.source, doc.title, doc.doc_type, doc.vendor, None, "", doc.file_sha, 0)
+    base = count_tokens(embedding_text(probe))
+    while len(names) > 1 and base + count_tokens(" > ".join(names)) > room:
+        names.pop(0)
+    path = " > ".join(names)
+    while path and base + count_tokens(path) > room:
+        path = " ".join(path.split()[:-1])
+    return path
+
+
+def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> list[Unit]:
     units: list[Unit] = []
     stack: list[tuple[int, str]] = []
+    paths: dict[tuple[tuple[int, str], ...], str] = {}
     paragraph = 0
     for page in doc.pages:
         for kind, text in iter_blocks(page.text):
@@ -95,7 +114,10 @@ def _units(doc: LoadedDocument, count_tokens: CountTokens) -> list[Unit]:
                 stack.append((level, title))
                 paragraph += 1
                 continue
-            section = " > ".join(title for _, title in stack if title != doc.title) or ""
+            key = tuple(stack)
+            if key not in paths:
+                paths[key] = _section_path(doc, stack, count_tokens, max_tokens // 2)
+            section = paths[key]
             paragraph += 1
             pieces = [text] if kind == "line" else split_sentences(text)
             for piece in pieces:
@@ -148,7 +170,7 @@ def chunk_document(
     max_tokens counts the whole embedding text (title and section prefix included), without the
     model's special tokens. Neighbouring chunks of one section share up to overlap_tokens of sentences.
     """
-    units = _units(doc, count_tokens)
+    units = _units(doc, count_tokens, max_tokens)
     chunks: list[Chunk] = []
     seen: set[str] = set()
     group: list[Unit] = []

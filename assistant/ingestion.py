@@ -13,10 +13,13 @@ from assistant.config import Settings
 from assistant.errors import IngestError
 from assistant.index import FileRecord, Index
 from assistant.loaders import SUPPORTED_SUFFIXES, file_sha, load_file
-from assistant.types import DocType
+from assistant.types import Chunk, DocType
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(event, files_done, chunks_done) with event in {"file", "chunks"}."""
+
+EMBED_GROUP = 128
+"""Chunks gathered from consecutive files before one embedding call."""
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -103,6 +106,7 @@ class Ingestor:
         self.settings = settings
         self.index = index
         self.embedder = index.embedder
+        self._in_flight: dict[str, FileRecord] = {}  # sha -> file prepared in this run, not yet flipped
 
     def recover(self) -> None:
         """Finish what a killed run left: drop invisible new chunks and leftover old ones."""
@@ -128,24 +132,42 @@ class Ingestor:
         vendor: str | None = None,
         progress: Progress | None = None,
     ) -> IngestReport:
-        """Ingest files and folders; one bad file never stops the others or touches stored chunks."""
+        """Ingest files and folders; one bad file never stops the others or touches stored chunks.
+
+        Files are embedded in groups of about EMBED_GROUP chunks (fewer, fuller model batches), then
+        written and flipped one file at a time, so a crash leaves each file either old or new.
+        """
         started = time.perf_counter()
         report = IngestReport()
+        self._in_flight = {}
         self.recover()
         files, report.failed = discover(paths)
         max_bytes = int(self.settings.max_file_mb * 1e6)
         stale: list[FileRecord] = []
-        for n, path in enumerate(files, start=1):
+        group: list[_Prepared] = []
+        done = 0
+        for path in files:
             source = source_key(path)
             try:
-                outcome = self._ingest_one(path, source, max_bytes, doc_type, vendor, report, progress)
+                prepared = self._prepare(path, source, max_bytes, doc_type, vendor, report)
             except IngestError as exc:
                 report.failed.append(FileFailure(source, exc.message, exc.hint))
-                outcome = None
-            if isinstance(outcome, FileRecord):
-                stale.append(outcome)
-            if progress:
-                progress("file", n, report.chunks_embedded)
+                prepared = None
+            except OSError as exc:
+                report.failed.append(
+                    FileFailure(source, f"cannot be read ({exc.strerror or exc}).", "Check the file's permissions.")
+                )
+                prepared = None
+            if prepared is None:
+                done += 1
+                if progress:
+                    progress("file", done, report.chunks_embedded)
+                continue
+            group.append(prepared)
+            if sum(len(p.chunks) for p in group) >= EMBED_GROUP:
+                done = self._commit(group, report, stale, progress, done)
+                group = []
+        done = self._commit(group, report, stale, progress, done)
         for record in stale:
             assert record.stale_sha
             self.index.delete_chunks({"$and": [{"source": record.source}, {"file_sha": record.stale_sha}]})
@@ -161,7 +183,7 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_one(
+    def _prepare(
         self,
         path: Path,
         source: str,
@@ -169,8 +191,8 @@ class Ingestor:
         doc_type: DocType | None,
         vendor: str | None,
         report: IngestReport,
-        progress: Progress | None,
-    ) -> FileRecord | None:
+    ) -> _Prepared | None:
+        """Read and chunk one file and announce its new content; None when there is nothing to embed."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             load_file(path, source)  # raises the unsupported-type error with its hint
         sha = file_sha(path)
@@ -182,9 +204,10 @@ class Ingestor:
         twin = next(
             (r for r in registry.values() if r.file_sha == sha and r.alias_of is None and r.source != source),
             None,
-        )
+        ) or self._in_flight.get(sha)
         if twin is not None and Path(twin.source).exists():
-            self._drop_chunks_of(current)
+            if current and current.alias_of is None and not self._hand_over(current):
+                self.index.delete_chunks({"source": current.source})
             self.index.put_file(
                 FileRecord(source, sha, twin.title, twin.doc_type, twin.vendor, 0, twin.pages, twin.source)
             )
@@ -195,55 +218,98 @@ class Ingestor:
         chunks = chunk_document(doc, self.embedder.count_tokens, limit, self.settings.chunk_overlap_tokens)
         if not chunks:
             raise IngestError(f"{source}: no passages could be cut from the text.", "Check the file has prose text.")
-        base = current or FileRecord(source, "", doc.title, doc.doc_type, doc.vendor)
-        # 1. announce the new content, 2. write it (invisible), 3. flip, 4. old chunks go at the end of the run.
+        old_sha: str | None = None
+        if current and current.alias_of is None and current.file_sha:
+            # an identical copy elsewhere keeps the old content: hand the old chunks over instead of deleting them
+            old_sha = None if self._hand_over(current) else current.file_sha
+        base = FileRecord(source, current.file_sha if old_sha else "", doc.title, doc.doc_type, doc.vendor)
         self.index.put_file(_with(base, pending_sha=sha))
-        embed_started = time.perf_counter()
-        vectors = self.index.embed_chunks(chunks)
-        report.embed_seconds += time.perf_counter() - embed_started
-        self.index.upsert(chunks, vectors)
-        report.chunks_embedded += len(chunks)
-        report.pages += len(doc.pages)
-        if progress:
-            progress("chunks", len(report.added) + len(report.updated), report.chunks_embedded)
-        old_sha = current.file_sha if current and current.alias_of is None else None
-        record = FileRecord(
-            source=source,
-            file_sha=sha,
-            title=doc.title,
-            doc_type=doc.doc_type,
-            vendor=doc.vendor,
-            chunks=len(chunks),
-            pages=len(doc.pages),
-            stale_sha=old_sha or None,
+        self._in_flight[sha] = FileRecord(source, sha, doc.title, doc.doc_type, doc.vendor, len(chunks), len(doc.pages))
+        return _Prepared(
+            doc.source, doc.title, doc.doc_type, doc.vendor, sha, len(doc.pages), chunks, old_sha, bool(current)
         )
-        self.index.put_file(record)
-        (report.updated if current else report.added).append(source)
-        return record if old_sha else None
 
-    def _drop_chunks_of(self, record: FileRecord | None) -> None:
-        if record and record.alias_of is None and record.file_sha:
-            self.index.delete_chunks({"source": record.source})
+    def _commit(
+        self,
+        group: list[_Prepared],
+        report: IngestReport,
+        stale: list[FileRecord],
+        progress: Progress | None,
+        done: int,
+    ) -> int:
+        """Embed a group's chunks in one call, then write and flip each file in turn."""
+        if not group:
+            return done
+        all_chunks = [c for p in group for c in p.chunks]
+        embed_started = time.perf_counter()
+        vectors = self.index.embed_chunks(all_chunks)
+        report.embed_seconds += time.perf_counter() - embed_started
+        offset = 0
+        for item in group:
+            self.index.upsert(item.chunks, vectors[offset : offset + len(item.chunks)])
+            offset += len(item.chunks)
+            report.chunks_embedded += len(item.chunks)
+            report.pages += item.pages
+            if progress:
+                progress("chunks", done, report.chunks_embedded)
+            record = FileRecord(
+                source=item.source,
+                file_sha=item.sha,
+                title=item.title,
+                doc_type=item.doc_type,
+                vendor=item.vendor,
+                chunks=len(item.chunks),
+                pages=item.pages,
+                stale_sha=item.old_sha,
+            )
+            self.index.put_file(record)
+            (report.updated if item.existed else report.added).append(item.source)
+            if item.old_sha:
+                stale.append(record)
+            done += 1
+            if progress:
+                progress("file", done, report.chunks_embedded)
+        return done
+
+    def _hand_over(self, record: FileRecord) -> bool:
+        """Give an original's chunks to an identical copy that points at it; False when there is none."""
+        registry = self.index.registry()
+        heirs = [r for r in registry.values() if r.alias_of == record.source]
+        if not heirs:
+            return False
+        heir = heirs[0]
+        promoted = FileRecord(
+            heir.source, record.file_sha, record.title, record.doc_type, record.vendor, record.chunks, record.pages
+        )
+        self.index.relabel(record.source, promoted)
+        self.index.put_file(promoted)
+        for other in heirs[1:]:
+            self.index.put_file(_with(other, alias_of=heir.source))
+        return True
 
     def remove(self, source: str) -> None:
         """Forget a file; an identical copy elsewhere inherits its chunks."""
-        registry = self.index.registry()
-        record = registry.get(source)
+        record = self.index.registry().get(source)
         if record is None:
             return
-        heir = next((r for r in registry.values() if r.alias_of == source), None)
-        if heir is not None and record.alias_of is None:
-            promoted = FileRecord(
-                heir.source, record.file_sha, record.title, record.doc_type, record.vendor, record.chunks, record.pages
-            )
-            self.index.relabel(source, promoted)
-            self.index.put_file(promoted)
-            for other in registry.values():
-                if other.alias_of == source and other.source != heir.source:
-                    self.index.put_file(_with(other, alias_of=heir.source))
-        elif record.alias_of is None:
+        if record.alias_of is None and not self._hand_over(record):
             self.index.delete_chunks({"source": source})
         self.index.drop_file(source)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A file read and chunked, waiting for its group to be embedded."""
+
+    source: str
+    title: str
+    doc_type: DocType
+    vendor: str | None
+    sha: str
+    pages: int
+    chunks: list[Chunk]
+    old_sha: str | None
+    existed: bool
 
 
 def _with(record: FileRecord, **changes: object) -> FileRecord:

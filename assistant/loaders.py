@@ -80,7 +80,7 @@ def load_file(
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
         raise OversizedFileError(
-            f"{source}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit.",
+            f"{source}: {size / 1e6:.3g} MB is over the {max_bytes / 1e6:g} MB limit.",
             "Split the file, or raise ASSISTANT_MAX_FILE_MB if it really belongs in one piece.",
         )
     if size == 0:
@@ -141,7 +141,17 @@ def _read_text(path: Path, source: str, *, markdown: bool) -> tuple[list[Page], 
     meta: dict[str, str] = {}
     if markdown:
         text, meta = _split_front_matter(text, source)
+        text = _plain_inline(text)
     return [Page(number=None, text=text)], meta
+
+
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+
+
+def _plain_inline(text: str) -> str:
+    """Drop inline Markdown markup that would leak into quotes: **bold**, __bold__, [text](link)."""
+    return _LINK.sub(r"\1", _EMPHASIS.sub(r"\2", text))
 
 
 def _split_front_matter(text: str, source: str) -> tuple[str, dict[str, str]]:

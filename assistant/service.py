@@ -241,14 +241,13 @@ class Assistant:
         mark = time.perf_counter()
         vectors = np.asarray(self.embedder.embed_documents([question] + [c.text for c in candidates]), dtype=np.float32)
         sims = vectors[1:] @ vectors[0]
-        top = max(r.score for r in results) or 1.0
         idf = self.retriever.idf
         scored = []
         for candidate, similarity in zip(candidates, sims, strict=True):
             chunk = results[candidate.passage - 1].chunk
             context = " ".join(filter(None, (chunk.title, chunk.vendor, chunk.section)))
             shared = logic.weighted_overlap(question, candidate.text, context, idf)
-            rank_score = results[candidate.passage - 1].score / top
+            rank_score = 1.0 / candidate.passage  # fused retrieval rank: the best passage usually holds the answer
             scored.append(
                 (candidate, logic.score_candidate(question, candidate, float(similarity), rank_score, shared))
             )

@@ -1,0 +1,1 @@
+"""Evaluation suite: gold questions, retrieval/citation/refusal metrics, a LangChain baseline and a CI gate."""

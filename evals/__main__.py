@@ -1,0 +1,5 @@
+"""`python -m evals`: see evals/run.py."""
+
+from evals.run import main
+
+raise SystemExit(main())

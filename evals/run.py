@@ -1,0 +1,527 @@
+"""`python -m evals`: build a fresh index from the corpus, answer the gold questions, report and gate.
+
+The assistant and the plain LangChain baseline (evals/baseline.py) answer every question in the same
+answer mode; the JSON, Markdown and PNG reports put them side by side. Heavy modules load lazily.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evals import metrics
+from evals.metrics import Question
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.service import Assistant
+    from assistant.types import Answer
+
+ROOT = Path(__file__).resolve().parent.parent
+EVALS = Path(__file__).resolve().parent
+DEFAULT_QUESTIONS = EVALS / "gold.jsonl"
+DEFAULT_CORPUS = Path("corpus")
+DEFAULT_OUT = EVALS / "reports"
+THRESHOLDS = EVALS / "thresholds.toml"
+
+# (key, label, format) of the figures the reports show, in order.
+FIGURES = (
+    ("recall_at_5", "retrieval recall@5", "pct"),
+    ("mrr", "MRR@5", "num"),
+    ("citation_precision", "citation precision", "pct"),
+    ("citation_validity", "citation validity", "pct"),
+    ("must_include", "must_include coverage", "pct"),
+    ("answer_rate", "answered (of answerable)", "pct"),
+    ("refusal_precision", "refusal precision", "pct"),
+    ("refusal_recall", "refusal recall", "pct"),
+    ("faithfulness", "faithfulness (assistant's check)", "pct"),
+    ("lexical_support", "lexical support (>=60% words cited)", "pct"),
+    ("latency_p50_s", "latency p50 (s)", "sec"),
+    ("latency_p95_s", "latency p95 (s)", "sec"),
+    ("citations", "citations shown", "int"),
+    ("errors", "errors", "int"),
+)
+KIND_FIGURES = ("recall_at_5", "mrr", "citation_precision", "must_include", "answer_rate", "refusal_recall")
+CHART_FIGURES = ("recall_at_5", "citation_precision", "must_include", "refusal_recall")
+
+Progress = Callable[[int, int, Question, dict[str, Any]], None]
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Parse gold.jsonl; a bad line raises ValueError naming the file and line."""
+    questions: list[Question] = []
+    seen: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            question = Question.from_dict(json.loads(line))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from exc
+        if question.id in seen:
+            raise ValueError(f"{path}:{number}: duplicate id {question.id!r}")
+        seen.add(question.id)
+        questions.append(question)
+    return questions
+
+
+def load_thresholds(path: Path = THRESHOLDS) -> dict[str, Any]:
+    """The whole thresholds file ({} when absent)."""
+    if not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def subset_ids(thresholds: Mapping[str, Any], name: str) -> list[str]:
+    """The question ids of a named subset (`[subsets] <name> = [...]` in thresholds.toml)."""
+    ids = thresholds.get("subsets", {}).get(name)
+    if not ids:
+        raise ValueError(f'No subset {name!r} in the thresholds file: add `[subsets] {name} = ["id", ...]`.')
+    return [str(i) for i in ids]
+
+
+def select(questions: Sequence[Question], ids: Sequence[str] = (), limit: int | None = None) -> list[Question]:
+    """Questions with the given ids (in file order; unknown ids are an error), then the first `limit`."""
+    chosen = list(questions)
+    if ids:
+        known = {q.id for q in questions}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ValueError(f"Unknown question ids: {', '.join(unknown)}")
+        wanted = set(ids)
+        chosen = [q for q in questions if q.id in wanted]
+    return chosen[:limit] if limit else chosen
+
+
+def thresholds_section(backend: str, subset: str | None) -> str:
+    """Which [section] of thresholds.toml gates this run: the subset name, else the backend."""
+    return subset or backend
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def eval_settings(data_dir: Path, backend: str | None = None) -> Settings:
+    """The user's settings (ASSISTANT_* env) pointed at a fresh local index in data_dir."""
+    from assistant.backends.local import model_path
+    from assistant.config import Settings
+
+    base = Settings()
+    update: dict[str, Any] = {
+        "data_dir": data_dir,
+        "index_dir": None,
+        "chroma_url": None,
+        "local_model_path": model_path(base).resolve(),
+    }
+    if backend:
+        update["backend"] = backend
+    return base.model_copy(update=update)
+
+
+def row_for(
+    question: Question, answer: Answer | None, error: str | None = None, latency: float | None = None
+) -> dict[str, Any]:
+    """The plain-data row of one answered question (see metrics.ROW_FIELDS)."""
+    row: dict[str, Any] = {
+        "id": question.id,
+        "kind": question.kind,
+        "expect": question.expect,
+        "question": question.question,
+        "gold": [s.as_dict() for s in question.sources],
+        "must_include": list(question.must_include),
+        "filters": question.filters,
+        "retrieved": [],
+        "citations": [],
+        "refused": True,
+        "answer": "",
+        "must_found": [],
+        "sentences_total": 0,
+        "sentences_supported": 0,
+        "lexical_total": 0,
+        "lexical_supported": 0,
+        "latency_s": latency,
+        "standalone_question": None,
+        "error": error,
+    }
+    if answer is None:
+        return row
+    citations = [
+        {"n": c.n, "chunk_id": c.chunk_id, "source": c.source, "page": c.page, "section": c.section}
+        for c in answer.citations
+    ]
+    retrieved = [
+        {
+            "chunk_id": s.chunk.id,
+            "source": s.chunk.source,
+            "page": s.chunk.page,
+            "section": s.chunk.section,
+            "score": round(float(s.score), 5),
+        }
+        for s in answer.retrieved
+    ]
+    total, supported = (0, 0)
+    if not answer.refused:
+        total, supported = metrics.lexical_counts(answer.text, {c.n: c.text for c in answer.citations})
+    row.update(
+        retrieved=retrieved,
+        citations=citations,
+        refused=bool(answer.refused),
+        answer=answer.text,
+        must_found=[] if answer.refused else metrics.found_terms(answer.text, question.must_include),
+        sentences_total=answer.sentences_total,
+        sentences_supported=answer.sentences_supported,
+        lexical_total=total,
+        lexical_supported=supported,
+        latency_s=answer.timings.get("total_s", latency),
+        standalone_question=answer.standalone_question,
+    )
+    row["first_match_rank"] = metrics.first_match_rank(row["retrieved"], question.sources)
+    row["problems"] = metrics.question_problems(row)
+    return row
+
+
+def evaluate(
+    assistant: Assistant, questions: Sequence[Question], backend: str, progress: Progress | None = None
+) -> list[dict[str, Any]]:
+    """Ask every question; an AssistantError on one question is recorded on its row and the run goes on."""
+    from assistant.errors import AssistantError
+
+    rows = []
+    for n, question in enumerate(questions, start=1):
+        started = time.perf_counter()
+        try:
+            answer = assistant.ask(question.question, list(question.history), question.filters, backend)
+            row = row_for(question, answer)
+        except AssistantError as exc:
+            row = row_for(question, None, f"{exc.__class__.__name__}: {exc}", time.perf_counter() - started)
+            row["problems"] = metrics.question_problems(row)
+        rows.append(row)
+        if progress:
+            progress(n, len(questions), question, row)
+    return rows
+
+
+def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Overall and per-kind aggregates."""
+    return {"overall": metrics.aggregate(rows), "by_kind": metrics.by_kind(rows)}
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+def fmt(value: Any, style: str = "pct") -> str:
+    """A figure for a table cell."""
+    if value is None:
+        return "n/a"
+    if style == "pct":
+        return f"{100 * float(value):.1f}%"
+    if style == "num":
+        return f"{float(value):.3f}"
+    if style == "sec":
+        return f"{float(value):.2f}"
+    return str(value)
+
+
+def baseline_wins(payload: Mapping[str, Any]) -> list[tuple[str, str, float, float]]:
+    """(kind, figure, assistant, baseline) where the baseline beats the assistant on recall@5 or citation precision."""
+    base = payload["aggregates"].get("baseline")
+    if not base:
+        return []
+    out = []
+    mine = payload["aggregates"]["assistant"]
+    for scope, kinds in (("overall", {"overall": mine["overall"]}), ("kind", mine["by_kind"])):
+        for kind, figures in kinds.items():
+            theirs = base["overall"] if scope == "overall" else base["by_kind"].get(kind, {})
+            for key in ("recall_at_5", "citation_precision"):
+                a, b = figures.get(key), theirs.get(key)
+                if a is not None and b is not None and b > a + 1e-9:
+                    out.append((kind, key, a, b))
+    return out
+
+
+def render_markdown(payload: Mapping[str, Any]) -> str:
+    """The human report: overall side by side, per kind, baseline wins, gate, problem questions."""
+    meta = payload["meta"]
+    aggs = payload["aggregates"]
+    has_base = "baseline" in aggs
+    lines = [
+        f"# Evaluation: `{meta['name']}` ({meta['backend']} answer mode)",
+        "",
+        f"- Command: `{meta['command']}`",
+        f"- Date: {meta['date']}; run time {meta['seconds']:.0f} s"
+        + (f"; host {meta['host']} (latencies depend on it)" if meta.get("host") else ""),
+        f"- Questions: {meta['questions']} from `{meta['questions_file']}`; corpus `{meta['corpus']}`",
+        f"- Assistant index: {meta['assistant_chunks']} chunks (hybrid dense + BM25, top {meta['top_k']})",
+    ]
+    if has_base:
+        lines.append(
+            f"- Baseline: {meta['baseline_chunks']} chunks (RecursiveCharacterTextSplitter 1000/200, Chroma dense "
+            "top 4, same embedder, loaders and answer mode; sections = heading paths a chunk spans)"
+        )
+    lines += [
+        f"- Matching: a chunk or citation matches a gold source on the same file, page if given, and gold section "
+        f"contained in its section; recall and MRR over the top {metrics.K} retrieved.",
+        "",
+        "## Overall",
+        "",
+        "| metric | assistant | baseline |" if has_base else "| metric | assistant |",
+        "|---|---:|---:|" if has_base else "|---|---:|",
+    ]
+    for key, label, style in FIGURES:
+        cells = [fmt(aggs["assistant"]["overall"].get(key), style)]
+        if has_base:
+            cells.append(fmt(aggs["baseline"]["overall"].get(key), style))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    lines += ["", "## Per kind" + (" (assistant / baseline)" if has_base else ""), ""]
+    labels = {key: label for key, label, _ in FIGURES}
+    styles = {key: style for key, _, style in FIGURES}
+    lines.append("| kind | n | " + " | ".join(labels[k] for k in KIND_FIGURES) + " |")
+    lines.append("|---|---:|" + "---:|" * len(KIND_FIGURES))
+    for kind, figures in aggs["assistant"]["by_kind"].items():
+        cells = []
+        for key in KIND_FIGURES:
+            style = styles[key]
+            cell = fmt(figures.get(key), style)
+            if has_base:
+                cell += " / " + fmt(aggs["baseline"]["by_kind"].get(kind, {}).get(key), style)
+            cells.append(cell)
+        lines.append(f"| {kind} | {figures['questions']} | " + " | ".join(cells) + " |")
+
+    if has_base:
+        wins = baseline_wins(payload)
+        lines += ["", "## Where the baseline beats the assistant (recall@5, citation precision)", ""]
+        if wins:
+            lines += [f"- {kind}: {labels[key]} {fmt(a)} vs baseline {fmt(b)}" for kind, key, a, b in wins]
+        else:
+            lines.append("- Nowhere: the assistant is at least as good on every kind.")
+
+    gate = payload.get("gate")
+    if gate:
+        where = Path(gate.get("file", THRESHOLDS))
+        shown = where.relative_to(ROOT).as_posix() if where.is_relative_to(ROOT) else where.as_posix()
+        lines += ["", f"## Gate (`[{gate['section']}]` of {shown})", ""]
+        if gate.get("missing"):
+            lines.append(f"- No thresholds for `[{gate['section']}]`.")
+        elif gate["failures"]:
+            lines += [f"- FAIL {line}" for line in gate["failures"]]
+        else:
+            lines.append("- Pass: every gated figure is at or above its threshold.")
+
+    lines += ["", "## Questions with problems (assistant)", ""]
+    problems = [r for r in payload["rows"]["assistant"] if r.get("problems")]
+    if not problems:
+        lines.append("- None.")
+    else:
+        base_rows = {r["id"]: r for r in payload["rows"].get("baseline", [])}
+        lines += ["| id | kind | problems | baseline |", "|---|---|---|---|"]
+        for row in problems:
+            other = base_rows.get(row["id"])
+            verdict = "; ".join(other.get("problems") or ["ok"]) if other else ""
+            lines.append(f"| {row['id']} | {row['kind']} | {'; '.join(row['problems'])} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(payload: Mapping[str, Any], path: Path) -> None:
+    """Grouped bars per kind (recall@5, citation precision, must_include, refusal recall), assistant vs baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    aggs = payload["aggregates"]
+    systems = [s for s in ("assistant", "baseline") if s in aggs]
+    kinds = [*aggs["assistant"]["by_kind"], "overall"]
+    labels = {key: label for key, label, _ in FIGURES}
+    fig, axes = plt.subplots(len(CHART_FIGURES), 1, figsize=(max(8.0, 0.9 * len(kinds) + 2), 11), sharex=True)
+    width = 0.8 / len(systems)
+    for ax, key in zip(axes, CHART_FIGURES, strict=True):
+        for i, system in enumerate(systems):
+            values = []
+            for kind in kinds:
+                figures = aggs[system]["overall"] if kind == "overall" else aggs[system]["by_kind"].get(kind, {})
+                value = figures.get(key)
+                values.append(float("nan") if value is None else 100 * float(value))
+            xs = [x + (i - (len(systems) - 1) / 2) * width for x in range(len(kinds))]
+            ax.bar(xs, values, width, label=system)
+        ax.set_ylabel(labels[key] + " (%)", fontsize=8)
+        ax.set_ylim(0, 105)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(systems), fontsize=8, frameon=False)
+    axes[0].set_title(f"{payload['meta']['name']}: per kind (empty = nothing to judge)", loc="left")
+    axes[-1].set_xticks(range(len(kinds)), kinds, rotation=30, ha="right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_reports(payload: Mapping[str, Any], out: Path) -> list[Path]:
+    """Write <name>.json, <name>.md and <name>.png into out."""
+    out.mkdir(parents=True, exist_ok=True)
+    name = payload["meta"]["name"]
+    paths = [out / f"{name}.json", out / f"{name}.md", out / f"{name}.png"]
+    paths[0].write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths[1].write_text(render_markdown(payload), encoding="utf-8")
+    plot(payload, paths[2])
+    return paths
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m evals", description="Evaluate the assistant (and a plain LangChain baseline) on gold questions."
+    )
+    parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="gold JSONL file")
+    parser.add_argument(
+        "--corpus", type=Path, action="append", help="corpus folder or file (repeatable; default corpus/)"
+    )
+    parser.add_argument("--backend", default=None, help="answer mode: quote, local, ollama, openai (default: settings)")
+    parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument("--ids", default="", help="comma-separated question ids")
+    parser.add_argument("--subset", default=None, help="named subset from thresholds.toml, e.g. llm")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain baseline")
+    parser.add_argument("--gate", action="store_true", help="exit 1 when a figure is under its threshold")
+    parser.add_argument(
+        "--thresholds", type=Path, default=THRESHOLDS, help="thresholds file (default evals/thresholds.toml)"
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder (default evals/reports)")
+    parser.add_argument("--quiet", action="store_true", help="no per-question progress")
+    return parser.parse_args(argv)
+
+
+def _progress(system: str) -> Progress:
+    def report(n: int, total: int, question: Question, row: dict[str, Any]) -> None:
+        status = "refused" if row["refused"] else f"{len(row['citations'])} cit."
+        flag = " !" if row.get("problems") else ""
+        print(
+            f"[{system} {n}/{total}] {question.id} ({question.kind}) {status} {row['latency_s'] or 0:.2f}s{flag}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
+    """Build the indexes, answer, aggregate and gate; returns (payload, exit code)."""
+    from assistant.embeddings import Embedder
+    from assistant.index import Index
+    from assistant.ingestion import Ingestor
+    from assistant.service import Assistant
+    from evals.baseline import build_baseline
+
+    started = time.perf_counter()
+    thresholds = load_thresholds(args.thresholds)
+    questions = load_questions(args.questions)
+    ids = [i.strip() for i in args.ids.split(",") if i.strip()]
+    if args.subset:
+        ids = ids or subset_ids(thresholds, args.subset)
+    questions = select(questions, ids, args.limit)
+    if not questions:
+        raise ValueError("No questions selected.")
+    corpus = args.corpus or [DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else ROOT / "corpus"]
+
+    with tempfile.TemporaryDirectory(prefix="cmo-eval-") as tmp:
+        settings = eval_settings(Path(tmp) / "data", args.backend)
+        backend = settings.backend
+        embedder = Embedder.from_settings(settings)
+        index = Index.open(settings, embedder)
+        report = Ingestor(settings, index).run(corpus)
+        if not report.ok:
+            print("Ingest failures:\n" + "\n".join(f"  {f}" for f in report.failed), file=sys.stderr)
+        if index.count() == 0:
+            raise ValueError(f"No chunks ingested from {', '.join(map(str, corpus))}.")
+        assistant = Assistant(settings, index)
+        rows = {"assistant": evaluate(assistant, questions, backend, None if args.quiet else _progress("assistant"))}
+        baseline_chunks = None
+        if not args.no_baseline:
+            retriever = build_baseline(corpus, assistant.retriever, Path(tmp) / "baseline")
+            baseline_chunks = retriever.chunks
+            models = {backend: assistant.chat_model(backend)} if backend != "quote" else None
+            other = Assistant(settings, index, chat_models=models, retriever=retriever)  # type: ignore[arg-type]
+            rows["baseline"] = evaluate(other, questions, backend, None if args.quiet else _progress("baseline"))
+        chunks = index.count()
+        top_k = settings.top_k
+
+    name = backend + (f"-{args.subset}" if args.subset else "")
+    section = thresholds_section(backend, args.subset)
+    aggregates = {system: summarize(system_rows) for system, system_rows in rows.items()}
+    limits = {k: v for k, v in thresholds.get(section, {}).items() if not isinstance(v, dict)}
+    failures = metrics.gate_failures(aggregates["assistant"]["overall"], limits) if limits else []
+    payload: dict[str, Any] = {
+        "meta": {
+            "name": name,
+            "backend": backend,
+            "command": command,
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "seconds": time.perf_counter() - started,
+            "questions": len(questions),
+            "questions_file": str(args.questions),
+            "corpus": ", ".join(map(str, corpus)),
+            "assistant_chunks": chunks,
+            "baseline_chunks": baseline_chunks,
+            "top_k": top_k,
+            "ingest": report.summary(),
+            "host": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end of the run",
+        },
+        "aggregates": aggregates,
+        "gate": {
+            "file": str(args.thresholds),
+            "section": section,
+            "thresholds": limits,
+            "failures": failures,
+            "missing": not limits,
+        },
+        "rows": rows,
+    }
+    code = 1 if args.gate and (failures or not limits) else 0
+    return payload, code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m evals`."""
+    from assistant.runtime import go_offline
+
+    go_offline()
+    args = parse_args(argv)
+    command = "python -m evals " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    from assistant.errors import AssistantError
+
+    try:
+        payload, code = run(args, command.strip())
+    except (ValueError, OSError, AssistantError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    paths = write_reports(payload, args.out)
+    overall = payload["aggregates"]
+    for key, label, style in FIGURES[:10]:
+        cells = [fmt(overall[s]["overall"].get(key), style) for s in overall]
+        print(f"{label:40s} " + "  ".join(f"{c:>8s}" for c in cells))
+    print("columns: " + ", ".join(overall))
+    print("reports: " + ", ".join(str(p) for p in paths))
+    gate = payload["gate"]
+    if args.gate:
+        if gate["missing"]:
+            print(f"GATE FAIL: no thresholds for [{gate['section']}] in {args.thresholds}", file=sys.stderr)
+        for line in gate["failures"]:
+            print(f"GATE FAIL {line}", file=sys.stderr)
+        if code == 0:
+            print(f"gate [{gate['section']}]: pass")
+    return code
