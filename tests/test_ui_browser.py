@@ -347,4 +347,4 @@ def test_every_request_stays_on_localhost(browser_context: dict[str, Any]) -> No
     assert {u.hostname for u in network} == {"127.0.0.1"}, sorted({u.geturl() for u in network})
     # the rest is in-browser: inline data, and chromium's own PDF viewer extension
     others = {urlsplit(url).scheme for url in requests} - {"http", "https", "ws", "wss"}
-    assert others <= {"data", "blob", "about", "chrome-extension"}, others
+    assert others <= {"data", "blob", "about", "chrome", "chrome-extension"}, others
