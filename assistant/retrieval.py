@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.config import Settings
-from assistant.textmatch import STOPWORDS, jaccard, stem
+from assistant.textmatch import STOPWORDS, content_terms, stem
 from assistant.types import Chunk, ScoredChunk, embedding_text
 
 if TYPE_CHECKING:
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 RRF_K = 60
 NEAR_DUPLICATE = 0.85
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +200,8 @@ class Retriever:
         for entry in ordered:
             if not filters.admits(entry["chunk"]):
                 continue
-            if any(jaccard(entry["chunk"].text, other["chunk"].text) >= NEAR_DUPLICATE for other in kept):
+            entry["terms"] = set(content_terms(entry["chunk"].text))
+            if any(_jaccard(entry["terms"], other["terms"]) >= NEAR_DUPLICATE for other in kept):
                 continue
             kept.append(entry)
             if len(kept) >= max(k * 2, k + 4):
