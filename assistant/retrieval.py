@@ -97,6 +97,7 @@ class Retrieval:
 
     results: list[ScoredChunk]
     timings: dict[str, float] = field(default_factory=dict)
+    query_vector: list[float] | None = None
 
 
 class Retriever:
@@ -228,7 +229,7 @@ class Retriever:
             for e in kept[:k]
         ]
         timings["retrieval_s"] = time.perf_counter() - started
-        return Retrieval(results, timings)
+        return Retrieval(results, timings, query_vector.tolist())
 
     def _rerank(self, query: str, kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self._reranker is None:

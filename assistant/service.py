@@ -34,6 +34,9 @@ _ACROSS_VENDORS = re.compile(
     re.I,
 )
 
+QUOTE_PASSAGES = 4
+"""Quote mode reads sentences from this many top passages (each sentence costs an embedding)."""
+
 History = Sequence[tuple[str, str]] | Sequence[Mapping[str, Any]]
 OnRetrieved = Callable[[list[ScoredChunk]], None]
 
@@ -234,13 +237,20 @@ class Assistant:
         survey: bool = False,
     ) -> Iterator[str | Answer]:
         results = retrieval.results
-        candidates = logic.quote_candidates(results)
+        candidates = logic.quote_candidates(results if survey else results[:QUOTE_PASSAGES])
         if not candidates:
             yield self._refuse(base, results, started, timings)
             return
         mark = time.perf_counter()
-        vectors = np.asarray(self.embedder.embed_documents([question] + [c.text for c in candidates]), dtype=np.float32)
-        sims = vectors[1:] @ vectors[0]
+        if retrieval.query_vector is not None:
+            question_vector = np.asarray(retrieval.query_vector, dtype=np.float32)
+            sentence_vectors = np.asarray(self.embedder.embed_documents([c.text for c in candidates]), dtype=np.float32)
+        else:
+            vectors = np.asarray(
+                self.embedder.embed_documents([question] + [c.text for c in candidates]), dtype=np.float32
+            )
+            question_vector, sentence_vectors = vectors[0], vectors[1:]
+        sims = sentence_vectors @ question_vector
         idf = self.retriever.idf
         scored = []
         for candidate, similarity in zip(candidates, sims, strict=True):

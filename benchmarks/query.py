@@ -123,7 +123,10 @@ def main() -> int:
             )
             rows.append((f"retrieval p50 / p95 at {size:,} chunks", f"{p50:.1f} / {p95:.1f} ms"))
 
-        settings = Settings(data_dir=base / "corpus", _env_file=None)  # type: ignore[call-arg]
+        from assistant.backends.local import model_path
+
+        shipped_model = model_path(Settings(data_dir=ROOT / "data", _env_file=None))  # type: ignore[call-arg]
+        settings = Settings(data_dir=base / "corpus", local_model_path=shipped_model, _env_file=None)  # type: ignore[call-arg]
         index = Index.open(settings, embedder)
         Ingestor(settings, index).run([ROOT / "corpus"])
         assistant = Assistant(settings, index)
