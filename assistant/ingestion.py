@@ -222,7 +222,7 @@ class Ingestor:
         if current and current.alias_of is None and current.file_sha:
             # an identical copy elsewhere keeps the old content: hand the old chunks over instead of deleting them
             old_sha = None if self._hand_over(current) else current.file_sha
-        base = FileRecord(source, current.file_sha if old_sha else "", doc.title, doc.doc_type, doc.vendor)
+        base = FileRecord(source, old_sha or "", doc.title, doc.doc_type, doc.vendor)
         self.index.put_file(_with(base, pending_sha=sha))
         self._in_flight[sha] = FileRecord(source, sha, doc.title, doc.doc_type, doc.vendor, len(chunks), len(doc.pages))
         return _Prepared(
