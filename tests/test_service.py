@@ -184,26 +184,17 @@ def test_poisoned_brochure_cannot_steer_the_answer(make_index: Any, tmp_path: Pa
     assert "900 million" in sent
 
 
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m assistant ARGS` from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False
+    )
+
+
 def test_cli_json_answer_and_batch_mode(corpus_index: tuple[Index, Settings], tmp_path: Path) -> None:
     _, settings = corpus_index
     index_dir = str(settings.index_path)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant",
-            "ask",
-            "Who releases a batch made by a contract manufacturer?",
-            "--json",
-            "--index",
-            index_dir,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    run = run_cli("ask", "Who releases a batch made by a contract manufacturer?", "--json", "--index", index_dir)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["refused"] is False and any(c["source"] == RELEASE_DOC for c in data["citations"])
@@ -224,25 +215,7 @@ def test_cli_json_answer_and_batch_mode(corpus_index: tuple[Index, Settings], tm
         + "\n"
     )
     out = tmp_path / "out.jsonl"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant",
-            "ask",
-            "--questions",
-            str(questions),
-            "--out",
-            str(out),
-            "--index",
-            index_dir,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    run = run_cli("ask", "--questions", str(questions), "--out", str(out), "--index", index_dir)
     assert run.returncode == 0, run.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", "b", "line-3", "d", "e"]
