@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.followup import carry_context
 from assistant.retrieval import Filters, Retrieval, Retriever
-from assistant.types import Answer, Citation, ScoredChunk
+from assistant.types import Answer, AnswerEvent, Citation, Delta, Final, Retrieved, ScoredChunk
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -38,7 +38,6 @@ QUOTE_PASSAGES = 4
 """Quote mode reads sentences from this many top passages (each sentence costs an embedding)."""
 
 History = Sequence[tuple[str, str]] | Sequence[Mapping[str, Any]]
-OnRetrieved = Callable[[list[ScoredChunk]], None]
 
 
 def normalize_history(history: History | None) -> list[tuple[str, str]]:
@@ -152,13 +151,11 @@ class Assistant:
         filters: Filters | Mapping[str, Any] | None = None,
         backend: str | None = None,
     ) -> Answer:
-        """Answer one question; the last item of stream()."""
-        final: Answer | None = None
-        for item in self.stream(question, history, filters, backend):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        """Answer one question: the answer of stream()'s Final event."""
+        for event in self.stream(question, history, filters, backend):
+            if isinstance(event, Final):
+                return event.answer
+        raise AssertionError("stream() ended without a Final event")
 
     def stream(
         self,
@@ -166,9 +163,8 @@ class Assistant:
         history: History | None = None,
         filters: Filters | Mapping[str, Any] | None = None,
         backend: str | None = None,
-        on_retrieved: OnRetrieved | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield answer text pieces as they come, then the final, verified Answer."""
+    ) -> Iterator[AnswerEvent]:
+        """Yield Retrieved(passages), then Delta(text) pieces while a chat model writes, then Final(answer)."""
         started = time.perf_counter()
         backend = backend or self.settings.backend
         if backend not in ALL_BACKENDS:
@@ -178,14 +174,14 @@ class Assistant:
         cleaned = logic.focus(logic.sanitize(question.strip()))
         base = Answer("", (), True, question, cleaned, backend)
         if len(logic.words_of(cleaned)) == 0:
-            yield self._refuse(base, [], started, {})
+            yield Retrieved(())
+            yield Final(self._refuse(base, [], started, {}))
             return
         standalone = self.standalone_question(cleaned, turns, backend)
         base = replace(base, standalone_question=standalone)
         survey = self._wants_survey(standalone, flt)
         retrieval = self._survey(standalone, flt) if survey else self.retriever.search(standalone, flt)
-        if on_retrieved:
-            on_retrieved(list(retrieval.results))
+        yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
         results = retrieval.results
         best = max((r.dense or 0.0) for r in results) if results else 0.0
@@ -193,7 +189,7 @@ class Assistant:
         timings["coverage"] = coverage
         timings["best_dense"] = best
         if not results or best < self.settings.min_relevance or coverage < self.settings.min_term_coverage:
-            yield self._refuse(base, results, started, timings)
+            yield Final(self._refuse(base, results, started, timings))
             return
         if backend == "quote":
             yield from self._quote(base, standalone, retrieval, started, timings, survey)
@@ -235,11 +231,11 @@ class Assistant:
         started: float,
         timings: dict[str, float],
         survey: bool = False,
-    ) -> Iterator[str | Answer]:
+    ) -> Iterator[AnswerEvent]:
         results = retrieval.results
         candidates = logic.quote_candidates(results if survey else results[:QUOTE_PASSAGES])
         if not candidates:
-            yield self._refuse(base, results, started, timings)
+            yield Final(self._refuse(base, results, started, timings))
             return
         mark = time.perf_counter()
         if retrieval.query_vector is not None:
@@ -269,12 +265,10 @@ class Assistant:
         timings["compose_s"] = time.perf_counter() - mark
         timings["best_quote"] = max((score for _, score in scored), default=0.0)
         if not chosen or max(s for _, s in chosen) < self.settings.min_answer_score:
-            yield self._refuse(base, results, started, timings)
+            yield Final(self._refuse(base, results, started, timings))
             return
         sentences = [logic.MarkedSentence(c.text, (c.passage,)) for c, _ in chosen]
-        final = self._finish(base, sentences, results, len(sentences), started, timings)
-        yield final.text
-        yield final
+        yield Final(self._finish(base, sentences, results, len(sentences), started, timings))
 
     def _generate(
         self,
@@ -284,7 +278,7 @@ class Assistant:
         backend: str,
         started: float,
         timings: dict[str, float],
-    ) -> Iterator[str | Answer]:
+    ) -> Iterator[AnswerEvent]:
         from langchain_core.messages import HumanMessage, SystemMessage
 
         results = retrieval.results
@@ -302,18 +296,18 @@ class Assistant:
             if not pieces:
                 timings["first_token_s"] = time.perf_counter() - started
             pieces.append(text)
-            yield text
+            yield Delta(text)
         timings["generation_s"] = time.perf_counter() - mark
         raw = "".join(pieces).strip()
         if not raw or logic.is_refusal(raw) or logic.leaks_prompt(raw, prompts.SYSTEM):
-            yield self._refuse(base, results, started, timings)
+            yield Final(self._refuse(base, results, started, timings))
             return
         marked = logic.parse_markers(raw, len(results))
         kept = self._verify(marked, results)
         if not kept:
-            yield self._refuse(base, results, started, timings)
+            yield Final(self._refuse(base, results, started, timings))
             return
-        yield self._finish(base, kept, results, len(marked), started, timings)
+        yield Final(self._finish(base, kept, results, len(marked), started, timings))
 
     def _verify(self, marked: list[logic.MarkedSentence], results: Sequence[ScoredChunk]) -> list[logic.MarkedSentence]:
         """Keep sentences supported by the passages they cite; attach a citation to unmarked supported ones."""

@@ -140,7 +140,37 @@ class Answer:
     retrieved: tuple[ScoredChunk, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def scores(self) -> list[float]:
-        """Fused retrieval scores of the passages offered to the answer step."""
-        return [s.score for s in self.retrieved]
+
+
+# --- answer events: what Assistant.stream() yields, in order -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    """The passages found for the question, before any answer text exists."""
+
+    passages: tuple[ScoredChunk, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The evidence answer (quoted sentences) an LLM mode shows at once, before the written answer streams in."""
+
+    answer: Answer
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of answer text as the chat model writes it."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """The finished, verified answer; always the last event."""
+
+    answer: Answer
+
+
+AnswerEvent = Retrieved | Draft | Delta | Final

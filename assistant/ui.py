@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import queue
 import re
 import threading
 import time
@@ -20,7 +19,7 @@ from assistant.errors import AssistantError, ConfigError
 from assistant.feedback import FeedbackStore
 from assistant.files import UPLOAD_SUFFIXES, StagedUpload, document_link, resolve_document, stage_upload
 from assistant.textmatch import STOPWORDS, content_terms, stem
-from assistant.types import Answer, Citation, ScoredChunk
+from assistant.types import Answer, Citation, Delta, Final, Retrieved, ScoredChunk
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -469,44 +468,21 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     ) -> Iterator[tuple[str, Any]]:
         """Events for one question, in order: ("retrieved", [ScoredChunk]) as soon as the search is done,
         ("text", answer so far) while an LLM writes, then ("reply", Reply); a comparison yields
-        ("comparing", vendors) then its ("reply", Reply). Runs the stream in a thread so retrieval shows first."""
+        ("comparing", vendors) then its ("reply", Reply)."""
         if is_comparison(question, vendors):
             yield "comparing", list(vendors)
             yield "reply", comparison_reply(question, assistant.compare(question, list(vendors), backend))
             return
-        events: queue.Queue[tuple[str, Any]] = queue.Queue()
         filters = {"vendors": list(vendors), "doc_types": list(doc_types)}
-
-        def work() -> None:
-            try:
-                for item in assistant.stream(
-                    question,
-                    plain_history(history),
-                    filters,
-                    backend,
-                    on_retrieved=lambda found: events.put(("retrieved", found)),
-                ):
-                    events.put(("answer", item) if isinstance(item, Answer) else ("piece", item))
-            except Exception as exc:  # handed to the consumer, which shows it
-                events.put(("error", exc))
-            finally:
-                events.put(("end", None))
-
-        threading.Thread(target=work, name="answer", daemon=True).start()
         text = ""
-        while True:
-            kind, item = events.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            if kind == "retrieved":
-                yield "retrieved", item
-            elif kind == "piece":
-                text += item
+        for event in assistant.stream(question, plain_history(history), filters, backend):
+            if isinstance(event, Retrieved):
+                yield "retrieved", list(event.passages)
+            elif isinstance(event, Delta):
+                text += event.text
                 yield "text", text
-            elif kind == "answer":
-                yield "reply", reply_for(item)
+            elif isinstance(event, Final):
+                yield "reply", reply_for(event.answer)
 
     with gr.Blocks(title=TITLE, fill_width=True) as demo:
         docs = _Documents(demo)

@@ -96,6 +96,7 @@ def main() -> int:
     from assistant.retrieval import Retriever
     from assistant.service import Assistant
     from assistant.textmatch import words
+    from assistant.types import Retrieved
 
     embedder = Embedder()
     _ = embedder.model
@@ -139,8 +140,8 @@ def main() -> int:
             for question in QUESTIONS:
                 mark = time.perf_counter()
                 first = None
-                for _item in assistant.stream(question, backend=backend):
-                    if first is None:
+                for event in assistant.stream(question, backend=backend):
+                    if first is None and not isinstance(event, Retrieved):
                         first = time.perf_counter() - mark
                 totals.append(time.perf_counter() - mark)
                 firsts.append(first or totals[-1])

@@ -18,6 +18,7 @@ from assistant.answer import REFUSAL
 from assistant.config import Settings
 from assistant.index import Index
 from assistant.service import Assistant
+from assistant.types import Delta, Final, Retrieved
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE_DOC = "corpus/guidance/06-batch-release-and-owner-responsibilities.md"
@@ -106,17 +107,10 @@ def test_stream_yields_text_then_the_answer(assistant: Assistant) -> None:
     assistant._chat_models["openai"] = fake(
         "The quality control unit can approve or reject drug products manufactured under contract [1]."
     )
-    seen_sources: list[int] = []
-    items = list(
-        assistant.stream(
-            "Who approves products made under contract?",
-            backend="openai",
-            on_retrieved=lambda r: seen_sources.append(len(r)),
-        )
-    )
-    assert seen_sources and seen_sources[0] > 0
-    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
-    assert items[-1].citations  # type: ignore[union-attr]
+    events = list(assistant.stream("Who approves products made under contract?", backend="openai"))
+    assert isinstance(events[0], Retrieved) and events[0].passages
+    assert all(isinstance(e, Delta) for e in events[1:-1]) and len(events) > 3
+    assert isinstance(events[-1], Final) and events[-1].answer.citations
 
 
 def test_followup_is_rewritten_with_the_previous_vendor(assistant: Assistant) -> None:
