@@ -1,0 +1,115 @@
+"""Read files into cleaned pages: PDF (pypdf), Markdown and plain text. File reading only.
+
+`load_file` picks the reader by suffix: `pdf.py` opens PDFs, `pdf_layout.py` turns a page's positioned
+text into lines, headings and paragraphs, `text.py` reads Markdown and plain text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from assistant.errors import EmptyDocumentError, OversizedFileError, UnsupportedFileError
+from assistant.types import DocType, LoadedDocument, Page
+
+PDF_SUFFIXES = {".pdf"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+TEXT_SUFFIXES = {".txt", ".text"}
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | MARKDOWN_SUFFIXES | TEXT_SUFFIXES
+
+_BROCHURE_DIRS = {"brochure", "brochures", "vendor", "vendors", "cmo", "cmos", "suppliers"}
+_GUIDANCE_DIRS = {"guidance", "guidances", "regulation", "regulations", "regulatory", "sop", "sops", "policies"}
+
+
+def file_sha(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def infer_doc_type(path: Path) -> DocType:
+    """guidance / brochure / other, from the names of the folders holding the file."""
+    parts = {part.lower() for part in path.parts[:-1]}
+    if parts & _BROCHURE_DIRS:
+        return "brochure"
+    if parts & _GUIDANCE_DIRS:
+        return "guidance"
+    return "other"
+
+
+def humanize(stem: str) -> str:
+    """`aseptix-fill_solutions` -> `Aseptix Fill Solutions`."""
+    words = re.split(r"[-_\s]+", stem.strip())
+    return " ".join(w if w.isupper() else w.capitalize() for w in words if w)
+
+
+def load_file(
+    path: Path,
+    source: str | None = None,
+    *,
+    max_bytes: int | None = None,
+    doc_type: DocType | None = None,
+    vendor: str | None = None,
+    sha: str | None = None,
+) -> LoadedDocument:
+    """Read one file into a LoadedDocument, or raise an IngestError that says what to do."""
+    source = source or path.as_posix()
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFileError(
+            f"{source}: unsupported file type '{suffix or path.name}'.",
+            "Convert it to PDF, Markdown (.md) or plain text (.txt) and ingest it again.",
+        )
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise OversizedFileError(
+            f"{source}: {size / 1e6:.3g} MB is over the {max_bytes / 1e6:g} MB limit.",
+            "Split the file, or raise ASSISTANT_MAX_FILE_MB if it really belongs in one piece.",
+        )
+    if size == 0:
+        raise EmptyDocumentError(f"{source}: the file is empty.", "Check the export and ingest a file with text.")
+    sha = sha or file_sha(path)
+    guessed_type = doc_type or infer_doc_type(Path(source))
+    if suffix in PDF_SUFFIXES:
+        from assistant.loaders.pdf import read_pdf
+
+        pages, meta = read_pdf(path, source)
+    else:
+        from assistant.loaders.text import read_text
+
+        pages, meta = read_text(path, source, markdown=suffix in MARKDOWN_SUFFIXES)
+    if not any(p.text.strip() for p in pages):
+        raise EmptyDocumentError(f"{source}: no text found.", "Check the file and ingest one with text.")
+    final_type: DocType = doc_type or _doc_type(meta.get("doc_type")) or guessed_type
+    final_vendor = vendor or meta.get("vendor")
+    if final_type == "brochure" and not final_vendor:
+        final_vendor = meta.get("author") or humanize(path.stem)
+    title = meta.get("title") or _first_heading(pages) or humanize(path.stem)
+    return LoadedDocument(
+        source=source,
+        title=title,
+        doc_type=final_type,
+        vendor=final_vendor if final_type == "brochure" or vendor or meta.get("vendor") else None,
+        file_sha=sha,
+        pages=tuple(pages),
+    )
+
+
+def _doc_type(value: object) -> DocType | None:
+    text = str(value).lower() if value else ""
+    if text in ("guidance", "brochure", "other"):
+        return text  # type: ignore[return-value]
+    return None
+
+
+def _first_heading(pages: Iterable[Page]) -> str | None:
+    for page in pages:
+        for line in page.text.splitlines():
+            if line.startswith("#"):
+                return line.lstrip("#").strip() or None
+    return None
