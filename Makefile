@@ -5,10 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 
-export GRADIO_ANALYTICS_ENABLED := False
-export HF_HUB_OFFLINE := 1
-export HF_HUB_DISABLE_TELEMETRY := 1
-export ANONYMIZED_TELEMETRY := False
+# Offline and telemetry switches are set by every entry point (assistant/runtime.py go_offline()).
 
 .PHONY: setup run ingest test test-slow model system-deps lint bench eval clean
 

@@ -12,17 +12,18 @@ def main() -> int:
     go_offline()  # before Gradio is imported: no analytics, no hub calls
     from assistant.config import Settings
     from assistant.errors import AssistantError
+    from assistant.errors import report as report_error
+    from assistant.feedback import FeedbackStore
     from assistant.service import Assistant
-    from assistant.ui import build_ui, launch_options
+    from assistant.ui import ChatUI, launch_options
 
     try:
         settings = Settings()
         assistant = Assistant.from_settings(settings)
         options = launch_options(assistant)
-        demo = build_ui(assistant)
+        demo = ChatUI(assistant, FeedbackStore(settings.data_dir / "feedback.sqlite")).build()
     except AssistantError as exc:
-        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
-        return 2
+        return report_error(exc)
     demo.launch(**options)
     return 0
 

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.config import Settings
     from assistant.embeddings import Embedder
     from assistant.errors import AssistantError
+    from assistant.errors import report as report_error
     from assistant.index import Index
     from assistant.ingestion import Ingestor
 
@@ -44,8 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         index = Index.open(settings, Embedder.from_settings(settings))
     except AssistantError as exc:
-        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
-        return 2
+        return report_error(exc)
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -62,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             args.paths, prune=args.prune, doc_type=args.doc_type, vendor=args.vendor, progress=progress
         )
     except AssistantError as exc:
-        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
-        return 2
+        return report_error(exc)
     finally:
         if bar is not None:
             bar.close()

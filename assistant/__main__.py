@@ -37,10 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
-    """The JSON shape of one answer, shared by --json and batch output."""
+    """The JSON shape of one answer, shared by --json and batch output.
+
+    A written answer (LLM modes) carries the quote answer it was written from under "evidence", and the
+    sentences its check removed under "dropped".
+    """
     data: dict[str, Any] = {
         "answer": answer.text,
         "refused": answer.refused,
+        "kind": answer.kind,
+        "written": answer.written,
         "citations": [c.as_dict() for c in answer.citations],
         "standalone_question": answer.standalone_question,
         "backend": answer.backend,
@@ -48,6 +54,13 @@ def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
         "sentences_supported": answer.sentences_supported,
         "timings": {k: round(v, 4) for k, v in answer.timings.items()},
     }
+    if answer.evidence is not None:
+        data["evidence"] = {
+            "answer": answer.evidence.text,
+            "citations": [c.as_dict() for c in answer.evidence.citations],
+        }
+    if answer.dropped:
+        data["dropped"] = [s.text for s in answer.dropped]
     if item_id is not None:
         data = {"id": item_id, **data}
     return data
@@ -65,31 +78,24 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from assistant.errors import AssistantError
+    from assistant.errors import AssistantError, print_error, report
     from assistant.service import Assistant
 
     if not args.question and not args.questions:
-        print("error: give a question, or --questions FILE.jsonl", file=sys.stderr)
-        return 2
+        return print_error("give a question, or --questions FILE.jsonl")
     try:
         assistant = Assistant.from_settings(_settings(args))
         if assistant.index.count() == 0:
-            print(
-                f"error: no chunks in {assistant.index.location}.\n  Run `python ingest.py corpus/` first.",
-                file=sys.stderr,
-            )
-            return 2
+            return print_error(f"no chunks in {assistant.index.location}.", "Run `python ingest.py corpus/` first.")
     except AssistantError as exc:
-        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
-        return 2
+        return report(exc)
     if args.questions:
         return _batch(assistant, args)
     filters = {"vendors": args.vendor, "doc_types": args.doc_type, "sources": args.source}
     try:
         answer = assistant.ask(args.question, filters=filters, backend=args.backend)
     except AssistantError as exc:
-        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
-        return 2
+        return report(exc)
     if args.json:
         print(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
     else:
@@ -144,12 +150,12 @@ def _batch(assistant: Any, args: argparse.Namespace) -> int:
 
 def _feedback(args: argparse.Namespace) -> int:
     from assistant.config import Settings
+    from assistant.errors import print_error
     from assistant.feedback import FeedbackStore
 
     db = args.db or Settings().data_dir / "feedback.sqlite"
     if not Path(db).exists():
-        print(f"error: no feedback database at {db}.\n  Give feedback in the UI first, or pass --db.", file=sys.stderr)
-        return 2
+        return print_error(f"no feedback database at {db}.", "Give feedback in the UI first, or pass --db.")
     rows = FeedbackStore(db).export_csv(args.out)
     print(f"wrote {rows} feedback row(s) to {args.out}")
     return 0

@@ -1,26 +1,33 @@
-"""Pure answer logic: number passages, map [n] markers back to citations, check support, quote sentences.
+"""Pure answer logic: number passages, read [n] markers (the only place that parses them), render answers,
+check support, refuse.
 
-No I/O and no model calls: the caller passes similarity numbers in.
+No I/O and no model calls: the caller passes similarity numbers in. An answer's structure (its
+`Sentence`s and the passages each cites) is kept until the edge; `render` turns it into text once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from assistant.chunking import split_sentences
-from assistant.textmatch import content_terms, jaccard, overlap
-from assistant.types import Chunk, Citation, ScoredChunk
+from assistant.textmatch import content_terms, overlap
+from assistant.tuning import REFUSAL as REFUSAL_TUNING
+from assistant.tuning import SUPPORT, SupportTuning
+from assistant.types import Chunk, Citation, ScoredChunk, Sentence
 
 REFUSAL = "The documents don't cover this question."
+CLARIFY = (
+    "Could you rephrase that as a question about your documents? For example: "
+    '"Who releases batches made by a CMO?" or "What must a quality agreement cover?"'
+)
 
-_TERMINAL_PUNCT = re.compile(r"[.!;:)\]]['\"]?$")
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _INJECTION = re.compile(
     r"ignore\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|your)\s+(?:instructions|prompts?|rules)"
     r"|disregard\s+(?:all|any|the|your|previous|prior)\b"
-    r"|(?:reveal|print|show|repeat|output)\s+(?:your|the)\s+(?:system\s+)?(?:prompt|instructions)"
+    r"|(?:reveal|print|show|repeat|output)\s+(?:your|the)\s+(?:full\s+|entire\s+|whole\s+)?(?:system\s+)?"
+    r"(?:prompt|instructions)"
     r"|system\s+prompt|you\s+are\s+now\b|new\s+instructions\s*:|jailbreak",
     re.I,
 )
@@ -29,6 +36,7 @@ _REFUSAL_HINTS = re.compile(
     r"|no information (?:about|on)|not (?:mentioned|covered|stated) in the (?:passages|documents)",
     re.I,
 )
+_TRAILING = re.compile(r"[\s.;,:!]+$")
 
 
 def looks_like_injection(text: str) -> bool:
@@ -37,13 +45,18 @@ def looks_like_injection(text: str) -> bool:
 
 
 def sanitize(text: str) -> str:
-    """Drop the sentences of a passage that address the assistant with instructions."""
+    """Drop the sentences of a passage (or question) that address the assistant with instructions."""
     kept = []
     for line in text.splitlines():
-        sentences = [s for s in split_sentences(line) if not looks_like_injection(s)]
+        sentences = [s for s in split_sentences(line) if not _instructs(s)]
         if sentences:
             kept.append(" ".join(sentences))
     return "\n".join(kept)
+
+
+def _instructs(sentence: str) -> bool:
+    """An instruction sentence; a long sentence that also asks something keeps its question part elsewhere."""
+    return looks_like_injection(sentence)
 
 
 def focus(question: str, long: int = 600, limit: int = 2000) -> str:
@@ -56,9 +69,9 @@ def focus(question: str, long: int = 600, limit: int = 2000) -> str:
     return question[:limit]
 
 
-def words_of(text: str) -> list[str]:
-    """Content terms of a text (for emptiness checks)."""
-    return content_terms(text)
+def is_empty_question(text: str) -> bool:
+    """Nothing to search for: no content word at all ("??", "hi")."""
+    return not content_terms(text)
 
 
 def leaks_prompt(text: str, prompt: str, window: int = 8) -> bool:
@@ -86,12 +99,9 @@ def passage_label(chunk: Chunk) -> str:
     return ", ".join(parts)
 
 
-def number_passages(results: Sequence[ScoredChunk]) -> str:
-    """The passages block of the prompt: `[n] label` then the sanitised text."""
-    blocks = []
-    for n, item in enumerate(results, start=1):
-        blocks.append(f"[{n}] {passage_label(item.chunk)}\n{sanitize(item.chunk.text)}")
-    return "\n\n".join(blocks)
+def number_passages(blocks: Sequence[tuple[Chunk, str]]) -> str:
+    """The evidence block of a prompt: `[n] label` then the (sanitised) evidence text of that passage."""
+    return "\n\n".join(f"[{n}] {passage_label(chunk)}\n{sanitize(text)}" for n, (chunk, text) in enumerate(blocks, 1))
 
 
 def make_citation(n: int, chunk: Chunk) -> Citation:
@@ -109,149 +119,113 @@ def make_citation(n: int, chunk: Chunk) -> Citation:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class MarkedSentence:
-    """One answer sentence, its text without markers, and the passage numbers it cites."""
-
-    text: str
-    cited: tuple[int, ...]
+# --- markers -------------------------------------------------------------------------------------
 
 
-def parse_markers(answer: str, passages: int) -> list[MarkedSentence]:
-    """Split an answer into sentences and read their [n] markers; markers outside 1..passages are dropped."""
-    out: list[MarkedSentence] = []
-    for sentence in split_sentences(answer.replace("\n", " ")):
-        cited: list[int] = []
-        for group in _MARKER.findall(sentence):
-            for number in re.split(r"\s*[,;]\s*", group):
-                n = int(number)
-                if 1 <= n <= passages and n not in cited:
-                    cited.append(n)
-        clean = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", sentence)).strip()
-        if clean:
-            out.append(MarkedSentence(clean, tuple(cited)))
+def parse_markers(answer: str, passages: int) -> list[Sentence]:
+    """Split written text into sentences and read their [n] markers; markers outside 1..passages are dropped.
+
+    The returned sentences cite passage numbers as the prompt numbered them (before renumbering).
+    """
+    out: list[Sentence] = []
+    for line in answer.splitlines():
+        stripped = line.strip()
+        item = bool(re.match(r"^(?:[-*\u2022]|\d{1,2}[.)])\s+", stripped))
+        body = re.sub(r"^(?:[-*\u2022]|\d{1,2}[.)])\s+", "", stripped) if item else stripped
+        for sentence in split_sentences(body):
+            cited: list[int] = []
+            for group in _MARKER.findall(sentence):
+                for number in re.split(r"\s*[,;]\s*", group):
+                    n = int(number)
+                    if 1 <= n <= passages and n not in cited:
+                        cited.append(n)
+            clean = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", sentence)).strip()
+            if clean:
+                out.append(Sentence(clean, tuple(cited), item=item))
     return out
 
 
-def supported(sentence: str, passage: str, similarity: float) -> bool:
-    """A sentence is supported by a passage when most of its terms are there, or it says the same thing."""
-    lexical = overlap(sentence, passage)
-    if len(set(content_terms(sentence))) <= 2:
-        return lexical >= 0.99
-    return lexical >= 0.6 or (lexical >= 0.4 and similarity >= 0.55) or similarity >= 0.8
-
-
-def renumber(sentences: Sequence[MarkedSentence]) -> tuple[list[MarkedSentence], dict[int, int]]:
-    """Renumber cited passages 1..m in order of first use; returns sentences and old->new map."""
+def renumber(sentences: Sequence[Sentence]) -> tuple[list[Sentence], dict[int, int]]:
+    """Renumber cited passages 1..m in order of first use; returns the sentences and the old->new map."""
     mapping: dict[int, int] = {}
     for sentence in sentences:
-        for n in sentence.cited:
+        for n in sentence.cites:
             mapping.setdefault(n, len(mapping) + 1)
-    renumbered = [MarkedSentence(s.text, tuple(mapping[n] for n in s.cited)) for s in sentences]
-    return renumbered, mapping
+    return [_recite(s, tuple(mapping[n] for n in s.cites)) for s in sentences], mapping
 
 
-def render(sentences: Sequence[MarkedSentence], marked_unsupported: Sequence[bool] = ()) -> str:
-    """Sentences with their markers: `Text [1][2].`"""
-    pieces = []
-    for i, sentence in enumerate(sentences):
-        text = sentence.text
-        end = ""
-        if text and text[-1] in ".!?":
-            text, end = text[:-1], text[-1]
-        markers = "".join(f"[{n}]" for n in sentence.cited)
-        flag = " (unsupported)" if i < len(marked_unsupported) and marked_unsupported[i] else ""
-        pieces.append(f"{text}{flag} {markers}{end}".replace(" .", ".").strip() if markers else f"{text}{flag}{end}")
-    return " ".join(pieces)
+def _recite(sentence: Sentence, cites: tuple[int, ...]) -> Sentence:
+    return Sentence(sentence.text, cites, sentence.verified, sentence.item, sentence.label, sentence.frame)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A sentence from a retrieved passage that quote mode may use."""
-
-    text: str
-    passage: int  # 1-based position among retrieved passages
-    position: int  # order inside the passage
-
-
-def quote_candidates(results: Sequence[ScoredChunk], min_words: int = 4) -> list[Candidate]:
-    """Sentences (and table rows) of the retrieved passages that can stand as answers.
-
-    Questions and instructions aimed at the assistant are skipped; a lead-in ending in ':' takes the
-    list items that follow it, so "must cover:" is never quoted without its list.
-    """
-    out: list[Candidate] = []
-    for n, item in enumerate(results, start=1):
-        lines = [ln.strip().lstrip("-*\u2022 ").strip() for ln in item.chunk.text.splitlines()]
-        lines = [ln for ln in lines if ln]
-        position = 0
-        for i, line in enumerate(lines):
-            pieces = [line] if " | " in line else split_sentences(line)
-            for j, piece in enumerate(pieces):
-                if piece.endswith(":") and j == len(pieces) - 1:
-                    following = [ln for ln in lines[i + 1 : i + 7] if not ln.endswith(":")]
-                    if not following:
-                        continue
-                    piece = piece + " " + "; ".join(f.rstrip(".;") for f in following) + "."
-                if len(piece.split()) < min_words or piece.rstrip().endswith("?") or looks_like_injection(piece):
-                    continue
-                if " | " not in piece and not _TERMINAL_PUNCT.search(piece) and len(piece.split()) < 10:
-                    continue  # a heading or caption, not a statement
-                out.append(Candidate(piece, n, position))
-                position += 1
-    return out
+def render_sentence(sentence: Sentence) -> str:
+    """One sentence with its markers before the final stop: `Text [1][2].`; an item as `- **Label**: text [1]`."""
+    text = sentence.text.strip()
+    markers = "".join(f"[{n}]" for n in sentence.cites)
+    if sentence.item:
+        body = _TRAILING.sub("", text)
+        label = f"**{sentence.label}**: " if sentence.label else ""
+        return f"- {label}{body}" + (f" {markers}" if markers else "")
+    end = ""
+    if text and text[-1] in ".!?":
+        text, end = text[:-1].rstrip(), text[-1]
+    elif text.endswith((":", ";")):
+        text, end = text[:-1].rstrip(), text[-1] if text.endswith(":") else "."
+    label = f"**{sentence.label}**: " if sentence.label else ""
+    return f"{label}{text}" + (f" {markers}" if markers else "") + end
 
 
-def weighted_overlap(question: str, text: str, context: str = "", idf: Callable[[str], float] | None = None) -> float:
-    """IDF-weighted share of the question's terms found in text; terms the context already names don't count.
-
-    The context is the passage's title, vendor and section: "Aseptix" in a question about an Aseptix
-    passage says nothing about which of its sentences answers it.
-    """
-    given = set(content_terms(context))
-    wanted = [t for t in set(content_terms(question)) if t not in given]
-    if not wanted:
-        return 0.0
-    found = set(content_terms(text))
-    weight = idf or (lambda _t: 1.0)
-    total = sum(weight(t) for t in wanted)
-    return sum(weight(t) for t in wanted if t in found) / total if total else 0.0
-
-
-def score_candidate(
-    question: str, candidate: Candidate, similarity: float, passage_score: float, shared: float
-) -> float:
-    """How well a sentence answers the question: meaning, shared (weighted) terms and the passage's rank."""
-    return 0.50 * similarity + 0.30 * shared + 0.20 * passage_score
+def render_parts(sentences: Sequence[Sentence]) -> list[str]:
+    """The rendered answer as consecutive pieces (separator included), so that streaming them gives `render`."""
+    parts: list[str] = []
+    previous: Sentence | None = None
+    for sentence in sentences:
+        piece = render_sentence(sentence)
+        if previous is None:
+            parts.append(piece)
+        elif sentence.item or previous.item:
+            parts.append("\n" + piece)
+        else:
+            parts.append(" " + piece)
+        previous = sentence
+    return parts
 
 
-def pick_quotes(
-    scored: Sequence[tuple[Candidate, float]], max_sentences: int = 3, ratio: float = 0.85, per_passage: int = 2
-) -> list[tuple[Candidate, float]]:
-    """The best sentence plus close runners-up, no near-duplicates, in reading order."""
-    ranked = sorted(scored, key=lambda pair: pair[1], reverse=True)
-    if not ranked:
-        return []
-    best = ranked[0][1]
-    chosen: list[tuple[Candidate, float]] = []
-    per: dict[int, int] = {}
-    for candidate, score in ranked:
-        if len(chosen) >= max_sentences or score < best * ratio:
-            break
-        if per.get(candidate.passage, 0) >= per_passage:
-            continue
-        if any(jaccard(candidate.text, other.text) > 0.6 for other, _ in chosen):
-            continue
-        chosen.append((candidate, score))
-        per[candidate.passage] = per.get(candidate.passage, 0) + 1
-    return sorted(chosen, key=lambda pair: (pair[0].passage, pair[0].position))
+def render(sentences: Sequence[Sentence]) -> str:
+    """The answer text: sentences in a paragraph, list items on lines of their own, markers after each."""
+    return "".join(render_parts(sentences))
 
 
-def refusal_text(closest: Sequence[ScoredChunk], limit: int = 3) -> str:
-    """The fixed refusal sentence, then the closest sources if any."""
+def cited_numbers(text: str) -> list[int]:
+    """The [n] numbers in a rendered text, in order (for tests and checks of rendered output)."""
+    return [int(n) for group in _MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+# --- support -------------------------------------------------------------------------------------
+
+
+def supported(sentence: str, passage: str, similarity: float, tuning: SupportTuning = SUPPORT) -> bool:
+    """A sentence is supported by a passage when most of its terms are there, or it says the same thing."""
+    lexical = overlap(sentence, passage)
+    if len(set(content_terms(sentence))) <= tuning.few_terms:
+        return lexical >= 0.99
+    return (
+        lexical >= tuning.lexical
+        or (lexical >= tuning.lexical_with_meaning and similarity >= tuning.meaning)
+        or similarity >= tuning.meaning_alone
+    )
+
+
+# --- refusal -------------------------------------------------------------------------------------
+
+
+def refusal_text(
+    closest: Sequence[ScoredChunk], limit: int = REFUSAL_TUNING.closest_sources, lead: str = REFUSAL
+) -> str:
+    """The refusal sentence (fixed unless a more specific one is given), then the closest sources if any."""
     if not closest:
-        return REFUSAL
-    lines = [REFUSAL, "Closest sources:"]
+        return lead
+    lines = [lead, "Closest sources:"]
     seen: set[tuple[str, int | None]] = set()
     for item in closest:
         key = (item.chunk.source, item.chunk.page)
@@ -262,3 +236,18 @@ def refusal_text(closest: Sequence[ScoredChunk], limit: int = 3) -> str:
         if len(seen) >= limit:
             break
     return "\n".join(lines)
+
+
+_WANT_WORDS = {
+    "price": "a price or amount",
+    "duration": "a duration or time limit",
+    "date": "a date",
+    "frequency": "how often",
+    "number": "the number asked for",
+    "companies": "which companies",
+}
+
+
+def missing_text(want: str) -> str:
+    """The refusal sentence when the evidence lacks the kind of fact asked for."""
+    return f"{REFUSAL} The passages closest to it do not state {_WANT_WORDS.get(want, want)}."

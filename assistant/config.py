@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.tuning import REFUSAL
+
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
 Backend = Literal["quote", "local", "ollama", "openai"]
@@ -45,19 +47,18 @@ class Settings(BaseSettings):
     top_k: int = Field(6, ge=1, description="Passages handed to the answer step.")
     candidates: int = Field(30, ge=1, description="Candidates taken from each of dense and keyword search.")
     reranker: str | None = Field(None, description="Cross-encoder model name or path for reranking; off when empty.")
-    # The three refusal thresholds were set on evals/gold.jsonl (quote mode): together they refuse
-    # 39% of the answerable-looking unanswerable questions while refusing 4% of answerable ones.
+    # The refusal thresholds' defaults and where they come from: assistant/tuning.py (RefusalTuning).
     min_relevance: float = Field(
-        0.45,
+        REFUSAL.min_relevance,
         description="Cosine similarity the best passage must reach, or the question is refused.",
     )
 
     min_term_coverage: float = Field(
-        0.30,
+        REFUSAL.min_term_coverage,
         description="IDF-weighted share of question terms found in the passages, or the question is refused.",
     )
     min_answer_score: float = Field(
-        0.30,
+        REFUSAL.min_answer_score,
         description="Quote mode: least score (meaning + shared terms) of the best sentence, else refuse.",
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,11 +10,10 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
 from assistant.errors import ConfigError
+from assistant.runtime import go_offline
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
 def resolve_model_path(name: str) -> str:
@@ -57,8 +55,7 @@ class Embedder(Embeddings):
         return self._model
 
     def _load(self) -> SentenceTransformer:
-        for key, value in OFFLINE_ENV.items():
-            os.environ.setdefault(key, value)
+        go_offline()  # the model must never be fetched, whoever calls first
         from sentence_transformers import SentenceTransformer
 
         path = resolve_model_path(self.model_name)

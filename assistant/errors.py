@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TextIO
+
 
 class AssistantError(Exception):
     """Base error: a message and a hint saying what the user should do."""
@@ -53,3 +56,14 @@ class StoreError(AssistantError):
 
 class BackendError(AssistantError):
     """The chat model cannot be reached or loaded."""
+
+
+def print_error(message: str, hint: str = "", stream: TextIO | None = None) -> int:
+    """How the command-line shells report a problem: `error: <message>` then the hint, indented. Returns 2."""
+    print(f"error: {message}" + (f"\n  {hint}" if hint else ""), file=stream or sys.stderr)
+    return 2
+
+
+def report(exc: AssistantError, stream: TextIO | None = None) -> int:
+    """print_error for an AssistantError; returns the exit code 2."""
+    return print_error(exc.message, exc.hint, stream)

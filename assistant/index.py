@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.errors import StoreError
-from assistant.types import Chunk, embedding_text
+from assistant.tuning import RETRIEVAL
+from assistant.types import Chunk, Filters, embedding_text
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -27,6 +28,25 @@ if TYPE_CHECKING:
 
 _STATE_ID = "__state__"
 Where = dict[str, Any]
+
+
+def where(filters: Filters | None) -> Where | None:
+    """Chroma's metadata filter for Filters (None for no restriction); the only place that writes its syntax."""
+    clauses: list[Where] = []
+    if filters:
+        for key, values in (("doc_type", filters.doc_types), ("vendor", filters.vendors), ("source", filters.sources)):
+            if values:
+                clauses.append({key: {"$in": list(values)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _of_file(source: str, file_sha: str | None = None) -> Where:
+    """The chunks of one source, or of one content version of it."""
+    if file_sha is None:
+        return {"source": source}
+    return {"$and": [{"source": source}, {"file_sha": file_sha}]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +217,19 @@ class Index:
 
     def put_file(self, record: FileRecord) -> None:
         """Write one registry record (atomic for that file) and bump the version."""
+        self.put_files([record])
+
+    def put_files(self, records: Sequence[FileRecord]) -> None:
+        """Write registry records (each atomic for its file), then bump the version once."""
         with self._lock:
-            self._files.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[record.to_metadata()])  # type: ignore[arg-type]
+            step = self.batch_size()
+            for start in range(0, len(records), step):
+                part = records[start : start + step]
+                self._files.upsert(
+                    ids=[r.source for r in part],
+                    embeddings=[[1.0]] * len(part),  # type: ignore[arg-type]
+                    metadatas=[r.to_metadata() for r in part],  # type: ignore[misc]
+                )
             self._bump()
 
     def drop_file(self, source: str) -> None:
@@ -232,13 +263,13 @@ class Index:
                 embeddings=[list(map(float, e)) for e in embeddings[start : start + step]],  # type: ignore[arg-type]
             )
 
-    def chunk_ids(self, where: Where) -> list[str]:
-        """Ids of the chunks matching a metadata filter."""
-        return list(self._chunks.get(where=where, include=[])["ids"])
+    def chunk_ids(self, source: str, file_sha: str | None = None) -> list[str]:
+        """Ids of the chunks stored for a source (or one content version of it), visible or not."""
+        return list(self._chunks.get(where=_of_file(source, file_sha), include=[])["ids"])
 
-    def delete_chunks(self, where: Where) -> int:
-        """Delete chunks matching a filter; returns how many went."""
-        ids = self.chunk_ids(where)
+    def delete_chunks(self, source: str, file_sha: str | None = None) -> int:
+        """Delete the chunks of a source (or of one content version of it); returns how many went."""
+        ids = self.chunk_ids(source, file_sha)
         step = self.batch_size()
         for start in range(0, len(ids), step):
             self._chunks.delete(ids=ids[start : start + step])
@@ -246,7 +277,7 @@ class Index:
 
     def relabel(self, old_source: str, record: FileRecord) -> None:
         """Point the chunks of old_source at another file with the same content."""
-        got = self._chunks.get(where={"source": old_source}, include=["metadatas"])
+        got = self._chunks.get(where=_of_file(old_source), include=["metadatas"])
         metas = []
         for meta in got.get("metadatas") or []:
             updated = dict(meta or {})
@@ -259,12 +290,14 @@ class Index:
         """Chunks stored, visible or not."""
         return int(self._chunks.count())
 
-    def iter_chunks(self, where: Where | None = None, page_size: int = 5000) -> Iterator[Chunk]:
+    def iter_chunks(self, filters: Filters | None = None, page_size: int = 5000) -> Iterator[Chunk]:
         """Every visible chunk (optionally filtered), page by page."""
         live = self.live_shas()
         offset = 0
         while True:
-            got = self._chunks.get(where=where, include=["documents", "metadatas"], limit=page_size, offset=offset)
+            got = self._chunks.get(
+                where=where(filters), include=["documents", "metadatas"], limit=page_size, offset=offset
+            )
             ids = got["ids"]
             for cid, doc, meta in zip(ids, got["documents"] or [], got["metadatas"] or [], strict=True):
                 if meta and live.get(str(meta.get("source"))) == meta.get("file_sha"):
@@ -273,28 +306,19 @@ class Index:
                 return
             offset += page_size
 
-    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
-        """Chunks by id, in the order asked (missing ones skipped)."""
-        if not ids:
-            return []
-        got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        by_id = {
-            cid: Chunk.from_record(cid, doc or "", dict(meta or {}))
-            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-        }
-        return [by_id[i] for i in ids if i in by_id]
-
-    def search(self, query_embedding: Sequence[float], k: int, where: Where | None = None) -> list[tuple[Chunk, float]]:
+    def search(
+        self, query_embedding: Sequence[float], k: int, filters: Filters | None = None
+    ) -> list[tuple[Chunk, float]]:
         """Dense search: (chunk, cosine similarity), best first, visible chunks only."""
         live = self.live_shas()
         total = self.count()
         if total == 0:
             return []
-        fetch = min(total, k + 8)
+        fetch = min(total, k + RETRIEVAL.dense_slack)
         got = self._chunks.query(
             query_embeddings=[list(query_embedding)],  # type: ignore[arg-type]
             n_results=fetch,
-            where=where,
+            where=where(filters),
             include=["documents", "metadatas", "distances"],
         )
         out: list[tuple[Chunk, float]] = []

@@ -113,10 +113,10 @@ class Ingestor:
         for record in list(self.index.registry().values()):
             changed = False
             if record.pending_sha and record.pending_sha != record.file_sha:
-                self.index.delete_chunks({"$and": [{"source": record.source}, {"file_sha": record.pending_sha}]})
+                self.index.delete_chunks(record.source, record.pending_sha)
                 changed = True
             if record.stale_sha and record.stale_sha != record.file_sha:
-                self.index.delete_chunks({"$and": [{"source": record.source}, {"file_sha": record.stale_sha}]})
+                self.index.delete_chunks(record.source, record.stale_sha)
                 changed = True
             if not record.file_sha and record.alias_of is None:
                 self.index.drop_file(record.source)
@@ -170,7 +170,7 @@ class Ingestor:
         done = self._commit(group, report, stale, progress, done)
         for record in stale:
             assert record.stale_sha
-            self.index.delete_chunks({"$and": [{"source": record.source}, {"file_sha": record.stale_sha}]})
+            self.index.delete_chunks(record.source, record.stale_sha)
             self.index.put_file(_clean(record))
         if prune:
             present = {source_key(f) for f in files}
@@ -207,7 +207,7 @@ class Ingestor:
         ) or self._in_flight.get(sha)
         if twin is not None and Path(twin.source).exists():
             if current and current.alias_of is None and not self._hand_over(current):
-                self.index.delete_chunks({"source": current.source})
+                self.index.delete_chunks(current.source)
             self.index.put_file(
                 FileRecord(source, sha, twin.title, twin.doc_type, twin.vendor, 0, twin.pages, twin.source)
             )
@@ -293,7 +293,7 @@ class Ingestor:
         if record is None:
             return
         if record.alias_of is None and not self._hand_over(record):
-            self.index.delete_chunks({"source": source})
+            self.index.delete_chunks(source)
         self.index.drop_file(source)
 
 

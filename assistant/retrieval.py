@@ -1,94 +1,33 @@
-"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank, filtered inside."""
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank, filtered inside.
+
+`Retriever` is the protocol the answer step needs; `HybridRetriever` implements it over an `Index`, and
+the eval baseline (evals/baseline.py) implements it over a plain LangChain store. Besides search, the
+protocol gives composition the document's structure: a section's subsections (`outline`) and the chunk
+that continues a passage (`following`).
+"""
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from assistant.config import Settings
-from assistant.textmatch import STOPWORDS, content_terms, stem
-from assistant.types import Chunk, ScoredChunk, embedding_text
+from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
+from assistant.tuning import RETRIEVAL, RetrievalTuning
+from assistant.types import Chunk, Filters, ScoredChunk, embedding_text
 
 if TYPE_CHECKING:
     from assistant.index import Index
 
-RRF_K = 60
-NEAR_DUPLICATE = 0.85
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Which documents a search may return; empty tuples mean no restriction."""
-
-    doc_types: tuple[str, ...] = ()
-    vendors: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Filters:
-        """Accept {"vendor": "X"} or {"vendors": [...]} and likewise for doc_type and source."""
-        data = data or {}
-
-        def many(*keys: str) -> tuple[str, ...]:
-            values: list[str] = []
-            for key in keys:
-                value = data.get(key)
-                if value is None:
-                    continue
-                values.extend([value] if isinstance(value, str) else list(value))
-            return tuple(v for v in values if v)
-
-        return cls(many("doc_type", "doc_types"), many("vendor", "vendors"), many("source", "sources"))
-
-    def __bool__(self) -> bool:
-        return bool(self.doc_types or self.vendors or self.sources)
-
-    def where(self) -> dict[str, Any] | None:
-        """The Chroma metadata filter."""
-        clauses: list[dict[str, Any]] = []
-        for key, values in (("doc_type", self.doc_types), ("vendor", self.vendors), ("source", self.sources)):
-            if values:
-                clauses.append({key: {"$in": list(values)}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def admits(self, chunk: Chunk) -> bool:
-        """The same filter in Python, applied to keyword hits and re-checked on every result."""
-        return (
-            (not self.doc_types or chunk.doc_type in self.doc_types)
-            and (not self.vendors or (chunk.vendor or "") in self.vendors)
-            and (not self.sources or chunk.source in self.sources)
-        )
-
-
-@dataclass(slots=True)
-class _KeywordIndex:
-    version: int
-    chunks: list[Chunk]
-    model: Any
-    document_frequency: dict[str, int] = field(default_factory=dict)
-    built_s: float = 0.0
-
-
-def _tokenize(texts: Sequence[str]) -> list[list[str]]:
-    from assistant.textmatch import words
-
-    out = []
-    for text in texts:
-        tokens = [stem(w) for w in words(text) if w not in STOPWORDS]
-        out.append(tokens or ["_empty_"])
-    return out
+__all__ = ["Filters", "HybridRetriever", "Retrieval", "Retriever", "tokenize"]
 
 
 @dataclass(slots=True)
@@ -100,12 +39,74 @@ class Retrieval:
     query_vector: list[float] | None = None
 
 
-class Retriever:
+class Retriever(Protocol):
+    """What the answer step asks of a retriever."""
+
+    def search(self, query: str, filters: Filters | None = None, k: int | None = None) -> Retrieval:
+        """Top-k passages for a query; every one satisfies the filters."""
+        ...
+
+    def coverage(self, question: str, passages: Sequence[ScoredChunk]) -> float:
+        """IDF-weighted share of the question's terms that occur in the passages."""
+        ...
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term."""
+        ...
+
+    def document_frequency(self, term: str) -> int:
+        """How many passages of the library hold a stemmed term (0: the library never mentions it)."""
+        ...
+
+    def outline(self, chunk: Chunk) -> list[Chunk]:
+        """When a chunk opens a section, the first chunk of each of its subsections, in document order."""
+        ...
+
+    def following(self, chunk: Chunk) -> Chunk | None:
+        """The next chunk of the same section, if any (a list cut at a chunk boundary continues there)."""
+        ...
+
+    def parent(self, chunk: Chunk) -> Chunk | None:
+        """The first chunk of the section that holds this chunk's section (the document's opening for a
+        top-level section)."""
+        ...
+
+    def defining(self, term: str, filters: Filters | None = None, limit: int = 2) -> list[Chunk]:
+        """Chunks that look like they define a term: a section headed by it, or a line opening with it."""
+        ...
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """BM25 tokens: lower-case stemmed words without stopwords (`_empty_` for a text with none)."""
+    out = []
+    for text in texts:
+        tokens = [stem(w) for w in words(text) if w not in STOPWORDS]
+        out.append(tokens or ["_empty_"])
+    return out
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+@dataclass(slots=True)
+class _KeywordIndex:
+    """BM25 over every visible chunk, with term frequencies and each document's chunks in order."""
+
+    version: int
+    chunks: list[Chunk]
+    model: Any
+    document_frequency: dict[str, int]
+    by_source: dict[str, list[Chunk]]
+
+
+class HybridRetriever:
     """Dense + BM25 with reciprocal rank fusion, near-duplicate removal and an optional cross-encoder."""
 
-    def __init__(self, index: Index, settings: Settings) -> None:
+    def __init__(self, index: Index, settings: Settings, tuning: RetrievalTuning = RETRIEVAL) -> None:
         self.index = index
         self.settings = settings
+        self.tuning = tuning
         self._keyword: _KeywordIndex | None = None
         self._lock = threading.Lock()
         self._reranker: Any = None
@@ -117,19 +118,23 @@ class Retriever:
         version = self.index.version()
         with self._lock:
             if self._keyword is None or self._keyword.version != version:
-                import bm25s
+                import bm25s  # lazy: only the first search pays for it
 
-                started = time.perf_counter()
                 chunks = list(self.index.iter_chunks())
                 model = bm25s.BM25()
-                tokens = _tokenize([embedding_text(c) for c in chunks])
+                tokens = tokenize([embedding_text(c) for c in chunks])
                 frequency: dict[str, int] = {}
                 for doc_tokens in tokens:
                     for token in set(doc_tokens):
                         frequency[token] = frequency.get(token, 0) + 1
                 if chunks:
                     model.index(tokens, show_progress=False)
-                self._keyword = _KeywordIndex(version, chunks, model, frequency, time.perf_counter() - started)
+                by_source: dict[str, list[Chunk]] = defaultdict(list)
+                for chunk in chunks:
+                    by_source[chunk.source].append(chunk)
+                for items in by_source.values():
+                    items.sort(key=lambda c: c.ordinal)
+                self._keyword = _KeywordIndex(version, chunks, model, frequency, dict(by_source))
             return self._keyword
 
     def idf(self, term: str) -> float:
@@ -138,14 +143,18 @@ class Retriever:
         total = len(kw.chunks)
         return math.log((total + 1) / (kw.document_frequency.get(term, 0) + 1)) + 1.0
 
+    def document_frequency(self, term: str) -> int:
+        """Passages holding the stemmed term."""
+        return self.keyword_index().document_frequency.get(term, 0)
+
     def coverage(self, question: str, passages: Sequence[ScoredChunk]) -> float:
         """IDF-weighted share of the question's terms that occur in the passages (1.0 for no terms)."""
-        terms = set(_tokenize([question])[0]) - {"_empty_"}
+        terms = set(tokenize([question])[0]) - {"_empty_"}
         if not terms:
             return 1.0
         present: set[str] = set()
         for item in passages:
-            present.update(_tokenize([embedding_text(item.chunk)])[0])
+            present.update(tokenize([embedding_text(item.chunk)])[0])
         weights = {t: self.idf(t) for t in terms}
         return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
 
@@ -160,13 +169,72 @@ class Retriever:
             if not mask.any():
                 return []
         n = min(k, len(kw.chunks))
-        docs, scores = kw.model.retrieve(_tokenize([query]), k=n, show_progress=False, weight_mask=mask)
+        docs, scores = kw.model.retrieve(tokenize([query]), k=n, show_progress=False, weight_mask=mask)
         hits = []
         for doc, score in zip(docs[0], scores[0], strict=True):
             chunk = kw.chunks[int(doc)]
             if score > 0 and filters.admits(chunk):
                 hits.append((chunk, float(score)))
         return hits
+
+    # --- structure ---------------------------------------------------------------------------
+
+    def outline(self, chunk: Chunk) -> list[Chunk]:
+        """When a chunk is the first of its section, the first chunk of each direct subsection."""
+        siblings = self.keyword_index().by_source.get(chunk.source, [])
+        same = [c for c in siblings if c.section == chunk.section]
+        if not same or same[0].id != chunk.id:
+            return []
+        prefix = chunk.section + " > " if chunk.section else ""
+        depth = prefix.count(" > ")
+        firsts: dict[str, Chunk] = {}
+        for c in siblings:
+            if c.ordinal <= chunk.ordinal or not c.section.startswith(prefix) or c.section == chunk.section:
+                continue
+            child = " > ".join(c.section.split(" > ")[: depth + 1])
+            if child not in firsts and c.section == child:
+                firsts[child] = c
+        return sorted(firsts.values(), key=lambda c: c.ordinal)
+
+    def following(self, chunk: Chunk) -> Chunk | None:
+        """The next chunk of the same section and document."""
+        siblings = self.keyword_index().by_source.get(chunk.source, [])
+        later = [c for c in siblings if c.ordinal > chunk.ordinal]
+        return later[0] if later and later[0].section == chunk.section else None
+
+    def parent(self, chunk: Chunk) -> Chunk | None:
+        """The first chunk of the enclosing section."""
+        if not chunk.section:
+            return None
+        outer = chunk.section.rsplit(" > ", 1)[0] if " > " in chunk.section else ""
+        siblings = self.keyword_index().by_source.get(chunk.source, [])
+        return next((c for c in siblings if c.section == outer), None)
+
+    def defining(self, term: str, filters: Filters | None = None, limit: int = 2) -> list[Chunk]:
+        """Sections headed by the term ("CMO (Contract Manufacturing Organization)") first, then chunks with a
+        line that opens with it ("Establishment means ...", "OAI: ..."); shorter headings first."""
+        filters = filters or Filters()
+        escaped = re.escape(term.strip())
+        opening = re.compile(
+            rf"^(?:[-*\u2022]\s*)?(?:\*\*)?['\"\u201c]?(?:an?\s+|the\s+)?{escaped}s?['\"\u201d]?(?:\*\*)?"
+            rf"\s*(?::|\u2013|—|-\s|\(|,?\s+(?:means|is|are|refers)\b)",
+            re.I | re.M,
+        )
+        headed: list[tuple[int, Chunk]] = []
+        opened: list[Chunk] = []
+        for source_chunks in self.keyword_index().by_source.values():
+            seen_sections: set[str] = set()
+            for chunk in source_chunks:
+                if not filters.admits(chunk):
+                    continue
+                last = chunk.section.split(" > ")[-1] if chunk.section else ""
+                if last and last not in seen_sections and heading_names(last, term):
+                    headed.append((len(last), chunk))
+                elif opening.search(chunk.text):
+                    opened.append(chunk)
+                seen_sections.add(last)
+        found = [c for _, c in sorted(headed, key=lambda pair: pair[0])] + opened
+        return found[:limit]
 
     # --- search ------------------------------------------------------------------------------
 
@@ -180,34 +248,13 @@ class Retriever:
         timings["embed_query_s"] = time.perf_counter() - started
 
         mark = time.perf_counter()
-        dense = self.index.search(query_vector.tolist(), self.settings.candidates, filters.where())
+        dense = self.index.search(query_vector.tolist(), self.settings.candidates, filters)
         timings["dense_s"] = time.perf_counter() - mark
         mark = time.perf_counter()
         keyword = self.keyword_search(query, self.settings.candidates, filters)
         timings["keyword_s"] = time.perf_counter() - mark
 
-        fused: dict[str, dict[str, Any]] = {}
-        for rank, (chunk, similarity) in enumerate(dense, start=1):
-            entry = fused.setdefault(chunk.id, {"chunk": chunk, "score": 0.0})
-            entry["score"] += 1.0 / (RRF_K + rank)
-            entry["dense_rank"], entry["dense"] = rank, similarity
-        for rank, (chunk, _score) in enumerate(keyword, start=1):
-            entry = fused.setdefault(chunk.id, {"chunk": chunk, "score": 0.0})
-            entry["score"] += 1.0 / (RRF_K + rank)
-            entry["keyword_rank"] = rank
-        ordered = sorted(fused.values(), key=lambda e: e["score"], reverse=True)
-
-        kept: list[dict[str, Any]] = []
-        for entry in ordered:
-            if not filters.admits(entry["chunk"]):
-                continue
-            entry["terms"] = set(content_terms(entry["chunk"].text))
-            if any(_jaccard(entry["terms"], other["terms"]) >= NEAR_DUPLICATE for other in kept):
-                continue
-            kept.append(entry)
-            if len(kept) >= max(k * 2, k + 4):
-                break
-
+        kept = self._fuse(dense, keyword, filters, max(k * self.tuning.keep_factor, k + 4))
         missing = [e["chunk"].id for e in kept if "dense" not in e]
         if missing:
             for chunk_id, similarity in self.index.similarities(query_vector.tolist(), missing).items():
@@ -230,6 +277,37 @@ class Retriever:
         ]
         timings["retrieval_s"] = time.perf_counter() - started
         return Retrieval(results, timings, query_vector.tolist())
+
+    def _fuse(
+        self,
+        dense: Sequence[tuple[Chunk, float]],
+        keyword: Sequence[tuple[Chunk, float]],
+        filters: Filters,
+        keep: int,
+    ) -> list[dict[str, Any]]:
+        """Reciprocal rank fusion, then near-duplicate removal, best first."""
+        rrf = self.tuning.rrf_k
+        fused: dict[str, dict[str, Any]] = {}
+        for rank, (chunk, similarity) in enumerate(dense, start=1):
+            entry = fused.setdefault(chunk.id, {"chunk": chunk, "score": 0.0})
+            entry["score"] += 1.0 / (rrf + rank)
+            entry["dense_rank"], entry["dense"] = rank, similarity
+        for rank, (chunk, _score) in enumerate(keyword, start=1):
+            entry = fused.setdefault(chunk.id, {"chunk": chunk, "score": 0.0})
+            entry["score"] += 1.0 / (rrf + rank)
+            entry["keyword_rank"] = rank
+        ordered = sorted(fused.values(), key=lambda e: e["score"], reverse=True)
+        kept: list[dict[str, Any]] = []
+        for entry in ordered:
+            if not filters.admits(entry["chunk"]):
+                continue
+            entry["terms"] = set(content_terms(entry["chunk"].text))
+            if any(_jaccard(entry["terms"], other["terms"]) >= self.tuning.near_duplicate for other in kept):
+                continue
+            kept.append(entry)
+            if len(kept) >= keep:
+                break
+        return kept
 
     def _rerank(self, query: str, kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self._reranker is None:

@@ -1,4 +1,6 @@
-"""The assistant: retrieve, answer in the chosen mode, verify citations, refuse when unsupported."""
+"""The assistant: retrieve, compose the evidence answer, optionally write it with a chat model, refuse when
+the documents do not answer. `Assistant.stream()` yields typed events that the UI, CLI and API consume.
+"""
 
 from __future__ import annotations
 
@@ -17,50 +19,29 @@ from assistant import prompts
 from assistant.backends import ALL_BACKENDS, LLM_BACKENDS, build_chat_model
 from assistant.config import Settings
 from assistant.errors import ConfigError
-from assistant.followup import carry_context
-from assistant.retrieval import Filters, Retrieval, Retriever
-from assistant.types import Answer, AnswerEvent, Citation, Delta, Final, Retrieved, ScoredChunk
+from assistant.evidence import Evidence, Quoter
+from assistant.followup import Resolved, is_followup, resolve
+from assistant.history import History, turns
+from assistant.questions import Query, analyse, names_in
+from assistant.retrieval import HybridRetriever, Retrieval, Retriever
+from assistant.tuning import QUOTE, REFUSAL
+from assistant.types import Answer, AnswerEvent, Delta, Draft, Filters, Final, Retrieved, ScoredChunk, Sentence
+from assistant.writing import SentenceChecker, citations_for, evidence_blocks, prompt_messages, stream_checked
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
+    from assistant.comparison import Comparison
     from assistant.embeddings import Embedder
     from assistant.index import Index
     from assistant.ingestion import IngestReport, Progress
 
-_ACROSS_VENDORS = re.compile(
-    r"\b(?:which|what|any|list|compare|name)\b.{0,40}?\b(?:cmos|cdmos|vendors|suppliers|companies|manufacturers|"
-    r"partners|providers|brochures|sites|of them|of these)\b",
-    re.I,
-)
-
-QUOTE_PASSAGES = 4
-"""Quote mode reads sentences from this many top passages (each sentence costs an embedding)."""
-
-History = Sequence[tuple[str, str]] | Sequence[Mapping[str, Any]]
+_COMPARISON = re.compile(r"\b(?:compare[sd]?|comparing|comparison|vs\.?|versus|differences?|differ|which\s+of)\b", re.I)
 
 
-def normalize_history(history: History | None) -> list[tuple[str, str]]:
-    """Accept [(user, assistant), ...] or [{"role": ..., "content": ...}, ...]; return (role, text) turns."""
-    turns: list[tuple[str, str]] = []
-    for item in history or ():
-        if isinstance(item, Mapping):
-            role, content = str(item.get("role", "user")), item.get("content", "")
-            if isinstance(content, list):  # chat UIs send [{"type": "text", "text": ...}, ...]
-                content = " ".join(
-                    str(part.get("text", ""))
-                    for part in content
-                    if isinstance(part, Mapping) and part.get("type") == "text"
-                )
-            if isinstance(content, str) and content.strip():
-                turns.append((role, content))
-        else:
-            user, bot = item[0], item[1]
-            if user:
-                turns.append(("user", str(user)))
-            if bot:
-                turns.append(("assistant", str(bot)))
-    return turns
+def is_comparison(question: str, vendors: Sequence[str]) -> bool:
+    """Two or more vendors chosen and a question that asks to compare them."""
+    return len(set(vendors)) >= 2 and bool(_COMPARISON.search(question))
 
 
 class Assistant:
@@ -76,7 +57,8 @@ class Assistant:
         self.settings = settings
         self.index = index
         self.embedder: Embedder = index.embedder
-        self.retriever = retriever or Retriever(index, settings)
+        self.retriever: Retriever = retriever or HybridRetriever(index, settings)
+        self.quoter = Quoter(self.embedder.embed_documents, self.retriever)
         self._chat_models: dict[str, BaseChatModel] = dict(chat_models or {})
         self._lock = threading.Lock()
 
@@ -89,7 +71,7 @@ class Assistant:
         settings = settings or Settings()
         return cls(settings, Index.open(settings, embedder or Embedder.from_settings(settings)))
 
-    # --- helpers --------------------------------------------------------------------------------
+    # --- what this installation has --------------------------------------------------------------
 
     def chat_model(self, backend: str) -> BaseChatModel:
         """The chat model for an LLM backend (built once)."""
@@ -125,24 +107,7 @@ class Assistant:
 
         return Ingestor(self.settings, self.index).run(list(paths), progress=progress, **kwargs)
 
-    def standalone_question(self, question: str, history: list[tuple[str, str]], backend: str) -> str:
-        """Rewrite a follow-up into a question that stands alone."""
-        previous = [text for role, text in history if role == "user"]
-        if not previous:
-            return question
-        if backend in LLM_BACKENDS:
-            from assistant.followup import is_followup
-
-            if not is_followup(question):
-                return question
-            transcript = "\n".join(f"{role}: {text[:500]}" for role, text in history[-4:])
-            reply = self.chat_model(backend).invoke(prompts.CONDENSE.format(history=transcript, question=question))
-            rewritten = str(reply.content).strip().splitlines()[0] if str(reply.content).strip() else ""
-            if 3 <= len(rewritten) <= 400 and not logic.looks_like_injection(rewritten):
-                return rewritten
-        return carry_context(question, previous, self.vendors())
-
-    # --- answering ------------------------------------------------------------------------------
+    # --- answering ---------------------------------------------------------------------------------
 
     def ask(
         self,
@@ -164,196 +129,259 @@ class Assistant:
         filters: Filters | Mapping[str, Any] | None = None,
         backend: str | None = None,
     ) -> Iterator[AnswerEvent]:
-        """Yield Retrieved(passages), then Delta(text) pieces while a chat model writes, then Final(answer)."""
+        """Yield Retrieved(passages); in LLM modes Draft(evidence answer) then Delta(text) pieces; then Final."""
         started = time.perf_counter()
         backend = backend or self.settings.backend
         if backend not in ALL_BACKENDS:
             raise ConfigError(f"Unknown backend {backend!r}.", f"Choose one of: {', '.join(ALL_BACKENDS)}.")
         flt = filters if isinstance(filters, Filters) else Filters.from_dict(dict(filters or {}))
-        turns = normalize_history(history)
+        history_turns = turns(history)
         cleaned = logic.focus(logic.sanitize(question.strip()))
         base = Answer("", (), True, question, cleaned, backend)
-        if len(logic.words_of(cleaned)) == 0:
+        if logic.is_empty_question(cleaned):
             yield Retrieved(())
-            yield Final(self._refuse(base, [], started, {}))
+            yield Final(replace(base, text=logic.CLARIFY, kind="clarify", timings=_total({}, started)))
             return
-        standalone = self.standalone_question(cleaned, turns, backend)
-        base = replace(base, standalone_question=standalone)
-        survey = self._wants_survey(standalone, flt)
-        retrieval = self._survey(standalone, flt) if survey else self.retriever.search(standalone, flt)
+        resolved = self.resolve(cleaned, history_turns, backend)
+        if resolved.vendors and not flt.vendors:
+            flt = replace(flt, vendors=resolved.vendors)
+        base = replace(base, standalone_question=resolved.question)
+        if is_comparison(resolved.question, flt.vendors) or (resolved.comparison and len(flt.vendors) >= 2):
+            yield from self._compare_events(base, resolved.question, flt, started)
+            return
+        query = analyse(resolved.question, self.vendors())
+        unknown = self._unknown_names(cleaned)
+        if unknown:
+            retrieval = self.retriever.search(resolved.question, flt)
+            yield Retrieved(tuple(retrieval.results))
+            lead = f"The library does not include anything on {', '.join(unknown)}."
+            yield Final(self._refuse(base, retrieval.results, started, dict(retrieval.timings), lead))
+            return
+        survey = query.kind == "vendors" and not flt.vendors and len(self.vendors()) >= 2
+        retrieval = self._survey(resolved.question, flt) if survey else self._search(query, resolved.question, flt)
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
-        results = retrieval.results
-        best = max((r.dense or 0.0) for r in results) if results else 0.0
-        coverage = self.retriever.coverage(standalone, results) if results else 0.0
-        timings["coverage"] = coverage
-        timings["best_dense"] = best
-        if not results or best < self.settings.min_relevance or coverage < self.settings.min_term_coverage:
-            yield Final(self._refuse(base, results, started, timings))
+        if not self._relevant(resolved.question, retrieval.results, timings):
+            yield Final(self._refuse(base, retrieval.results, started, timings))
             return
-        if backend == "quote":
-            yield from self._quote(base, standalone, retrieval, started, timings, survey)
-        else:
-            yield from self._generate(base, standalone, retrieval, backend, started, timings)
+        evidence = self._evidence(query, retrieval, survey, timings)
+        if query.wants and not evidence.missing and self._never_mentioned(query):
+            evidence = replace(evidence, missing=query.wants[0])
+        quoted = self._quoted(base, query, evidence, retrieval.results, started, timings)
+        if quoted.refused or backend == "quote":
+            yield Final(quoted)
+            return
+        yield Draft(quoted)
+        yield from self._write(quoted, resolved.question, backend, started)
 
-    def _refuse(
-        self, base: Answer, closest: Sequence[ScoredChunk], started: float, timings: dict[str, float]
+    def resolve(self, question: str, history: Sequence[tuple[str, str]], backend: str) -> Resolved:
+        """A follow-up made standalone: vendors and topic carried from the last turn; an LLM may reword it."""
+        resolved = resolve(question, history, self.vendors())
+        if backend not in LLM_BACKENDS or not history or not is_followup(question):
+            return resolved
+        transcript = "\n".join(f"{role}: {text[:500]}" for role, text in history[-4:])
+        reply = self.chat_model(backend).invoke(prompts.CONDENSE.format(history=transcript, question=question))
+        rewritten = str(reply.content).strip().splitlines()[0] if str(reply.content).strip() else ""
+        if 3 <= len(rewritten) <= 400 and not logic.looks_like_injection(rewritten):
+            return replace(resolved, question=rewritten)
+        return resolved
+
+    def _unknown_names(self, question: str) -> list[str]:
+        """Names, acronyms and clause numbers in the question that no passage of the library mentions."""
+        from assistant.textmatch import content_terms
+
+        unknown = []
+        for name in names_in(question):
+            terms = content_terms(name)
+            if terms and all(self.retriever.document_frequency(t) == 0 for t in terms):
+                unknown.append(name)
+        return unknown
+
+    def _never_mentioned(self, query: Query) -> list[str]:
+        """Specific terms of a question asking for a fact that no passage mentions at all ("expire",
+        "revenue"): the library cannot hold that fact, whatever the closest passages say."""
+        from assistant.compose import anchors
+
+        specific = anchors(query.text, self.vendors(), self.retriever.idf, k=12)
+        return [t for t in specific if self.retriever.document_frequency(t) == 0]
+
+    def _relevant(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> bool:
+        """The retrieved passages are close enough to the question to try answering it."""
+        best = max((r.dense or 0.0) for r in results) if results else 0.0
+        coverage = self.retriever.coverage(question, results) if results else 0.0
+        timings["coverage"], timings["best_dense"] = coverage, best
+        close = best >= self.settings.min_relevance or timings.get("definitions_found", 0.0) > 0
+        return bool(results) and close and coverage >= self.settings.min_term_coverage
+
+    def _evidence(self, query: Query, retrieval: Retrieval, survey: bool, timings: dict[str, float]) -> Evidence:
+        mark = time.perf_counter()
+        if retrieval.query_vector is not None:
+            vector = np.asarray(retrieval.query_vector, dtype=np.float32)
+        else:
+            vector = np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
+        evidence = self.quoter.compose(query, retrieval.results, vector, self.vendors(), survey)
+        timings["compose_s"] = time.perf_counter() - mark
+        timings["best_quote"] = evidence.best
+        return evidence
+
+    def _quoted(
+        self,
+        base: Answer,
+        query: Query,
+        evidence: Evidence,
+        results: Sequence[ScoredChunk],
+        started: float,
+        timings: dict[str, float],
     ) -> Answer:
-        timings["total_s"] = time.perf_counter() - started
+        """The quote answer, or the refusal when the evidence is too weak or lacks what was asked."""
+        if not evidence.sentences or evidence.best < self.settings.min_answer_score:
+            return self._refuse(base, results, started, timings)
+        if evidence.missing:
+            return self._refuse(base, results, started, timings, logic.missing_text(evidence.missing))
         return replace(
             base,
-            text=logic.refusal_text(closest),
+            text=logic.render(evidence.sentences),
+            citations=evidence.citations,
+            refused=False,
+            sentences=evidence.sentences,
+            kind=query.kind,
+            retrieved=evidence.offered,
+            timings=_total(timings, started),
+        )
+
+    def _refuse(
+        self,
+        base: Answer,
+        closest: Sequence[ScoredChunk],
+        started: float,
+        timings: dict[str, float],
+        lead: str = logic.REFUSAL,
+    ) -> Answer:
+        return replace(
+            base,
+            text=logic.refusal_text(closest, REFUSAL.closest_sources, lead),
             citations=(),
             refused=True,
             retrieved=tuple(closest),
-            timings=timings,
+            timings=_total(timings, started),
         )
 
-    def _wants_survey(self, question: str, filters: Filters) -> bool:
-        """A question across vendors ("which of these CMOs can ...") with no vendor chosen."""
-        return not filters.vendors and bool(_ACROSS_VENDORS.search(question)) and len(self.vendors()) >= 2
+    def _search(self, query: Query, question: str, filters: Filters) -> Retrieval:
+        """The hybrid search; a definition or difference also searches each asked term on its own, so that a
+        glossary entry or a definitions section is among the passages quoted."""
+        retrieval = self.retriever.search(question, filters, k=max(self.settings.top_k, QUOTE.passages))
+        if query.kind not in ("definition", "difference") or not query.terms:
+            return retrieval
+        seen = {r.chunk.id for r in retrieval.results}
+        extra: list[ScoredChunk] = []
+        best = retrieval.results[0].score if retrieval.results else 1.0
+        for term in query.terms:
+            for chunk in self.retriever.defining(term, filters, limit=2):
+                if chunk.id not in seen:
+                    seen.add(chunk.id)
+                    extra.append(ScoredChunk(chunk, best, dense=None))
+        head = 1 if query.kind == "difference" else 2
+        results = [*retrieval.results[:head], *extra, *retrieval.results[head:]]
+        timings = {**retrieval.timings, "definitions_found": float(len(extra))}
+        return Retrieval(results, timings, retrieval.query_vector)
 
     def _survey(self, question: str, filters: Filters) -> Retrieval:
-        """One retrieval per vendor; each vendor's best passage, best vendors first."""
+        """One retrieval per vendor; each vendor's best two passages, best vendors first."""
         started = time.perf_counter()
         merged: list[ScoredChunk] = []
+        vector: list[float] | None = None
         for vendor in self.vendors():
-            found = self.retriever.search(question, replace(filters, vendors=(vendor,)), k=1).results
-            merged.extend(found)
+            found = self.retriever.search(question, replace(filters, vendors=(vendor,)), k=2)
+            merged.extend(found.results)
+            vector = vector or found.query_vector
         merged.sort(key=lambda r: r.dense or 0.0, reverse=True)
-        return Retrieval(merged[: max(self.settings.top_k, 6)], {"retrieval_s": time.perf_counter() - started})
+        return Retrieval(merged, {"retrieval_s": time.perf_counter() - started}, vector)
 
-    def _quote(
-        self,
-        base: Answer,
-        question: str,
-        retrieval: Retrieval,
-        started: float,
-        timings: dict[str, float],
-        survey: bool = False,
-    ) -> Iterator[AnswerEvent]:
-        results = retrieval.results
-        candidates = logic.quote_candidates(results if survey else results[:QUOTE_PASSAGES])
-        if not candidates:
-            yield Final(self._refuse(base, results, started, timings))
-            return
-        mark = time.perf_counter()
-        if retrieval.query_vector is not None:
-            question_vector = np.asarray(retrieval.query_vector, dtype=np.float32)
-            sentence_vectors = np.asarray(self.embedder.embed_documents([c.text for c in candidates]), dtype=np.float32)
-        else:
-            vectors = np.asarray(
-                self.embedder.embed_documents([question] + [c.text for c in candidates]), dtype=np.float32
-            )
-            question_vector, sentence_vectors = vectors[0], vectors[1:]
-        sims = sentence_vectors @ question_vector
-        idf = self.retriever.idf
-        scored = []
-        for candidate, similarity in zip(candidates, sims, strict=True):
-            chunk = results[candidate.passage - 1].chunk
-            context = " ".join(filter(None, (chunk.title, chunk.vendor, chunk.section)))
-            shared = logic.weighted_overlap(question, candidate.text, context, idf)
-            rank_score = 1.0 / candidate.passage  # fused retrieval rank: the best passage usually holds the answer
-            scored.append(
-                (candidate, logic.score_candidate(question, candidate, float(similarity), rank_score, shared))
-            )
-        chosen = (
-            logic.pick_quotes(scored, max_sentences=5, ratio=0.8, per_passage=1)
-            if survey
-            else logic.pick_quotes(scored)
-        )
-        timings["compose_s"] = time.perf_counter() - mark
-        timings["best_quote"] = max((score for _, score in scored), default=0.0)
-        if not chosen or max(s for _, s in chosen) < self.settings.min_answer_score:
-            yield Final(self._refuse(base, results, started, timings))
-            return
-        sentences = [logic.MarkedSentence(c.text, (c.passage,)) for c, _ in chosen]
-        yield Final(self._finish(base, sentences, results, len(sentences), started, timings))
+    # --- written answers -----------------------------------------------------------------------------
 
-    def _generate(
-        self,
-        base: Answer,
-        question: str,
-        retrieval: Retrieval,
-        backend: str,
-        started: float,
-        timings: dict[str, float],
-    ) -> Iterator[AnswerEvent]:
+    def _write(self, quoted: Answer, question: str, backend: str, started: float) -> Iterator[AnswerEvent]:
+        """Stream the chat model's answer written from the evidence; keep only checked sentences."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        results = retrieval.results
-        messages = [
-            SystemMessage(prompts.SYSTEM),
-            HumanMessage(prompts.USER.format(passages=logic.number_passages(results), question=question)),
-        ]
+        timings = dict(quoted.timings)
+        blocks = evidence_blocks(quoted.sentences, quoted.citations, self.embedder.count_tokens)
+        messages = prompt_messages(blocks, question)
+        timings["prompt_tokens"] = float(sum(self.embedder.count_tokens(text) for _, text in messages))
+        checker = SentenceChecker(
+            [text for _, text in blocks],
+            lambda texts: np.asarray(self.embedder.embed_documents(texts), dtype=np.float32),
+        )
         model = self.chat_model(backend)
-        pieces: list[str] = []
+        raw: list[str] = []
+
+        def pieces() -> Iterator[str]:
+            for chunk in model.stream([SystemMessage(messages[0][1]), HumanMessage(messages[1][1])]):
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if text:
+                    timings.setdefault("first_token_s", time.perf_counter() - started)
+                    raw.append(text)
+                    yield text
+
         mark = time.perf_counter()
-        for chunk in model.stream(messages):
-            text = chunk.content if isinstance(chunk.content, str) else ""
-            if not text:
-                continue
-            if not pieces:
-                timings["first_token_s"] = time.perf_counter() - started
-            pieces.append(text)
-            yield Delta(text)
+        written: list[Sentence] = []
+        for sentence in stream_checked(pieces(), checker, len(blocks)):
+            piece = logic.render_parts([*written, sentence])[-1]
+            written.append(sentence)
+            yield Delta(piece)
         timings["generation_s"] = time.perf_counter() - mark
-        raw = "".join(pieces).strip()
-        if not raw or logic.is_refusal(raw) or logic.leaks_prompt(raw, prompts.SYSTEM):
-            yield Final(self._refuse(base, results, started, timings))
+        text = "".join(raw).strip()
+        if logic.leaks_prompt(text, prompts.SYSTEM) or (logic.is_refusal(text) and not written):
+            yield Final(self._refuse(quoted, quoted.retrieved, started, timings))
             return
-        marked = logic.parse_markers(raw, len(results))
-        kept = self._verify(marked, results)
-        if not kept:
-            yield Final(self._refuse(base, results, started, timings))
+        if not written:
+            yield Final(replace(quoted, timings=_total(timings, started), dropped=tuple(checker.state.dropped)))
             return
-        yield Final(self._finish(base, kept, results, len(marked), started, timings))
-
-    def _verify(self, marked: list[logic.MarkedSentence], results: Sequence[ScoredChunk]) -> list[logic.MarkedSentence]:
-        """Keep sentences supported by the passages they cite; attach a citation to unmarked supported ones."""
-        if not marked:
-            return []
-        sentence_vectors = np.asarray(self.embedder.embed_documents([m.text for m in marked]), dtype=np.float32)
-        passage_vectors = np.asarray(self.embedder.embed_documents([r.chunk.text for r in results]), dtype=np.float32)
-        sims = sentence_vectors @ passage_vectors.T
-        kept: list[logic.MarkedSentence] = []
-        for i, sentence in enumerate(marked):
-            cited = tuple(
-                n
-                for n in sentence.cited
-                if logic.supported(sentence.text, results[n - 1].chunk.text, float(sims[i, n - 1]))
+        yield Final(
+            replace(
+                quoted,
+                text=logic.render(written),
+                sentences=tuple(written),
+                citations=tuple(citations_for(checker.state.mapping, blocks)),
+                written=True,
+                evidence=quoted,
+                dropped=tuple(checker.state.dropped),
+                timings=_total(timings, started),
             )
-            if not cited:
-                best = int(np.argmax(sims[i]))
-                if logic.supported(sentence.text, results[best].chunk.text, float(sims[i, best])):
-                    cited = (best + 1,)
-            if cited:
-                kept.append(logic.MarkedSentence(sentence.text, cited))
-        return kept
-
-    def _finish(
-        self,
-        base: Answer,
-        sentences: list[logic.MarkedSentence],
-        results: Sequence[ScoredChunk],
-        total: int,
-        started: float,
-        timings: dict[str, float],
-    ) -> Answer:
-        renumbered, mapping = logic.renumber(sentences)
-        citations: list[Citation] = [logic.make_citation(new, results[old - 1].chunk) for old, new in mapping.items()]
-        timings["total_s"] = time.perf_counter() - started
-        return replace(
-            base,
-            text=logic.render(renumbered),
-            citations=tuple(sorted(citations, key=lambda c: c.n)),
-            refused=False,
-            sentences_total=total,
-            sentences_supported=len(sentences),
-            retrieved=tuple(results),
-            timings=timings,
         )
 
-    def compare(self, question: str, vendors: Sequence[str], backend: str | None = None) -> list[tuple[str, Answer]]:
-        """One retrieval and answer per vendor, for side-by-side tables."""
-        return [(vendor, self.ask(question, filters=Filters(vendors=(vendor,)), backend=backend)) for vendor in vendors]
+    # --- comparison ----------------------------------------------------------------------------------
+
+    def compare(self, question: str, vendors: Sequence[str], aspects: Sequence[str] = ()) -> Answer:
+        """A side-by-side comparison: one retrieval per vendor per aspect, each cell its best cited evidence.
+
+        Aspects default to those the question names ("compare them on capacity and certifications").
+        """
+        from assistant.comparison import build_comparison
+
+        started = time.perf_counter()
+        comparison = build_comparison(self, question, list(vendors), list(aspects))
+        return self._comparison_answer(Answer("", (), True, question, question, "quote"), comparison, started)
+
+    def _compare_events(self, base: Answer, question: str, filters: Filters, started: float) -> Iterator[AnswerEvent]:
+        from assistant.comparison import build_comparison
+
+        comparison = build_comparison(self, question, list(filters.vendors), [])
+        yield Retrieved(comparison.retrieved)
+        yield Final(self._comparison_answer(base, comparison, started))
+
+    def _comparison_answer(self, base: Answer, comparison: Comparison, started: float) -> Answer:
+        return replace(
+            base,
+            text=comparison.text,
+            citations=comparison.citations,
+            refused=not comparison.citations,
+            sentences=comparison.sentences,
+            kind="comparison",
+            retrieved=comparison.retrieved,
+            timings=_total(dict(comparison.timings), started),
+        )
+
+
+def _total(timings: dict[str, float], started: float) -> dict[str, float]:
+    timings["total_s"] = time.perf_counter() - started
+    return timings

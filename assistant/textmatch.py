@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import Stemmer
+
 _WORD = re.compile(r"(?u)\b\w[\w.\-/]*\w\b|\b\w\b")
 _STOPWORD_TEXT = """
 a about above after again against all am an and any are as at be because been before being below
@@ -21,13 +23,8 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
-    try:
-        import Stemmer
-
-        return Stemmer.Stemmer("english")
-    except ImportError:  # stemming is an improvement, not a requirement
-        return None
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
 
 
 _BRITISH = re.compile(r"(?<=\w{3})(is|ys)(e|es|ed|ing|ation|ations|er|ers)$")
@@ -39,10 +36,8 @@ def american(word: str) -> str:
 
 
 def stem(word: str) -> str:
-    """Snowball stem of a lower-case word after spelling folding (no stemming when PyStemmer is absent)."""
-    word = american(word)
-    stemmer = _stemmer()
-    return stemmer.stemWord(word) if stemmer else word
+    """Snowball stem of a lower-case word after spelling folding."""
+    return str(_stemmer().stemWord(american(word)))
 
 
 def words(text: str) -> list[str]:
@@ -76,3 +71,16 @@ def jaccard(a: str, b: str) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)
+
+
+def heading_names(heading: str, term: str) -> bool:
+    """A heading that is just the term, "TERM (expansion)", "expansion (TERM)" or "TERM / other name"
+    (case-insensitive), as glossaries and definitions sections head their entries."""
+    if not heading or not term:
+        return False
+    n = re.escape(term.strip())
+    h = heading.strip()
+    return bool(
+        re.fullmatch(rf"(?:[\w.]+\s+)?{n}s?(?:\s*\([^)]{{1,80}}\))?(?:\s*/\s*.{{1,60}})?", h, re.I)
+        or re.fullmatch(rf"[^()]{{1,80}}\(\s*{n}s?\s*\)", h, re.I)
+    )

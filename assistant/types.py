@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DocType = Literal["guidance", "brochure", "other"]
 
@@ -88,6 +88,42 @@ def embedding_text(chunk: Chunk) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Filters:
+    """Which documents a search may return; empty tuples mean no restriction."""
+
+    doc_types: tuple[str, ...] = ()
+    vendors: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Filters:
+        """Accept {"vendor": "X"} or {"vendors": [...]} and likewise for doc_type and source."""
+        data = data or {}
+
+        def many(*keys: str) -> tuple[str, ...]:
+            values: list[str] = []
+            for key in keys:
+                value = data.get(key)
+                if value is None:
+                    continue
+                values.extend([value] if isinstance(value, str) else list(value))
+            return tuple(v for v in values if v)
+
+        return cls(many("doc_type", "doc_types"), many("vendor", "vendors"), many("source", "sources"))
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_types or self.vendors or self.sources)
+
+    def admits(self, chunk: Chunk) -> bool:
+        """Does this chunk pass the filter (applied to keyword hits and re-checked on every result)."""
+        return (
+            (not self.doc_types or chunk.doc_type in self.doc_types)
+            and (not self.vendors or (chunk.vendor or "") in self.vendors)
+            and (not self.sources or chunk.source in self.sources)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ScoredChunk:
     """A retrieved chunk with its scores."""
 
@@ -126,8 +162,24 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence, list item or table cell of an answer, with the citation numbers it carries."""
+
+    text: str
+    cites: tuple[int, ...] = ()
+    verified: bool = True
+    """Supported by the passages it cites (quotes are; written sentences are checked)."""
+    item: bool = False
+    """Shown on its own line as a list item."""
+    label: str = ""
+    """A lead-in the assistant adds, such as the vendor a quoted item is about ("Aseptix Fill Solutions")."""
+    frame: bool = False
+    """Written by the assistant to connect quotes (naming vendors); not a claim about the documents' content."""
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
-    """The assistant's reply with its evidence."""
+    """The assistant's reply with its evidence; `text` is rendered once from `sentences` by its producer."""
 
     text: str
     citations: tuple[Citation, ...]
@@ -135,11 +187,27 @@ class Answer:
     question: str
     standalone_question: str
     backend: str
-    sentences_total: int = 0
-    sentences_supported: int = 0
+    sentences: tuple[Sentence, ...] = ()
+    kind: str = "other"
+    """The kind of question (assistant.questions.Kind), or "comparison"."""
+    written: bool = False
+    """True when a chat model wrote the text from the cited passages (not quoted word for word)."""
+    evidence: Answer | None = None
+    """For a written answer: the quote answer it was written from."""
+    dropped: tuple[Sentence, ...] = ()
+    """Written sentences removed because the passages they cite do not support them."""
     retrieved: tuple[ScoredChunk, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def sentences_total(self) -> int:
+        """Sentences written or quoted, dropped ones included."""
+        return len(self.sentences) + len(self.dropped)
+
+    @property
+    def sentences_supported(self) -> int:
+        """Sentences kept because their passages support them."""
+        return sum(s.verified for s in self.sentences)
 
 
 # --- answer events: what Assistant.stream() yields, in order -------------------------------------

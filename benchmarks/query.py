@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.runtime import go_offline  # noqa: E402
+from evals.metrics import percentile  # noqa: E402
 
 go_offline()
 
@@ -37,11 +38,6 @@ QUESTIONS = [
     "Which inspection findings did Potentia API Sciences receive?",
     "What should a supply agreement say about forecasts?",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def peak_rss_mb() -> float:
@@ -72,13 +68,7 @@ def synthetic_index(size: int, embedder, vocabulary: list[str], base: Path):  # 
                 Chunk(f"c{i}", " ".join(words), source, "Synthetic", "other", None, None, "", f"sha{i // per_file}", i)
             )
         index.upsert(chunks, vectors.tolist())
-    for f in range((size + per_file - 1) // per_file):
-        index._files.upsert(  # bulk registry write for the benchmark only
-            ids=[f"synthetic/doc-{f}.md"],
-            embeddings=[[1.0]],
-            metadatas=[FileRecord(f"synthetic/doc-{f}.md", f"sha{f}").to_metadata()],
-        )
-    index._bump()
+    index.put_files([FileRecord(f"synthetic/doc-{f}.md", f"sha{f}") for f in range((size + per_file - 1) // per_file)])
     return settings, index, time.perf_counter() - started
 
 
@@ -93,7 +83,7 @@ def main() -> int:
     from assistant.embeddings import Embedder
     from assistant.index import Index
     from assistant.ingestion import Ingestor
-    from assistant.retrieval import Retriever
+    from assistant.retrieval import HybridRetriever
     from assistant.service import Assistant
     from assistant.textmatch import words
     from assistant.types import Retrieved
@@ -106,7 +96,7 @@ def main() -> int:
         base = Path(tmp)
         for size in [int(s) for s in args.sizes.split(",") if s]:
             settings, index, build_s = synthetic_index(size, embedder, vocabulary, base)
-            retriever = Retriever(index, settings)
+            retriever = HybridRetriever(index, settings)
             mark = time.perf_counter()
             retriever.keyword_index()
             bm25_s = time.perf_counter() - mark
@@ -116,7 +106,7 @@ def main() -> int:
                 mark = time.perf_counter()
                 retriever.search(question)
                 latencies.append((time.perf_counter() - mark) * 1000)
-            p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
+            p50, p95 = statistics.median(latencies), percentile(latencies, 95) or 0.0
             verdict = "PASS" if size < 100_000 or p95 < 50 else "FAIL"
             print(
                 f"retrieval {size:>7} chunks: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "

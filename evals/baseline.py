@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.retrieval import Filters, Retrieval, Retriever
-from assistant.types import Chunk, LoadedDocument, ScoredChunk
+from assistant.index import where
+from assistant.retrieval import HybridRetriever, Retrieval
+from assistant.types import Chunk, Filters, LoadedDocument, ScoredChunk
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -114,33 +115,24 @@ def to_chunk(document: Document) -> Chunk:
 
 @dataclass(slots=True)
 class BaselineRetriever:
-    """Dense top-k over the baseline Chroma collection; same interface as assistant.retrieval.Retriever.
+    """Dense top-k over the baseline Chroma collection; satisfies the `assistant.retrieval.Retriever` protocol.
 
-    Only `search` differs. The answer step's other retriever hooks (the term-coverage refusal check) are
-    delegated to the project's retriever over the same corpus, so both systems refuse by the same rules.
+    Only retrieval differs from the assistant. The refusal hooks (term coverage, IDF) are the project's
+    own over the same corpus, so both systems refuse by the same rules; the plain baseline knows no
+    document structure (no outlines, no definitions lookup).
     """
 
     store: Chroma
-    helper: Retriever
+    helper: HybridRetriever
     k: int = TOP_K
     chunks: int = 0
     failures: list[str] = field(default_factory=list)
-
-    def coverage(self, question: str, passages: Sequence[ScoredChunk]) -> float:
-        """The project's term-coverage check on the baseline's passages."""
-        return float(self.helper.coverage(question, passages))
-
-    def __getattr__(self, name: str) -> Any:
-        # Any other hook the answer step may call is the project's own (same corpus, same rules).
-        if name.startswith("_") or name == "helper":
-            raise AttributeError(name)
-        return getattr(self.helper, name)
 
     def search(self, query: str, filters: Filters | None = None, k: int | None = None) -> Retrieval:
         """Top-k chunks by cosine similarity; every one satisfies the filters."""
         filters = filters or Filters()
         started = time.perf_counter()
-        hits = self.store.similarity_search_with_score(query, k=k or self.k, filter=filters.where())
+        hits = self.store.similarity_search_with_score(query, k=k or self.k, filter=where(filters))
         results = []
         for document, distance in hits:
             chunk = to_chunk(document)
@@ -149,8 +141,36 @@ class BaselineRetriever:
                 results.append(ScoredChunk(chunk=chunk, score=similarity, dense=similarity))
         return Retrieval(results, {"retrieval_s": time.perf_counter() - started})
 
+    def coverage(self, question: str, passages: Sequence[ScoredChunk]) -> float:
+        """The project's term-coverage check on the baseline's passages."""
+        return float(self.helper.coverage(question, passages))
 
-def build_baseline(corpus: Sequence[Path], helper: Retriever, persist_dir: Path) -> BaselineRetriever:
+    def idf(self, term: str) -> float:
+        """The project's term weights over the same corpus."""
+        return self.helper.idf(term)
+
+    def document_frequency(self, term: str) -> int:
+        """The project's term counts over the same corpus."""
+        return self.helper.document_frequency(term)
+
+    def outline(self, chunk: Chunk) -> list[Chunk]:
+        """No document structure in the plain baseline."""
+        return []
+
+    def following(self, chunk: Chunk) -> Chunk | None:
+        """No document structure in the plain baseline."""
+        return None
+
+    def parent(self, chunk: Chunk) -> Chunk | None:
+        """No document structure in the plain baseline."""
+        return None
+
+    def defining(self, term: str, filters: Filters | None = None, limit: int = 2) -> list[Chunk]:
+        """No definitions lookup in the plain baseline."""
+        return []
+
+
+def build_baseline(corpus: Sequence[Path], helper: HybridRetriever, persist_dir: Path) -> BaselineRetriever:
     """Load the corpus with the project's loaders, split, embed with the index's embedder into a fresh collection.
 
     `helper` is the project's retriever over the same corpus (see BaselineRetriever); its embedder is used.

@@ -174,13 +174,12 @@ def first_match_rank(retrieved: Sequence[Mapping[str, Any]], golds: Sequence[Any
 
 
 def found_terms(text: str, terms: Iterable[str]) -> list[str]:
-    """The terms that occur in text, case-insensitively (whitespace runs compared as one space)."""
+    """The terms that occur in text, case-insensitively (whitespace runs compared as one space); a term
+    written "a|b" is found when either alternative is."""
     haystack = " ".join(text.lower().split())
-    return [t for t in terms if " ".join(t.lower().split()) in haystack]
+    return [t for t in terms if any(" ".join(alt.lower().split()) in haystack for alt in t.split("|") if alt)]
 
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 _STOP_WORDS = """a an the and or but if then than so as of to in on at by for from with without into onto over under
 about above below between through during before after up down out off again further once here there
@@ -203,17 +202,6 @@ def _lexical_terms(text: str) -> set[str]:
     return terms
 
 
-def split_answer(text: str) -> list[tuple[str, tuple[int, ...]]]:
-    """Answer sentences with their [n] markers: [(sentence without markers, (n, ...)), ...]."""
-    out = []
-    for piece in _SENTENCE_END.split(text.strip()):
-        cited = tuple(dict.fromkeys(int(n) for n in _MARKER.findall(piece)))
-        clean = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", piece)).strip()
-        if clean:
-            out.append((clean, cited))
-    return out
-
-
 def lexical_support(sentence: str, passages: Iterable[str], threshold: float = LEXICAL_SUPPORT) -> bool:
     """True when at least `threshold` of the sentence's content words occur in the passages."""
     wanted = _lexical_terms(sentence)
@@ -223,10 +211,11 @@ def lexical_support(sentence: str, passages: Iterable[str], threshold: float = L
     return len(wanted & present) / len(wanted) >= threshold
 
 
-def lexical_counts(text: str, passages_by_n: Mapping[int, str]) -> tuple[int, int]:
-    """(sentences, supported sentences) of an answer; an unmarked sentence is checked against all cited passages."""
+def lexical_counts(sentences: Sequence[tuple[str, Sequence[int]]], passages_by_n: Mapping[int, str]) -> tuple[int, int]:
+    """(sentences, supported sentences) of an answer given as (text, cited numbers) pairs, as `Answer.sentences`
+    keeps them; a sentence citing nothing is checked against all cited passages."""
     total = supported = 0
-    for sentence, cited in split_answer(text):
+    for sentence, cited in sentences:
         passages = [passages_by_n[n] for n in cited if n in passages_by_n] or list(passages_by_n.values())
         total += 1
         supported += lexical_support(sentence, passages)

@@ -175,7 +175,8 @@ def row_for(
     ]
     total, supported = (0, 0)
     if not answer.refused:
-        total, supported = metrics.lexical_counts(answer.text, {c.n: c.text for c in answer.citations})
+        claims = [(s.text, s.cites) for s in answer.sentences if not s.frame]
+        total, supported = metrics.lexical_counts(claims, {c.n: c.text for c in answer.citations})
     row.update(
         retrieved=retrieved,
         citations=citations,
@@ -424,6 +425,7 @@ def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
     from assistant.embeddings import Embedder
     from assistant.index import Index
     from assistant.ingestion import Ingestor
+    from assistant.retrieval import HybridRetriever
     from assistant.service import Assistant
     from evals.baseline import build_baseline
 
@@ -452,7 +454,9 @@ def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
         rows = {"assistant": evaluate(assistant, questions, backend, None if args.quiet else _progress("assistant"))}
         baseline_chunks = None
         if not args.no_baseline:
-            retriever = build_baseline(corpus, assistant.retriever, Path(tmp) / "baseline")
+            helper = assistant.retriever
+            assert isinstance(helper, HybridRetriever)
+            retriever = build_baseline(corpus, helper, Path(tmp) / "baseline")
             baseline_chunks = retriever.chunks
             models = {backend: assistant.chat_model(backend)} if backend != "quote" else None
             other = Assistant(settings, index, chat_models=models, retriever=retriever)  # type: ignore[arg-type]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from assistant import answer as logic
+from assistant import compose
 from assistant.followup import carry_context, is_followup
-from assistant.types import Chunk, ScoredChunk
+from assistant.tuning import QUOTE
+from assistant.types import Chunk, ScoredChunk, Sentence
 
 
 def chunk(text: str, n: int = 1, vendor: str | None = None, page: int | None = None) -> ScoredChunk:
@@ -15,17 +17,32 @@ def chunk(text: str, n: int = 1, vendor: str | None = None, page: int | None = N
 def test_parse_markers_reads_groups_and_drops_unknown_passages() -> None:
     text = "The owner releases the batch [1]. The CMO reviews records [2, 3]. Invented claim [7]. No marker here."
     marked = logic.parse_markers(text, passages=3)
-    assert [m.cited for m in marked] == [(1,), (2, 3), (), ()]
+    assert [m.cites for m in marked] == [(1,), (2, 3), (), ()]
     assert marked[0].text == "The owner releases the batch."
     assert "[7]" not in marked[2].text
 
 
 def test_renumber_orders_by_first_use() -> None:
-    sentences = [logic.MarkedSentence("A.", (3,)), logic.MarkedSentence("B.", (1, 3))]
+    sentences = [Sentence("A.", (3,)), Sentence("B.", (1, 3))]
     renumbered, mapping = logic.renumber(sentences)
     assert mapping == {3: 1, 1: 2}
-    assert [s.cited for s in renumbered] == [(1,), (2, 1)]
+    assert [s.cites for s in renumbered] == [(1,), (2, 1)]
     assert logic.render(renumbered) == "A [1]. B [2][1]."
+
+
+def test_render_puts_items_on_their_own_lines_and_streams_in_the_same_pieces() -> None:
+    sentences = [
+        Sentence("A quality agreement covers:", (1,)),
+        Sentence("change control;", (1,), item=True),
+        Sentence("complaints.", (2,), item=True, label="Aseptix"),
+        Sentence("Both parties stay accountable.", (2,)),
+    ]
+    text = logic.render(sentences)
+    assert text == (
+        "A quality agreement covers [1]:\n- change control [1]\n- **Aseptix**: complaints [2]\n"
+        "Both parties stay accountable [2]."
+    )
+    assert "".join(logic.render_parts(sentences)) == text
 
 
 def test_support_needs_the_terms_of_the_sentence() -> None:
@@ -42,19 +59,29 @@ def test_injection_sentences_are_removed_from_passages() -> None:
     assert "Ignore" not in cleaned
 
 
-def test_quote_candidates_skip_questions_and_complete_lead_ins() -> None:
+def test_units_skip_questions_and_keep_lead_ins_with_their_items() -> None:
     results = [chunk("Who decides?\nA quality agreement must cover:\n- change control\n- complaints\nShort.")]
-    texts = [c.text for c in logic.quote_candidates(results)]
-    assert not any(t.endswith("?") for t in texts)
-    assert any(t.startswith("A quality agreement must cover:") and "change control" in t for t in texts)
+    units = compose.units_of([r.chunk for r in results])
+    assert not any(u.text.endswith("?") for u in units)
+    lead = next(u for u in units if u.form == "lead")
+    assert lead.text == "A quality agreement must cover:"
+    assert [units[i].text for i in lead.items] == ["change control", "complaints"]
+    assert lead.asked == "Who decides?"
 
 
-def test_pick_quotes_keeps_close_runners_up_in_reading_order() -> None:
-    a = logic.Candidate("first sentence about batch release by the owner", 1, 0)
-    b = logic.Candidate("second sentence about the qualified person", 2, 0)
-    c = logic.Candidate("unrelated sentence about parking", 2, 1)
-    picked = logic.pick_quotes([(b, 0.9), (a, 0.8), (c, 0.3)])
-    assert [p[0] for p in picked] == [a, b]
+def test_pick_keeps_close_runners_up_and_leads_with_the_best_passage() -> None:
+    units = compose.units_of(
+        [
+            chunk("The owner's quality unit releases the batch for sale.", 1).chunk,
+            chunk("The qualified person certifies each batch in the EU. Parking is free on Sundays.", 2).chunk,
+        ]
+    )
+    scores = [0.86, 0.9, 0.3]
+    picked = compose.pick(units, scores, QUOTE)
+    assert [units[i].text for i in picked] == [
+        "The qualified person certifies each batch in the EU.",
+        "The owner's quality unit releases the batch for sale.",
+    ]
 
 
 def test_refusal_text_is_fixed_and_lists_closest_sources() -> None:

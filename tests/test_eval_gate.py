@@ -10,9 +10,9 @@ import pytest
 
 from assistant.config import Settings
 from assistant.index import Index
-from assistant.retrieval import Filters, Retrieval, Retriever
+from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.service import Assistant
-from assistant.types import Chunk, ScoredChunk
+from assistant.types import Chunk, Filters, ScoredChunk
 from evals import metrics
 from evals.run import DEFAULT_QUESTIONS, evaluate, load_questions, load_thresholds, select, subset_ids, summarize
 
@@ -23,7 +23,7 @@ RETRIEVAL_FIGURES = ("recall_at_5", "mrr", "citation_validity")
 pytestmark = pytest.mark.skipif(not DEFAULT_QUESTIONS.is_file(), reason="evals/gold.jsonl not written yet")
 
 
-class RandomRetriever(Retriever):
+class RandomRetriever(HybridRetriever):
     """Broken on purpose: k random chunks from the index, whatever the query, all looking relevant."""
 
     def __init__(self, index: Index, settings: Settings, seed: int = 7) -> None:

@@ -171,15 +171,6 @@ def test_faithfulness_sums_sentences_over_answered_questions() -> None:
     assert metrics.lexical_faithfulness(rows) == pytest.approx(4 / 5)
 
 
-def test_split_answer_strips_markers() -> None:
-    parts = metrics.split_answer("Owners stay responsible [1][2]. The CMO has duties too [2]. Unmarked sentence.")
-    assert parts == [
-        ("Owners stay responsible.", (1, 2)),
-        ("The CMO has duties too.", (2,)),
-        ("Unmarked sentence.", ()),
-    ]
-
-
 def test_lexical_support_needs_sixty_percent_of_content_words() -> None:
     passage = "The owner's quality unit approves or rejects products made under contract (21 CFR 211.22(a))."
     assert metrics.lexical_support("The quality unit approves products made under contract.", [passage])
@@ -189,9 +180,9 @@ def test_lexical_support_needs_sixty_percent_of_content_words() -> None:
 
 def test_lexical_counts_use_the_cited_passages() -> None:
     passages = {1: "Spray dryer processing up to 25 kg of solution per hour.", 2: "Meridian was founded in 2011."}
-    text = "A spray dryer processes 25 kg of solution per hour [1]. Meridian was founded in 2011 [1]."
-    assert metrics.lexical_counts(text, passages) == (2, 1)
-    assert metrics.lexical_counts("Meridian was founded in 2011.", passages) == (1, 1)
+    sentences = [("A spray dryer processes 25 kg of solution per hour.", (1,)), ("Meridian was founded in 2011.", (1,))]
+    assert metrics.lexical_counts(sentences, passages) == (2, 1)
+    assert metrics.lexical_counts([("Meridian was founded in 2011.", ())], passages) == (1, 1)
 
 
 def test_percentile_interpolates() -> None:

@@ -18,7 +18,7 @@ from assistant.answer import REFUSAL
 from assistant.config import Settings
 from assistant.index import Index
 from assistant.service import Assistant
-from assistant.types import Delta, Final, Retrieved
+from assistant.types import Delta, Draft, Final, Retrieved
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE_DOC = "corpus/guidance/06-batch-release-and-owner-responsibilities.md"
@@ -97,10 +97,13 @@ def test_llm_saying_not_in_documents_gives_the_refusal(assistant: Assistant) -> 
     assert answer.refused and answer.text.startswith(REFUSAL)
 
 
-def test_llm_answer_with_no_supported_sentence_is_refused(assistant: Assistant) -> None:
+def test_llm_answer_with_no_supported_sentence_falls_back_to_the_quote_answer(assistant: Assistant) -> None:
     assistant._chat_models["openai"] = fake("Batches are released by the Minister of Finance every Tuesday [1].")
     answer = assistant.ask("Who releases a batch made by a contract manufacturer?", backend="openai")
-    assert answer.refused
+    quoted = assistant.ask("Who releases a batch made by a contract manufacturer?", backend="quote")
+    assert not answer.refused and not answer.written
+    assert answer.text == quoted.text
+    assert [s.text for s in answer.dropped] == ["Batches are released by the Minister of Finance every Tuesday."]
 
 
 def test_stream_yields_text_then_the_answer(assistant: Assistant) -> None:
@@ -109,8 +112,13 @@ def test_stream_yields_text_then_the_answer(assistant: Assistant) -> None:
     )
     events = list(assistant.stream("Who approves products made under contract?", backend="openai"))
     assert isinstance(events[0], Retrieved) and events[0].passages
-    assert all(isinstance(e, Delta) for e in events[1:-1]) and len(events) > 3
-    assert isinstance(events[-1], Final) and events[-1].answer.citations
+    assert isinstance(events[1], Draft) and events[1].answer.citations and not events[1].answer.written
+    deltas = events[2:-1]
+    assert deltas and all(isinstance(e, Delta) for e in deltas)
+    final = events[-1]
+    assert isinstance(final, Final) and final.answer.written and final.answer.citations
+    assert "".join(e.text for e in deltas if isinstance(e, Delta)) == final.answer.text
+    assert final.answer.evidence is not None and final.answer.evidence.text == events[1].answer.text
 
 
 def test_followup_is_rewritten_with_the_previous_vendor(assistant: Assistant) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import BackendError, ConfigError
+from assistant.tuning import WRITING
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -18,7 +19,9 @@ LLM_BACKENDS = ("local", "ollama", "openai")
 ALL_BACKENDS = ("quote", *LLM_BACKENDS)
 
 
-def _chat_openai(base_url: str, model: str, api_key: str | None, settings: Settings) -> BaseChatModel:
+def _chat_openai(
+    base_url: str, model: str, api_key: str | None, settings: Settings, extra_body: dict[str, object] | None = None
+) -> BaseChatModel:
     try:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:
@@ -34,6 +37,7 @@ def _chat_openai(base_url: str, model: str, api_key: str | None, settings: Setti
         timeout=settings.llm_timeout_s,
         max_retries=0,
         streaming=True,
+        extra_body=extra_body,
     )
 
 
@@ -80,7 +84,10 @@ def _local(settings: Settings) -> BaseChatModel:
     from assistant.backends.local import LocalServer
 
     server = LocalServer.shared(settings)
-    return _chat_openai(server.base_url, "local", None, settings)
+    # llama.cpp keeps a slot's prompt prefix (the fixed system prompt) cached between questions when asked to,
+    # and its repeat penalty stops the sentence loops a 1.5B model falls into (issue 8).
+    extra: dict[str, object] = {"cache_prompt": True, "repeat_penalty": WRITING.repeat_penalty, "repeat_last_n": 128}
+    return _chat_openai(server.base_url, "local", None, settings, extra)
 
 
 BUILDERS: dict[str, Callable[[Settings], BaseChatModel]] = {

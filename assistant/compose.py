@@ -1,0 +1,683 @@
+"""Pure quote composition: choose the passage that answers, then the part of it that answers, in reading order.
+
+No I/O and no model calls: the caller passes the passages, the similarity of each unit to the question
+and an IDF function. The result is a list of `Piece`s (text + the passage each cites); the service turns
+passage indexes into citations and renders the text once.
+
+Units are sentences, list items and table rows. How an answer is built depends on the kind of question
+(`assistant.questions.Query`): a definition leads with the unit that defines the term; a list question
+gets a lead-in with its items, or a section's intro with its subsections; other questions get the best
+unit and its close runners-up. A unit that opens with "This"/"These" brings the sentence before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from assistant.chunking import split_sentences
+from assistant.facts import holds
+from assistant.questions import Query
+from assistant.textmatch import content_terms, heading_names, jaccard, stem
+from assistant.tuning import COMPOSE, QUOTE, ComposeTuning, QuoteTuning
+from assistant.types import Chunk
+
+Form = Literal["sentence", "item", "row", "lead"]
+
+_TERMINAL = re.compile(r"[.!;:)\]]['\"\u201d]?$")
+_ANAPHOR = re.compile(
+    r"^(?:this|these|that|those|it|its|they|their|them|such|both|he|she|here|there|the\s+(?:above|former|latter|same)|"
+    r"in\s+(?:this|that|these|such)\s+(?:case|cases|way)|for\s+(?:this|that|these)\s+reasons?|however|also|"
+    r"in\s+addition|moreover|furthermore|otherwise|then|beyond\s+(?:this|these|the\s+(?:elements|points)\s+above))\b",
+    re.I,
+)
+_SELF_REFERENCE = re.compile(
+    r"^(?:this|these)\s+(?:guide|guidance|document|chapter|section|glossary|brochure|annex|module|part|guideline|"
+    r"page|table|list)s?\b",
+    re.I,
+)
+BULLET = re.compile(r"^\s*(?:[-*+\u2022\u25aa\u25cf]|\(?[0-9]{1,2}[.)]|\(?[a-z][.)]|\(?[ivxlc]{1,6}[.)])\s+", re.I)
+_DEFINING_VERB = re.compile(
+    r"^(?:is|are|was|means|mean|refers?\s+to|describes?|denotes?|stands?\s+for|is\s+defined\s+as|covers?|consists?\s+of|"
+    r"comprises?|includes?)\b",
+    re.I,
+)
+_COPULA_COMPLEMENT = re.compile(
+    r"^(?:(?:is|are|was)\s+(?!not\b|often\b|usually\b|also\b|typically\b|sometimes\b|always\b|never\b|"
+    r"being\b|\w+ed\b|\w+en\b)|means|mean|refers?\s+to|describes?|denotes?|stands?\s+for|is\s+defined\s+as|"
+    r"covers?|consists?\s+of|comprises?|includes?)",
+    re.I,
+)
+_ACTION_VERB = re.compile(
+    r"^(?!does\b|has\b|was\b|is\b|its\b|this\b|thus\b|always\b|as\b|has\b)[a-z]{3,}s\b(?!\s+not\b)", re.I
+)
+_NOT_A_VERB = re.compile(r"^(?:of|in|at|for|to|and|or|with|from|by|on|as|that|which|who|whose|under|'s|s)\b", re.I)
+_PARTY = re.compile(
+    r"\b(?:owner|owners|sponsor|holder|mah|manufacturer|contractor|contract\s+giver|contract\s+acceptor|acceptor|giver|"
+    r"quality\s+(?:unit|control|assurance)|qa|qc|head\s+of|person|persons|qualified\s+person|qp|qppv|authority|"
+    r"authorities|agency|fda|ema|inspector|company|companies|department|team|staff|management|laboratory|supplier|"
+    r"applicant|cmo|cdmo|partner|client|customer|committee|board|officer|director|manager)\b",
+    re.I,
+)
+
+
+_RESPONSIBILITY = re.compile(
+    r"\b(?:responsib\w*|authority|accountab\w*|decides?|decision|final\s+say|approves?|is\s+in\s+charge|"
+    r"signs?\s+off|certif(?:y|ies)|keeps?\s+the\s+final)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """The smallest quotable piece of a passage: a sentence, a list item, a table row, or a lead-in."""
+
+    text: str
+    passage: int
+    """0-based index into the passages handed to composition."""
+    para: int
+    position: int
+    form: Form
+    items: tuple[int, ...] = ()
+    """For a lead-in (a sentence ending in ':'), the indexes of the list items that follow it."""
+    previous: int | None = None
+    """The unit before this one in the same paragraph (its antecedent, for "This ..." sentences)."""
+    anaphoric: bool = False
+    asked: str = ""
+    """A question the document asks right before this unit ("... who decides? The short answer is ...")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One unit of the composed answer: its text, the passages it cites, and how it is laid out."""
+
+    text: str
+    passages: tuple[int, ...]
+    item: bool = False
+    """Render on its own line as a list item."""
+    frame: bool = False
+    """A connective written by the assistant (naming vendors), not a quotation."""
+    label: str = ""
+    """Shown before the quote, such as the vendor it is about."""
+
+
+@dataclass(slots=True)
+class Context:
+    """What composition may consult besides the units: passage ranks, outlines, term weights, vendors."""
+
+    passages: Sequence[Chunk]
+    weights: Sequence[float]
+    """Each passage's retrieval weight in (0, 1]: its fused score relative to the best one, sharpened
+    (a passage added for structure takes the weight of the passage it came from)."""
+    idf: Callable[[str], float] = lambda _t: 1.0
+    outlines: dict[int, list[int]] = field(default_factory=dict)
+    """Passage index -> indexes of the passages that open its subsections (for outline lists)."""
+    vendors: Sequence[str] = ()
+    quote: QuoteTuning = QUOTE
+    asked: dict[int, float] = field(default_factory=dict)
+    """Unit index -> similarity of the question the document asks before it to the user's question."""
+    compose: ComposeTuning = COMPOSE
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """The composed answer, or why there is none."""
+
+    pieces: tuple[Piece, ...]
+    best: float
+    missing: str | None = None
+    """What the evidence lacks, when composition declines ("price", "number", ...)."""
+
+
+# --- units ---------------------------------------------------------------------------------------
+
+
+def units_of(
+    passages: Sequence[Chunk], min_words: int = QUOTE.min_words, heading_words: int = QUOTE.heading_words
+) -> list[Unit]:
+    """Split passages into quotable units; headings, captions, questions and instructions are skipped."""
+    from assistant.answer import looks_like_injection
+
+    out: list[Unit] = []
+    for p, chunk in enumerate(passages):
+        lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
+        position = 0
+        lead: int | None = None
+        asked = ""
+        for para, line in enumerate(lines):
+            is_item = bool(BULLET.match(line))
+            is_row = " | " in line or _looks_like_row(line)
+            text = BULLET.sub("", line).strip() if is_item else line
+            if is_item and lead is not None:
+                unit = Unit(text, p, para, position, "item")
+                out.append(unit)
+                out[lead] = _with_item(out[lead], len(out) - 1)
+                position += 1
+                continue
+            lead = None
+            pieces = [text] if (is_row or is_item) else split_sentences(text)
+            previous: int | None = None
+            for j, piece in enumerate(pieces):
+                words = len(piece.split())
+                if piece.rstrip().endswith("?"):
+                    asked = piece.split(": ")[-1] if ": " in piece else piece
+                    previous = None
+                    continue
+                if words < min_words or looks_like_injection(piece):
+                    previous = None
+                    continue
+                if not (is_row or is_item) and not _TERMINAL.search(piece) and words < heading_words:
+                    continue  # a heading or caption, not a statement
+                form: Form = "row" if is_row else ("item" if is_item else "sentence")
+                if piece.endswith(":") and j == len(pieces) - 1 and not is_row:
+                    form = "lead"
+                anaphoric = bool(_ANAPHOR.match(piece)) and not _SELF_REFERENCE.match(piece)
+                out.append(Unit(piece, p, para, position, form, (), previous, anaphoric, asked))
+                asked = ""
+                if form == "lead":
+                    lead = len(out) - 1
+                previous = len(out) - 1
+                position += 1
+    return [u for u in out if u.form != "lead" or u.items]
+
+
+def select(units: Sequence[Unit], keep: Sequence[int]) -> list[Unit]:
+    """The units at `keep` (in that order), with their item and antecedent links renumbered; links to
+    units left out are dropped (a lead-in whose items are all gone becomes a plain sentence)."""
+    new_index = {old: new for new, old in enumerate(keep)}
+    out = []
+    for old in keep:
+        unit = units[old]
+        items = tuple(new_index[i] for i in unit.items if i in new_index)
+        previous = new_index.get(unit.previous) if unit.previous is not None else None
+        form: Form = "sentence" if unit.form == "lead" and not items else unit.form
+        out.append(
+            Unit(unit.text, unit.passage, unit.para, unit.position, form, items, previous, unit.anaphoric, unit.asked)
+        )
+    return out
+
+
+def _with_item(unit: Unit, index: int) -> Unit:
+    return Unit(
+        unit.text,
+        unit.passage,
+        unit.para,
+        unit.position,
+        unit.form,
+        (*unit.items, index),
+        unit.previous,
+        unit.anaphoric,
+        unit.asked,
+    )
+
+
+def _looks_like_row(line: str) -> bool:
+    """A table row written as "Column: value; Column: value" (two or more labelled cells)."""
+    cells = [c for c in line.split("; ") if c.strip()]
+    return len(cells) >= 2 and sum(bool(re.match(r"^[A-Z][\w ()/%.-]{0,40}:\s", c)) for c in cells) >= 2
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+
+def weighted_overlap(question: str, text: str, context: str = "", idf: Callable[[str], float] | None = None) -> float:
+    """IDF-weighted share of the question's terms found in text; terms the context already names weigh half.
+
+    The context is the passage's title, vendor and section: "Aseptix" in a question about an Aseptix
+    passage says little about which of its sentences answers it.
+    """
+    given = set(content_terms(context))
+    wanted = set(content_terms(question))
+    if not wanted:
+        return 0.0
+    found = set(content_terms(text))
+    weight = idf or (lambda _t: 1.0)
+    weights = {t: weight(t) * (0.5 if t in given else 1.0) for t in wanted}
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+
+
+def long_forms(term: str, passages: Sequence[Chunk]) -> list[str]:
+    """Other names of a term found in the passages: "contract manufacturing organization, or CMO", "X (CMO)"."""
+    names = [term]
+    escaped = re.escape(term)
+    patterns = [
+        rf"([A-Za-z][\w\- ]{{3,80}}?),\s+or\s+{escaped}\b",
+        rf"([A-Za-z][\w\- ]{{3,80}}?)\s*\(\s*[\"'\u201c\u2018]?{escaped}[\"'\u201d\u2019]?\s*\)",
+        rf"\b{escaped}\s*\(\s*([A-Za-z][\w\- ]{{3,80}}?)\s*\)",
+    ]
+    for chunk in passages:
+        for source in (chunk.text, chunk.section):
+            for pattern in patterns:
+                for match in re.finditer(pattern, source, re.I):
+                    candidate = _trim_long_form(match.group(1), term)
+                    if candidate and candidate.lower() not in (n.lower() for n in names):
+                        names.append(candidate)
+    return names
+
+
+def _trim_long_form(text: str, term: str) -> str | None:
+    """Keep the trailing words of a long form whose count fits the acronym (or the last few words)."""
+    words = text.split()
+    letters = re.sub(r"[^A-Za-z]", "", term)
+    if letters.isupper() and 2 <= len(letters) <= 8:
+        initials = "".join(w[0] for w in words).upper()
+        for size in range(len(words), 0, -1):
+            if initials[-size:] and letters.upper().startswith(initials[-size:][:2]) and size >= len(letters) - 1:
+                return " ".join(words[-size:])
+        return None
+    return " ".join(words[-6:]) if words else None
+
+
+def defines(unit: Unit, names: Sequence[str], chunk: Chunk, first_in_chunk: bool) -> float:
+    """How clearly a unit defines a term (0..1): "A CMO is ...", "X means ...", a glossary entry's first sentence."""
+    if unit.form in ("item", "row") and not re.match(r"^[^:]{1,60}:\s", unit.text):
+        return 0.0  # a bullet point or a table row is not a definition (a "Term: meaning" item can be)
+    text = re.sub(r"^\*\*|\*\*", "", unit.text)
+    lowered = text.lower()
+    heading = chunk.section.split(">")[-1].strip().lower() if chunk.section else ""
+    for name in names:
+        n = name.lower()
+        if first_in_chunk and unit.form == "sentence" and heading_names(heading, n):
+            return 0.9  # a glossary or definitions entry: the heading names the term, the text defines it
+        start = re.match(rf"^(?:an?\s+|the\s+)?{re.escape(n)}s?\b", lowered)
+        if start:
+            rest = text[start.end() :].lstrip()
+            rest = re.sub(r"^(?:,\s*or\s+[^,]{1,60},|\([^)]{1,80}\)|:|\u2013|-|—)\s*", "", rest).lstrip()
+            apposition = rest != text[start.end() :].lstrip()
+            if _DEFINING_VERB.match(rest):
+                return 1.0 if _COPULA_COMPLEMENT.match(rest) else 0.3
+            if rest and _ACTION_VERB.match(rest):
+                return 0.9 if apposition else 0.6
+        if re.search(
+            rf"\b{re.escape(n)}\b[^.]{{0,40}}\b(?:is\s+defined\s+as|means|refers\s+to|is\s+the\s+term)\b", lowered
+        ):
+            return 0.8
+        if re.search(rf"\bthe\s+term\s+['\"\u201c]?{re.escape(n)}", lowered):
+            return 0.7
+    return 0.0
+
+
+def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> list[float]:
+    """Score each unit: meaning, shared weighted terms, passage rank, and the kind's bonuses."""
+    q, c = ctx.quote, ctx.compose
+    names = [n for term in query.terms for n in long_forms(term, ctx.passages)]
+    first_units: dict[int, int] = {}
+    for i, unit in enumerate(units):
+        first_units.setdefault(unit.passage, i)
+    scores = []
+    for i, (unit, similarity) in enumerate(zip(units, sims, strict=True)):
+        chunk = ctx.passages[unit.passage]
+        context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
+        text = _with_items_text(unit, units) if query.asks_list else unit.text
+        shared = weighted_overlap(query.text, text, context, ctx.idf)
+        score = q.w_meaning * float(similarity) + q.w_terms * shared + q.w_rank * ctx.weights[unit.passage]
+        if query.kind in ("definition", "difference") and names:
+            score += c.definition * defines(unit, names, chunk, first_units.get(unit.passage) == i)
+        if query.wants:
+            wanted = [w for w in query.wants if w != "companies"]
+            if wanted:
+                score += c.figure if any(holds(w, text) for w in wanted) else -c.no_figure
+        if query.kind == "who" and _PARTY.search(unit.text):
+            does = not query.action or stem_of(query.action) in set(content_terms(unit.text))
+            score += c.party * (does + bool(does and _RESPONSIBILITY.search(unit.text)))
+        if query.asks_list and unit.form == "lead":
+            score += c.list_lead
+        if ctx.asked.get(i, 0.0) >= c.asked_similarity:
+            score += c.answers_asked
+        if unit.anaphoric and unit.previous is None:
+            score -= c.anaphor
+        scores.append(score)
+    return scores
+
+
+def _with_items_text(unit: Unit, units: Sequence[Unit]) -> str:
+    if unit.form != "lead":
+        return unit.text
+    return unit.text + " " + " ".join(units[i].text for i in unit.items)
+
+
+# --- composition ---------------------------------------------------------------------------------
+
+
+def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> Composition:
+    """The answer for a question from its units (see the module docstring)."""
+    if not units:
+        return Composition((), 0.0)
+    scores = score_units(query, units, sims, ctx)
+    best = max(scores)
+    if query.kind == "difference" and len(query.terms) == 2:
+        pieces = _difference(query, units, sims, ctx)
+        if pieces:
+            return Composition(tuple(pieces), best)
+    if query.kind == "definition" and query.terms:
+        pieces = _definition(query.terms[0], units, scores, ctx)
+        if pieces:
+            return Composition(tuple(pieces), best)
+    if query.asks_list:
+        pieces = _list_answer(query, units, scores, ctx)
+        if pieces:
+            return Composition(tuple(pieces), best)
+    chosen = pick(units, scores, ctx.quote)
+    return Composition(tuple(_pieces(units, chosen, ctx)), best)
+
+
+def pick(units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning) -> list[int]:
+    """The best unit plus close runners-up (no repeats, few per passage), in reading order, antecedents added."""
+    ranked = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
+    if not ranked:
+        return []
+    top = scores[ranked[0]]
+    chosen: list[int] = []
+    per: dict[int, int] = {}
+    words = 0
+    for i in ranked:
+        unit = units[i]
+        if len(chosen) >= tuning.max_units or scores[i] < top * tuning.ratio:
+            break
+        if chosen and unit.passage != units[chosen[0]].passage and scores[i] < top * tuning.other_passage_ratio:
+            continue
+        if per.get(unit.passage, 0) >= tuning.per_passage:
+            continue
+        if any(jaccard(unit.text, units[j].text) > tuning.duplicate for j in chosen):
+            continue
+        size = _unit_words(unit, units)
+        if chosen and words + size > tuning.max_words:
+            continue
+        chosen.append(i)
+        per[unit.passage] = per.get(unit.passage, 0) + 1
+        words += size
+    with_antecedents: list[int] = []
+    for i in chosen:
+        unit = units[i]
+        if unit.anaphoric and unit.previous is not None and unit.previous not in chosen:
+            with_antecedents.append(unit.previous)
+        elif unit.anaphoric and unit.previous is None and len(chosen) > 1 and i != chosen[0]:
+            continue  # a runner-up whose antecedent is out of reach
+        with_antecedents.append(i)
+    primary = units[chosen[0]].passage
+    return sorted(
+        set(with_antecedents), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
+    )
+
+
+def _unit_words(unit: Unit, units: Sequence[Unit]) -> int:
+    return len(_with_items_text(unit, units).split())
+
+
+def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context) -> list[Piece]:
+    out: list[Piece] = []
+    for i in chosen:
+        unit = units[i]
+        if unit.form == "lead":
+            out.append(Piece(unit.text, (unit.passage,)))
+            out.extend(Piece(units[j].text, (units[j].passage,), item=True) for j in unit.items[: ctx.quote.list_items])
+        else:
+            out.append(Piece(unit.text, (unit.passage,), item=unit.form == "item"))
+    return out
+
+
+def defining_units(term: str, units: Sequence[Unit], ctx: Context, floor: float = 0.6) -> list[tuple[int, float]]:
+    """(unit index, definition strength) of the units that define a term, strongest first."""
+    names = long_forms(term, ctx.passages)
+    firsts: dict[int, int] = {}
+    for i, unit in enumerate(units):
+        firsts.setdefault(unit.passage, i)
+    found = []
+    for i, unit in enumerate(units):
+        strength = defines(unit, names, ctx.passages[unit.passage], firsts[unit.passage] == i)
+        if strength >= floor:
+            found.append((i, strength))
+    return sorted(found, key=lambda pair: pair[1], reverse=True)
+
+
+def _choose_definition(
+    term: str, units: Sequence[Unit], scores: Sequence[float], ctx: Context, exclude: set[int] | None = None
+) -> int | None:
+    """The unit that defines the term best: strongest definition first, then the better score; a weak
+    definition ("A CMO works to ...") must also score close to the best unit."""
+    found = [(i, strength) for i, strength in defining_units(term, units, ctx) if i not in (exclude or set())]
+    if not found:
+        return None
+    lead, strength = max(found, key=lambda pair: (round(pair[1], 1), scores[pair[0]]))
+    if strength < 0.9 and scores[lead] < max(scores) * ctx.quote.ratio:
+        return None
+    return lead
+
+
+def _definition(term: str, units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> list[Piece]:
+    """Lead with the unit that defines the term, then the sentences that follow it in its paragraph."""
+    lead = _choose_definition(term, units, scores, ctx)
+    if lead is None:
+        return []
+    chosen = [lead]
+    words = _unit_words(units[lead], units)
+    label = _entry_label(term, units[lead], ctx)
+    for j in range(lead + 1, len(units)):
+        nxt = units[j]
+        if nxt.passage != units[lead].passage or nxt.para != units[lead].para or len(chosen) >= 3:
+            break
+        if nxt.form == "lead" or words + len(nxt.text.split()) > ctx.quote.max_words * 0.7:
+            break
+        chosen.append(j)
+        words += len(nxt.text.split())
+    pieces = _pieces(units, chosen, ctx)
+    if label and pieces:
+        pieces[0] = Piece(pieces[0].text, pieces[0].passages, pieces[0].item, pieces[0].frame, label)
+    return pieces
+
+
+def _entry_label(term: str, unit: Unit, ctx: Context) -> str:
+    """A glossary entry's heading ("PPQ (Process Performance Qualification)") when its text does not name the
+    term itself, so that the answer says what it defines."""
+    heading = ctx.passages[unit.passage].section.split(" > ")[-1].strip()
+    names = long_forms(term, ctx.passages)
+    if any(re.search(rf"\b{re.escape(n)}", unit.text, re.I) for n in names):
+        return ""
+    return heading if any(heading_names(heading, n) for n in names) else ""
+
+
+def _difference(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> list[Piece]:
+    """A difference question: the unit defining each term, in the order asked."""
+    pieces: list[Piece] = []
+    used: set[int] = set()
+    for term in query.terms:
+        single = Query(query.text, "definition", (term,), query.wants)
+        lead = _choose_definition(term, units, score_units(single, units, sims, ctx), ctx, used)
+        if lead is None:
+            return []
+        used.add(lead)
+        pieces.append(Piece(units[lead].text, (units[lead].passage,), label=_entry_label(term, units[lead], ctx)))
+    return pieces
+
+
+def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> list[Piece]:
+    """A lead-in with its items, or a section intro with its subsections, when one beats the best plain unit."""
+    best_plain = max(scores)
+    leads = [i for i, u in enumerate(units) if u.form == "lead"]
+    best_lead = max(leads, key=lambda i: scores[i], default=None)
+    outline = _best_outline(units, scores, ctx)
+    options: list[tuple[float, str, int]] = []
+    if best_lead is not None:
+        options.append((scores[best_lead], "lead", best_lead))
+    if outline is not None:
+        options.append((scores[outline] + ctx.compose.outline, "outline", outline))
+    if not options:
+        return []
+    score, how, index = max(options)
+    if score < best_plain * ctx.quote.ratio:
+        return []
+    unit = units[index]
+    if how == "lead":
+        return _pieces(units, [index], ctx)
+    pieces = [Piece(unit.text, (unit.passage,))]
+    for child in ctx.outlines.get(unit.passage, [])[: ctx.quote.list_items]:
+        pieces.append(_outline_item(ctx.passages[child], child, ctx.quote))
+    return pieces
+
+
+def _best_outline(units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> int | None:
+    """The best-scoring first unit of a passage that opens a section with two or more subsections."""
+    best: int | None = None
+    for passage, children in ctx.outlines.items():
+        if len(children) < 2:
+            continue
+        firsts = [i for i, u in enumerate(units) if u.passage == passage and u.form == "sentence"]
+        if not firsts:
+            continue
+        first = firsts[0]
+        if best is None or scores[first] > scores[best]:
+            best = first
+    return best
+
+
+def _outline_item(chunk: Chunk, index: int, tuning: QuoteTuning) -> Piece:
+    """A subsection as a list item: "Heading: first sentence", or the heading alone when that sentence is long."""
+    heading = chunk.section.split(">")[-1].strip()
+    body = next((ln.strip() for ln in chunk.text.splitlines() if ln.strip()), "")
+    sentences = split_sentences(BULLET.sub("", body))
+    first = sentences[0] if sentences else ""
+    if first and len(first.split()) <= tuning.item_words and not _ANAPHOR.match(first):
+        return Piece(f"{heading}: {first}", (index,), item=True)
+    return Piece(heading, (index,), item=True)
+
+
+_MEASURE_WORDS = frozenset(
+    stem(w)
+    for w in (
+        "people staff employees persons workers units number amount size capacity volume value rate level time hours "
+        "days weeks months years price cost costs fee fees date frequency often long many much typical typically "
+        "usually expect expected give get need required require"
+    ).split()
+)
+
+
+def anchors(question: str, vendors: Sequence[str], idf: Callable[[str], float], k: int = 3) -> set[str]:
+    """The question's most specific terms (highest IDF), leaving out vendor names and measure words: the fact
+    a question asks for must sit next to one of them ("how many people work at the Malvern lab" -> malvern)."""
+    named = {t for v in vendors for t in content_terms(v)}
+    terms = [t for t in dict.fromkeys(content_terms(question)) if t not in named and t not in _MEASURE_WORDS]
+    return set(sorted(terms, key=idf, reverse=True)[:k])
+
+
+def evidence_lacks(
+    query: Query,
+    pieces: Sequence[Piece],
+    passages: Sequence[Chunk],
+    vendors: Sequence[str],
+    idf: Callable[[str], float] | None = None,
+) -> str | None:
+    """The kind of fact asked for that no chosen piece holds next to one of the question's anchor terms."""
+    specific = anchors(query.text, vendors, idf) if idf is not None else set()
+    for want in query.wants:
+        found = False
+        for piece in pieces:
+            text = piece.text
+            labels = " ".join(passages[i].vendor or "" for i in piece.passages)
+            if want == "companies":
+                text = f"{text} {labels} {piece.label}"
+            if not holds(want, text, vendors):
+                continue
+            context = " ".join(f"{passages[i].section} {piece.label}" for i in piece.passages)
+            if not specific or specific & set(content_terms(f"{text} {context}")) or want == "companies":
+                found = True
+                break
+        if not found:
+            return want
+    return None
+
+
+# --- across vendors ------------------------------------------------------------------------------
+
+
+def stem_of(word: str) -> str:
+    """The stemmed form of one word, as content_terms writes it."""
+    return stem(word.lower())
+
+
+def _join_names(names: Sequence[str]) -> str:
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> Composition:
+    """A question across vendors: the vendors whose documents answer it first, each with its evidence, then
+    the vendors whose documents say nothing about it. Superlatives ("largest") compare the stated figures."""
+    if not units:
+        return Composition((), 0.0)
+    scores = score_units(query, units, sims, ctx)
+    by_vendor: dict[str, list[int]] = {}
+    for i, unit in enumerate(units):
+        vendor = ctx.passages[unit.passage].vendor or ""
+        if vendor:
+            by_vendor.setdefault(vendor, []).append(i)
+    if query.superlative:
+        composed = _superlative(query, units, scores, ctx, by_vendor)
+        if composed is not None:
+            return composed
+    threshold = ctx.compose.vendor_evidence
+    found = sorted(
+        (
+            (max(scores[i] for i in idxs), vendor, max(idxs, key=lambda i: scores[i]))
+            for vendor, idxs in by_vendor.items()
+        ),
+        reverse=True,
+    )
+    named = [(score, vendor, i) for score, vendor, i in found if score >= threshold][: ctx.quote.max_units]
+    best = found[0][0] if found else 0.0
+    if not named:
+        return Composition((), best)
+    pieces = [
+        Piece(_join_names([v for _, v, _ in named]) + ":", tuple(units[i].passage for _, _, i in named), frame=True)
+    ]
+    pieces += [Piece(units[i].text, (units[i].passage,), item=True, label=vendor) for _, vendor, i in named]
+    silent = [v for v in ctx.vendors if v not in {vendor for _, vendor, _ in named}]
+    if silent:
+        pieces.append(Piece(f"The documents of {_join_names(silent)} say nothing about this.", (), frame=True))
+    return Composition(tuple(pieces), best)
+
+
+def _superlative(
+    query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context, by_vendor: dict[str, list[int]]
+) -> Composition | None:
+    """The vendor with the largest (or smallest) stated figure among its relevant units, then the others'."""
+    from assistant.facts import quantities
+
+    relevant_floor = ctx.compose.vendor_evidence * 0.85
+    target = stem_of(query.target) if query.target else ""
+    figures: list[tuple[str, float, str, int]] = []  # vendor, value, unit family, unit index
+    for vendor, idxs in by_vendor.items():
+        for i in idxs:
+            if scores[i] < relevant_floor:
+                continue
+            where = units[i].text + " " + ctx.passages[units[i].passage].section
+            if target and target not in set(content_terms(where)):
+                continue
+            for quantity in quantities(units[i].text):
+                figures.append((vendor, quantity.value, quantity.unit, i))
+    if not figures:
+        return None
+    families: dict[str, int] = {}
+    for _, _, family, _ in figures:
+        families[family] = families.get(family, 0) + 1
+    family = max(families, key=lambda f: families[f])
+    smallest = query.superlative in ("min",)
+    per_vendor: dict[str, tuple[float, int]] = {}
+    for vendor, value, fam, i in figures:
+        if fam != family:
+            continue
+        held = per_vendor.get(vendor)
+        if held is None or (value < held[0] if smallest else value > held[0]):
+            per_vendor[vendor] = (value, i)
+    ordered = sorted(per_vendor.items(), key=lambda kv: kv[1][0], reverse=not smallest)
+    winner, (_, first) = ordered[0]
+    pieces = [Piece(f"{winner}, by the figures the documents state:", (units[first].passage,), frame=True)]
+    pieces += [Piece(units[i].text, (units[i].passage,), item=True, label=vendor) for vendor, (_, i) in ordered]
+    silent = [v for v in ctx.vendors if v not in per_vendor]
+    if silent:
+        pieces.append(Piece(f"No such figure in the documents of {_join_names(silent)}.", (), frame=True))
+    return Composition(tuple(pieces), max(scores))

@@ -1,0 +1,214 @@
+"""Quote mode's engine: from retrieved passages to a composed, cited evidence answer.
+
+Gathers the passages composition may quote (the top retrieved ones, the chunk that continues a cut-off
+list, the subsections of a section intro), embeds their units once (cached by text), composes
+(`assistant.compose`) and turns the pieces into `Sentence`s with renumbered citations.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant import answer as logic
+from assistant import compose
+from assistant.compose import Composition, Context, Piece, Unit
+from assistant.questions import Query
+from assistant.retrieval import Retriever
+from assistant.tuning import DIFFERENCE, QUOTE, SURVEY, QuoteTuning
+from assistant.types import Chunk, Citation, ScoredChunk, Sentence
+
+_CACHE_SIZE = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A composed quote answer before it becomes an `Answer`: sentences, citations, passages offered."""
+
+    sentences: tuple[Sentence, ...]
+    citations: tuple[Citation, ...]
+    offered: tuple[ScoredChunk, ...]
+    best: float
+    missing: str | None = None
+
+
+class Quoter:
+    """Composes quote answers; one instance serves many threads (the embedding cache is locked)."""
+
+    def __init__(self, embed: Callable[[list[str]], list[list[float]]], retriever: Retriever) -> None:
+        self._embed = embed
+        self.retriever = retriever
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of texts, computed once per distinct text (LRU cache)."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            computed = np.asarray(self._embed(missing), dtype=np.float32)
+            with self._lock:
+                for text, vector in zip(missing, computed, strict=True):
+                    self._cache[text] = vector
+                    self._cache.move_to_end(text)
+                while len(self._cache) > _CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    def offered(
+        self, query: Query, results: Sequence[ScoredChunk], tuning: QuoteTuning
+    ) -> tuple[list[Chunk], list[float], dict[int, list[int]], set[int]]:
+        """The chunks composition may quote and their ranks; for list questions also the outlines (section
+        intro -> its subsections' first chunks) of the passages and of their parent sections, and which
+        chunks were added only as outline items (their sentences are not scored)."""
+        chunks = [r.chunk for r in results[: tuning.passages]]
+        ranks = rank_weights(results[: tuning.passages], tuning.rank_power)
+        position = {c.id: i for i, c in enumerate(chunks)}
+        only_items: set[int] = set()
+
+        def place(chunk: Chunk, rank: float, as_item: bool = False) -> int:
+            if chunk.id not in position:
+                position[chunk.id] = len(chunks)
+                chunks.append(chunk)
+                ranks.append(rank)
+                if as_item:
+                    only_items.add(position[chunk.id])
+            return position[chunk.id]
+
+        outlines: dict[int, list[int]] = {}
+        for i, chunk in enumerate(list(chunks)):
+            follow = self.retriever.following(chunk) if _ends_in_list(chunk) else None
+            if follow is not None:
+                place(follow, ranks[i])
+            if not query.asks_list:
+                continue
+            parent = self.retriever.parent(chunk)
+            for root in [chunk, *([parent] if parent is not None else [])]:
+                children = self.retriever.outline(root)[: tuning.list_items]
+                if len(children) < 2:
+                    continue
+                root_index = place(root, ranks[i])
+                outlines[root_index] = [place(c, ranks[i], as_item=True) for c in children]
+        return chunks, ranks, outlines, only_items
+
+    def compose(
+        self,
+        query: Query,
+        results: Sequence[ScoredChunk],
+        question_vector: np.ndarray,
+        vendors: Sequence[str] = (),
+        survey: bool = False,
+        tuning: QuoteTuning | None = None,
+    ) -> Evidence:
+        """The evidence answer for a question from its retrieved passages."""
+        tuning = tuning or (SURVEY if survey else (DIFFERENCE if query.kind == "difference" else QUOTE))
+        outlines: dict[int, list[int]]
+        only_items: set[int]
+        if survey:
+            chunks, ranks, outlines, only_items = (
+                [r.chunk for r in results],
+                _vendor_ranks(results, tuning.rank_power),
+                {},
+                set(),
+            )
+        else:
+            chunks, ranks, outlines, only_items = self.offered(query, results, tuning)
+        units = compose.units_of(chunks)
+        scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
+        sims = self.vectors([u.text for u in scored_units]) @ question_vector if scored_units else np.zeros(0)
+        asked_at = [i for i, u in enumerate(scored_units) if u.asked]
+        asked_sims = self.vectors([scored_units[i].asked for i in asked_at]) @ question_vector if asked_at else []
+        ctx = Context(chunks, ranks, self.retriever.idf, outlines, vendors, tuning)
+        ctx.asked = {i: float(s) for i, s in zip(asked_at, asked_sims, strict=True)}
+        if survey:
+            composition = compose.survey(query, scored_units, [float(s) for s in sims], ctx)
+        else:
+            composition = compose.compose(query, scored_units, [float(s) for s in sims], ctx)
+        return self._evidence(query, composition, chunks, results, vendors)
+
+    def _candidates(
+        self,
+        query: Query,
+        units: Sequence[Unit],
+        chunks: Sequence[Chunk],
+        only_items: set[int],
+        retrieved: int,
+        tuning: QuoteTuning,
+    ) -> list[Unit]:
+        """Units worth embedding: no outline-only chunks, no repeats (overlapping chunks share sentences), and
+        from the lower-ranked passages only their best units by shared terms."""
+        seen: set[str] = set()
+        kept: list[int] = []
+        lower: dict[int, list[tuple[float, int]]] = {}
+        low_range = range(tuning.prefilter_after, min(tuning.passages, retrieved))
+        for i, unit in enumerate(units):
+            key = " ".join(unit.text.lower().split())
+            if unit.passage in only_items or key in seen:
+                continue
+            seen.add(key)
+            if unit.passage in low_range and unit.form not in ("lead", "item"):
+                overlap = compose.weighted_overlap(query.text, unit.text, "", self.retriever.idf)
+                lower.setdefault(unit.passage, []).append((overlap, i))
+                continue
+            kept.append(i)
+        for candidates in lower.values():
+            kept.extend(i for _, i in sorted(candidates, reverse=True)[: tuning.prefilter_units])
+        return compose.select(units, sorted(kept))
+
+    def _evidence(
+        self,
+        query: Query,
+        composition: Composition,
+        chunks: Sequence[Chunk],
+        results: Sequence[ScoredChunk],
+        vendors: Sequence[str],
+    ) -> Evidence:
+        pieces = list(composition.pieces)
+        missing = composition.missing or compose.evidence_lacks(query, pieces, chunks, vendors, self.retriever.idf)
+        sentences, citations = to_sentences(pieces, chunks)
+        offered = list(results)
+        known = {r.chunk.id for r in results}
+        offered += [ScoredChunk(c, 0.0) for c in chunks if c.id not in known]
+        return Evidence(tuple(sentences), tuple(citations), tuple(offered), composition.best, missing)
+
+
+def to_sentences(pieces: Sequence[Piece], chunks: Sequence[Chunk]) -> tuple[list[Sentence], list[Citation]]:
+    """Pieces citing chunk indexes -> Sentences citing 1..m in order of first use, and their Citations."""
+    raw = [Sentence(p.text, tuple(i + 1 for i in p.passages), True, p.item, p.label, p.frame) for p in pieces]
+    renumbered, mapping = logic.renumber(raw)
+    citations = [logic.make_citation(new, chunks[old - 1]) for old, new in mapping.items()]
+    return renumbered, sorted(citations, key=lambda c: c.n)
+
+
+def rank_weights(results: Sequence[ScoredChunk], power: float) -> list[float]:
+    """Each passage's fused score relative to the best, raised to `power` (1.0 for the best passage)."""
+    best = max((r.score for r in results), default=0.0)
+    if best <= 0:
+        return [1.0 / (i + 1) for i in range(len(results))]
+    return (
+        [max(r.score, 0.0) / best for r in results]
+        if power == 1
+        else [(max(r.score, 0.0) / best) ** power for r in results]
+    )
+
+
+def _vendor_ranks(results: Sequence[ScoredChunk], power: float) -> list[float]:
+    """In a survey each vendor's passages are weighed among that vendor's own (its best one weighs 1.0)."""
+    best: dict[str | None, float] = {}
+    for item in results:
+        best[item.chunk.vendor] = max(best.get(item.chunk.vendor, 0.0), item.score)
+    return [((r.score / best[r.chunk.vendor]) ** power) if best[r.chunk.vendor] > 0 else 1.0 for r in results]
+
+
+def _ends_in_list(chunk: Chunk) -> bool:
+    """The chunk's last line is a list item or a lead-in: its list may go on in the next chunk."""
+    lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
+    return bool(lines) and (lines[-1].endswith(":") or bool(compose.BULLET.match(lines[-1])))
+
+
+__all__ = ["Evidence", "Quoter", "Unit", "to_sentences"]

@@ -1,0 +1,287 @@
+"""Pure presentation for the chat UI: answers to replies, source cards as HTML, support highlighting.
+
+No Gradio, no Chroma, no models: plain data in, strings out (tests/test_presentation.py checks them as
+strings). The answer's structure arrives intact (`Answer.sentences` with their citation numbers), so
+nothing here parses answer text for markers.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.textmatch import STOPWORDS, content_terms, stem
+from assistant.types import Answer, Citation, ScoredChunk
+
+TITLE = "CMO Assistant"
+EXAMPLES = (
+    "Who releases batches made by a CMO?",
+    "What must a quality agreement cover?",
+    "Which of these CMOs can fill sterile injectables?",
+    "What serialization services does PackSure offer?",
+)
+BACKEND_LABELS = {
+    "quote": "Quote (no LLM)",
+    "local": "Local LLM",
+    "ollama": "Ollama",
+    "openai": "OpenAI-compatible",
+}
+DOC_TYPE_LABELS = {"guidance": "Guidance", "brochure": "CMO brochure", "other": "Other"}
+WRITTEN_NOTE = "_Written by the language model from the cited passages; each sentence was checked against them._"
+DRAFT_NOTE = "_Quoted from the documents; the written answer follows…_"
+_TOKEN = re.compile(r"\w[\w'\u2019\-/.]*\w|\w")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A passage shown in the sources panel: cited by number, or one of the closest passages."""
+
+    n: int | None
+    title: str
+    source: str
+    page: int | None
+    section: str
+    vendor: str | None
+    doc_type: str
+    text: str
+    support: tuple[str, ...] = ()
+
+    @classmethod
+    def from_citation(cls, citation: Citation, support: Sequence[str] = ()) -> Source:
+        """A cited passage with the answer sentences that cite it."""
+        return cls(
+            citation.n,
+            citation.title,
+            citation.source,
+            citation.page,
+            citation.section,
+            citation.vendor,
+            citation.doc_type,
+            citation.text,
+            tuple(support),
+        )
+
+    @classmethod
+    def from_chunk(cls, item: ScoredChunk) -> Source:
+        """A retrieved passage that no answer sentence cites."""
+        c = item.chunk
+        return cls(None, c.title, c.source, c.page, c.section, c.vendor, c.doc_type, c.text)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form for the API and the feedback store."""
+        return {
+            "n": self.n,
+            "title": self.title,
+            "source": self.source,
+            "page": self.page,
+            "section": self.section,
+            "vendor": self.vendor,
+            "doc_type": self.doc_type,
+            "text": self.text,
+        }
+
+
+@dataclass(slots=True)
+class Reply:
+    """What the UI shows for one question: answer text and the sources panel's passages."""
+
+    text: str
+    sources: list[Source]
+    refused: bool
+    closest: list[Source] = field(default_factory=list)
+    comparison: bool = False
+    written: bool = False
+
+
+def cited_sources(answer: Answer) -> list[Source]:
+    """An answer's citations, each with the sentences of the answer that cite it (for highlighting)."""
+    return [
+        Source.from_citation(c, [s.text for s in answer.sentences if c.n in s.cites and not s.frame])
+        for c in answer.citations
+    ]
+
+
+def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = 3) -> list[Source]:
+    """The best retrieved passages, one per document page."""
+    seen: set[tuple[str, int | None]] = set()
+    out: list[Source] = []
+    for item in retrieved:
+        key = (item.chunk.source, item.chunk.page)
+        if key not in seen:
+            seen.add(key)
+            out.append(Source.from_chunk(item))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def reply_for(answer: Answer) -> Reply:
+    """The reply for one answer (a comparison keeps the closest passages of the vendors it found nothing for)."""
+    comparison = answer.kind == "comparison"
+    if answer.refused:
+        return Reply(answer.text, [], True, closest_sources(answer.retrieved), comparison)
+    text = f"{answer.text}\n\n{WRITTEN_NOTE}" if answer.written else answer.text
+    return Reply(text, cited_sources(answer), False, [], comparison, answer.written)
+
+
+# --- support highlighting ----------------------------------------------------------------------------
+
+_LIST_GAP = r"[\s*\u2022\-]+"  # whitespace, or bullets that quote mode drops when it joins list items
+
+
+def _verbatim_span(passage: str, sentence: str) -> tuple[int, int] | None:
+    words = sentence.strip().rstrip(".!?;:").split()
+    if not words:
+        return None
+    found = re.search(_LIST_GAP.join(re.escape(w) for w in words), passage, re.I)
+    return (found.start(), found.end()) if found else None
+
+
+def _joinable(gap: str) -> bool:
+    """Two marked words stay one mark across spaces, punctuation and up to two stopwords on one line."""
+    if "\n" in gap:
+        return False
+    words = [w.lower() for w in _TOKEN.findall(gap)]
+    return len(words) <= 2 and all(w in STOPWORDS for w in words)
+
+
+def support_spans(passage: str, sentences: Sequence[str]) -> list[tuple[int, int]]:
+    """Character spans of the passage that support the sentences: the quoted sentence, else its shared words."""
+    spans: list[tuple[int, int]] = []
+    for sentence in sentences:
+        span = _verbatim_span(passage, sentence)
+        if span:
+            spans.append(span)
+            continue
+        terms = set(content_terms(sentence))
+        for match in _TOKEN.finditer(passage):
+            word = match.group(0).lower().strip(".-/")
+            if word and word not in STOPWORDS and stem(word) in terms:
+                spans.append((match.start(), match.end()))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or _joinable(passage[merged[-1][1] : start])):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(passage: str, sentences: Sequence[str]) -> str:
+    """The passage as HTML with the supporting words in <mark>."""
+    out, pos = [], 0
+    for start, end in support_spans(passage, sentences):
+        out.append(html.escape(passage[pos:start]))
+        out.append(f"<mark>{html.escape(passage[start:end])}</mark>")
+        pos = end
+    out.append(html.escape(passage[pos:]))
+    return "".join(out)
+
+
+# --- sources panel (HTML) ------------------------------------------------------------------------------
+
+
+def card(source: Source, kind: str, link: str | None) -> str:
+    """One source card: number, title, page/vendor/type, section, the passage (highlighted), a link."""
+    esc = html.escape
+    meta = [
+        f"Page {source.page}" if source.page is not None else None,
+        source.vendor,
+        DOC_TYPE_LABELS.get(source.doc_type, source.doc_type.title()),
+    ]
+    meta_html = " &middot; ".join(esc(m) for m in meta if m)
+    number = (
+        f'<span class="cmo-n">{source.n}</span>'
+        if source.n is not None
+        else '<span class="cmo-n cmo-n-none">&ndash;</span>'
+    )
+    section = f'<div class="cmo-section">{esc(source.section)}</div>' if source.section else ""
+    body = highlight(source.text, source.support) if source.support else esc(source.text)
+    if link:
+        what = "PDF" if source.source.lower().endswith(".pdf") else "document"
+        at = f" at page {source.page}" if source.page is not None and what == "PDF" else ""
+        opener = f'<a class="cmo-open" href="{esc(link)}" target="_blank" rel="noopener">Open {what}{at} &#8599;</a>'
+    else:
+        opener = f'<span class="cmo-missing">{esc(source.source)} (file not found on the server)</span>'
+    return (
+        f'<article class="cmo-source" data-kind="{kind}" data-n="{source.n or ""}" '
+        f'data-vendor="{esc(source.vendor or "")}" data-doc-type="{esc(source.doc_type)}" '
+        f'data-source="{esc(source.source)}" data-page="{source.page if source.page is not None else ""}">'
+        f'<header class="cmo-source-head">{number}<div><div class="cmo-title">{esc(source.title)}</div>'
+        f'<div class="cmo-meta">{meta_html}</div></div></header>{section}'
+        f'<div class="cmo-passage">{body}</div>{opener}</article>'
+    )
+
+
+def sources_html(
+    sources: Sequence[Source],
+    *,
+    kind: str,
+    note: str,
+    link_for: Callable[[Source], str | None] | None = None,
+    state: str = "done",
+) -> str:
+    """The sources panel: a note, then one card per passage."""
+    cards = "".join(card(s, kind, link_for(s) if link_for else None) for s in sources)
+    return (
+        f'<section class="cmo-sources" data-state="{state}">'
+        f'<p class="cmo-note cmo-note-{kind}">{note}</p>{cards}</section>'
+    )
+
+
+def status_html(kind: str, text: str) -> str:
+    """A one-line panel state: searching, error."""
+    return f'<section class="cmo-sources" data-state="{kind}"><p class="cmo-note">{html.escape(text)}</p></section>'
+
+
+def final_panel(reply: Reply, seconds: float, link_for: Callable[[Source], str | None] | None = None) -> str:
+    """The sources panel once an answer is complete: its cited passages, or the closest ones for a refusal."""
+    if reply.refused:
+        note = (
+            "Not answered: the documents don't cover this question. Closest passages:"
+            if reply.closest
+            else "Not answered: nothing in the documents matches this question."
+        )
+        return sources_html(reply.closest, kind="closest", note=note, link_for=link_for)
+    count = len(reply.sources)
+    note = f"{count} cited passage{'s' if count != 1 else ''} &middot; {seconds:.1f} s"
+    return sources_html(reply.sources, kind="cited", note=note, link_for=link_for)
+
+
+EMPTY_SOURCES = (
+    '<section class="cmo-sources" data-state="empty"><p class="cmo-note">'
+    "The sources of each answer appear here: document, page and vendor, the cited passage with the "
+    "supporting words <mark>highlighted</mark>, and a link that opens the PDF at that page.</p></section>"
+)
+
+CSS = """
+.cmo-header h1 { margin-bottom: 0.1rem; }
+.cmo-header p { margin-top: 0; color: var(--body-text-color-subdued); }
+#cmo-sources-box { max-height: 740px; overflow-y: auto; }
+.cmo-sources { display: flex; flex-direction: column; gap: 0.75rem; }
+.cmo-sources + .cmo-sources { margin-top: 1.1rem; }
+.cmo-note { margin: 0; color: var(--body-text-color-subdued); font-size: 0.95rem; }
+.cmo-note-closest { color: var(--body-text-color); font-weight: 600; }
+.cmo-source { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 0.7rem 0.85rem;
+  background: var(--background-fill-primary); }
+.cmo-source[data-kind="closest"] { border-style: dashed; }
+.cmo-source-head { display: flex; gap: 0.6rem; align-items: flex-start; }
+.cmo-n { flex: none; min-width: 1.6rem; height: 1.6rem; border-radius: 0.8rem; display: inline-flex;
+  align-items: center; justify-content: center; font-weight: 700; font-size: 0.85rem;
+  background: var(--color-accent-soft); color: var(--color-accent); }
+.cmo-title { font-weight: 600; line-height: 1.3; }
+.cmo-meta { font-size: 0.85rem; color: var(--body-text-color-subdued); }
+.cmo-section { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 0.35rem; }
+.cmo-passage { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.45; margin: 0.45rem 0;
+  padding-left: 0.6rem; border-left: 3px solid var(--border-color-primary); }
+.cmo-passage mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.cmo-open { font-size: 0.9rem; font-weight: 600; }
+.cmo-missing { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+#cmo-chat table { font-size: 0.92rem; }
+#cmo-chat table td:first-child, #cmo-chat table th:first-child { min-width: 9rem; word-break: normal;
+  overflow-wrap: normal; hyphens: none; }
+#cmo-upload-status p { margin: 0.2rem 0; }
+footer { display: none !important; }
+"""

@@ -1,0 +1,332 @@
+"""Pure question analysis: what kind of answer a question asks for, and what the evidence must hold.
+
+The kind steers composition (a definition leads with the defining sentence, a list question gets the
+list, "which vendors" names vendors); `wants` drives refusal (a question asking for a number is refused
+when the chosen evidence holds none).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["definition", "difference", "list", "vendors", "figure", "who", "yesno", "procedure", "other"]
+Want = Literal["number", "duration", "date", "price", "frequency", "companies", "person"]
+
+_ARTICLE = r"(?:an?|the)\s+"
+_TAIL = r"(?:\s*,?\s+(?:and|or)\s+[^?]{1,80})?(?:\s+(?:on|in|for|under|at|when|within)\s+[^?]{1,60})?\s*[?.]?$"
+"""What may follow the term: "..., and how is it related to an OEL?", "... on an FDA inspection?"."""
+_DEFINITION = [
+    re.compile(
+        rf"^what(?:\s+exactly)?(?:'s|\s+is|\s+are|\s+was)\s+(?:exactly\s+)?(?:{_ARTICLE})?(?P<term>[^?,]{{1,60}}?){_TAIL}",
+        re.I,
+    ),
+    re.compile(
+        rf"^what\s+(?:does|do)\s+(?:the\s+(?:acronym|abbreviation|term)\s+)?(?P<term>[^?]{{1,60}}?)\s+"
+        rf"(?:mean|stand\s+for){_TAIL}",
+        re.I,
+    ),
+    re.compile(rf"^what\s+(?:is|do\s+\w+)\s+meant\s+by\s+(?P<term>[^?]{{1,60}}?){_TAIL}", re.I),
+    re.compile(rf"^what\s+do\s+(?:people|we|you|they|staff)\s+mean\s+by\s+(?P<term>[^?]{{1,60}}?){_TAIL}", re.I),
+    re.compile(
+        rf"^(?:can\s+you\s+|could\s+you\s+|please\s+)?(?:define|explain)\s+(?:what\s+)?(?:the\s+term\s+)?"
+        rf"(?:{_ARTICLE})?(?P<term>[^?]{{1,60}}?)(?:\s+(?:is|are|means))?{_TAIL}",
+        re.I,
+    ),
+    re.compile(rf"^(?:what\s+is\s+)?the\s+(?:meaning|definition)\s+of\s+(?P<term>[^?]{{1,60}}?){_TAIL}", re.I),
+    re.compile(
+        r"""^what\s+(?:does|makes|is)\b.*?['"\u2018\u201c](?P<term>[^'"\u2019\u201d]{1,60})['"\u2019\u201d]""", re.I
+    ),
+]
+_SECOND_TERM = re.compile(
+    r"\b(?:related\s+to|differ(?:s|ent)?\s+from|compared?\s+(?:to|with)|versus|vs\.?)\s+(?:an?\s+|the\s+)?"
+    r"(?P<term>[\w\-/ ]{1,40}?)\s*[?.]?$",
+    re.I,
+)
+_DIFFERENCE = [
+    re.compile(
+        r"\bwho\s+is\s+(?:the\s+|an?\s+)?(?P<a>[\w\- ]{2,40}?)\s+and\s+who\s+is\s+"
+        r"(?:the\s+|an?\s+)?(?P<b>[\w\- ]{2,40}?)\s*\??$",
+        re.I,
+    ),
+    re.compile(r"difference\s+between\s+(?:an?\s+|the\s+)?(?P<a>.+?)\s+and\s+(?:an?\s+|the\s+)?(?P<b>[^?.,;]+)", re.I),
+    re.compile(
+        r"how\s+(?:does|do|is|are)\s+(?:an?\s+|the\s+)?(?P<a>.+?)\s+differ(?:ent)?\s+from\s+(?:an?\s+|the\s+)?(?P<b>[^?.,;]+)",
+        re.I,
+    ),
+    re.compile(r"^(?:an?\s+)?(?P<a>[\w\- ]{2,40}?)\s+(?:vs\.?|versus)\s+(?:an?\s+)?(?P<b>[\w\- ]{2,40})\??$", re.I),
+]
+_LIST = re.compile(
+    r"^why\b|\bwhat\s+(?:types?|kinds?|sorts?|categories|forms)\s+of\b"
+    r"|\bwhat\s+(?:must|should|does|do|will|can|shall)\b.{0,80}?\b(?:cover|include|contain|address|list|go\s+into|state|specify|say\s+about)\b"
+    r"|\bwhat\s+(?:are|were)\s+(?:the\s+)?(?:main\s+|key\s+|typical\s+|usual\s+|common\s+|different\s+)?"
+    r"(?:reasons|steps|stages|phases|elements|types|kinds|responsibilities|duties|requirements|contents|components|"
+    r"parts|services|options|benefits|advantages|risks|criteria|factors|principles|sections|topics|documents|records|"
+    r"examples|tasks|roles)\b"
+    r"|\b(?:list|name)\s+(?:the\s+|all\s+)?\w+|\bwhich\s+(?:steps|elements|documents|records|topics|sections)\b",
+    re.I,
+)
+_VENDOR_WORDS = (
+    r"(?:cmos|cdmos|vendors|suppliers|manufacturers|companies|partners|providers|brochures|sites|labs|laboratories|"
+    r"cmo|cdmo|vendor|supplier|provider|manufacturer|company|partner|lab|laboratory|site)"
+)
+_VENDORS = re.compile(
+    rf"\bwhich\b(?:\s+(?:of\s+)?(?:the|these|those|our|your|all)?\s*)?(?:\w+\s+){{0,3}}?{_VENDOR_WORDS}\b"
+    rf"|\b(?:what|any|list|name|compare)\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|our\s+|all\s+)?{_VENDOR_WORDS}\b"
+    r"|\bwhich\s+of\s+(?:them|these|those)\b",
+    re.I,
+)
+_SUPERLATIVE = re.compile(
+    r"\b(?P<word>largest|biggest|greatest|highest|most|maximum|max|longest|smallest|lowest|least|fewest|minimum|min|"
+    r"shortest|fastest|earliest|latest|newest|oldest)\b",
+    re.I,
+)
+_TARGET_SKIP = {"single", "total", "working", "one", "a", "an", "the", "gmp", "commercial", "available", "stated"}
+_SMALLEST = {"smallest", "lowest", "least", "fewest", "minimum", "min", "shortest", "earliest", "oldest"}
+_FIGURE = re.compile(
+    r"\bhow\s+(?:many|much|long|large|big|often|soon|fast|far|old|frequently|high|low)\b"
+    r"|\bwhat\s+(?:size|capacity|volume|scale|number|percentage|share|temperature|year|date|day|month|price|cost|fee)\b"
+    r"|\bwhen\s+(?:was|were|is|did|does|do|will|should|must|can|are)\b|\bsince\s+when\b|\bwithin\s+how\b",
+    re.I,
+)
+_WHO = re.compile(
+    r"^(?:who|whom|whose)\b|\bwho\s+(?:is|are|must|should|does|do|can|may|signs?|releases?|decides?)\b"
+    r"|\bwhose\s+(?:job|responsibility|duty|role|task)\b"
+    r"|\bwhich\s+(?:party|parties|person|people|department|unit|role|function|team|body|authority)\b",
+    re.I,
+)
+_YESNO = re.compile(r"^(?:is|are|can|could|does|do|did|must|should|may|might|will|would|has|have|shall)\b", re.I)
+_PROCEDURE = re.compile(
+    r"^how\s+(?:do|does|should|can|could|must|would|to|is|are)\b|\bwhat\s+(?:do|should|must)\s+(?:we|i|you|they)\s+do\b"
+    r"|\bwhat\s+(?:steps|actions)\b|\bprocess\s+for\b|\bwhat\s+happens\b",
+    re.I,
+)
+_WANT_PRICE = re.compile(
+    r"\bhow\s+much\b.{0,60}\b(?:cost|costs|charge|charges|pay|price|fee|fees|fine|fines)\b"
+    r"|\b(?:price|prices|pricing|fee|fees|cost\s+per|charge\s+per|how\s+large\s+a\s+fine|fine\s+of)\b"
+    r"|\b(?:charges?|charged|charging)\b(?!\s+of\b)",
+    re.I,
+)
+_WANT_DURATION = re.compile(
+    r"\bhow\s+(?:long|soon|quickly|fast)\b|\bwithin\s+how\s+many\b|\b(?:deadline|deadlines|"
+    r"timeline|timelines|time\s+limit|retention\s+period|lead\s+time|shelf[\s-]life|turnaround(?:\s+time)?)s?\b",
+    re.I,
+)
+_WANT_DATE = re.compile(
+    r"\bwhen\s+(?:was|were|did|will|does|do|is|are)\b|\bwhat\s+(?:year|date|day|month)\b|\bsince\s+when\b"
+    r"|\b(?:expire|expires|expiry|expiration)\b",
+    re.I,
+)
+_WANT_FREQUENCY = re.compile(r"\bhow\s+(?:often|frequently)\b|\bhow\s+many\s+times\b", re.I)
+_WANT_NUMBER = re.compile(
+    r"\bhow\s+(?:many|much|large|big|high|low|far)\b|\b(?:maximum|minimum|max|min)\s+number\b"
+    r"|\bwhat\s+(?:\w+\s+){0,3}?(?:size|capacity|volume|number|percentage|share|temperature|value|rate|yield|level|"
+    r"concentration|amount|class|grade)\b|\bnumber\s+of\b",
+    re.I,
+)
+_WANT_PERSON = re.compile(
+    r"\bwho\s+(?:is|was|are)\s+(?:the\s+|their\s+|its\s+)?(?:\w+\s+){0,2}?(?:ceo|cfo|coo|cto|president|founder|chair\w*|"
+    r"director|manager|head|owner|contact\s+person|qp|qppv)\b|\bname\s+of\s+the\s+(?:ceo|head|director|manager|person)\b",
+    re.I,
+)
+_MONEY_WORDS = re.compile(
+    r"\b(?:revenue|revenues|turnover|profit|profits|sales\s+figures?|budget|salary|salaries|hourly\s+rate|day\s+rate|"
+    r"rates?\s+for|invoice|fine|fines|penalty|penalties)\b",
+    re.I,
+)
+_WANT_COMPANIES = re.compile(
+    r"\bwhich\s+(?:\w+\s+){0,4}?(?:companies|suppliers|manufacturers|firms|vendors|cmos|cdmos|"
+    r"providers|sites)\b",
+    re.I,
+)
+_ASPECTS = re.compile(r"\b(?:on|in\s+terms\s+of|regarding|about|for|by)\s+(?P<list>[\w ,/&\-]+?)\s*[?.]?$", re.I)
+_ASPECT_SPLIT = re.compile(r"\s*(?:,|\band\b|/|&|\bor\b)\s*", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What a question asks for."""
+
+    text: str
+    kind: Kind
+    terms: tuple[str, ...] = ()
+    """The asked term(s): one for a definition, two for a difference."""
+    wants: tuple[Want, ...] = ()
+    """Kinds of fact the evidence must hold for an answer (else refuse)."""
+    superlative: Literal["max", "min"] | None = None
+    """For questions such as "which CMO has the largest bioreactor": which end of the figures answers."""
+    target: str = ""
+    """The thing a superlative measures ("bioreactor" in "the largest bioreactor")."""
+    action: str = ""
+    """For "who" questions, what the party does ("releases" in "Who releases batches made by a CMO?")."""
+    aspects: tuple[str, ...] = ()
+    """What a comparison compares ("capacity", "certifications")."""
+
+    @property
+    def asks_list(self) -> bool:
+        """True when a list answers it."""
+        return self.kind == "list"
+
+
+def _clean_term(term: str) -> str:
+    term = re.sub(r"^(?:an?|the)\s+", "", term.strip(" '\"\u2018\u2019\u201c\u201d"), flags=re.I)
+    return re.sub(r"\s+", " ", term).strip(" ,.;:")
+
+
+def _is_short_term(term: str) -> bool:
+    """A noun phrase worth defining: a few words, no verb-like question continuation."""
+    words = term.split()
+    if re.match(
+        r"^(?:role|purpose|responsibilit\w*|difference|meaning|aim|scope|function|job|duty|duties|task)s?\b", term, re.I
+    ):
+        return False
+    if _SUPERLATIVE.search(term):
+        return False
+    return 0 < len(words) <= 6 and not re.search(
+        r"\b(?:the\s+(?:role|purpose|difference|responsibility)|required|needed|done|used|responsible|allowed|if|when|"
+        r"should|must|can|do|does|did|have|has|our|we|my|i)\b",
+        term,
+        re.I,
+    )
+
+
+def aspects_of(question: str) -> tuple[str, ...]:
+    """Aspects a comparison names: "Compare them on capacity and certifications" -> (capacity, certifications)."""
+    match = _ASPECTS.search(question.strip())
+    if not match:
+        return ()
+    parts = [p.strip() for p in _ASPECT_SPLIT.split(match.group("list")) if p.strip()]
+    parts = [re.sub(r"^(?:their|its|the)\s+", "", p, flags=re.I) for p in parts]
+    return tuple(p for p in parts if 0 < len(p.split()) <= 4)
+
+
+def wants_of(question: str) -> tuple[Want, ...]:
+    """The kinds of fact a question cannot be answered without."""
+    found: list[Want] = []
+    if _WANT_PRICE.search(question) or _MONEY_WORDS.search(question):
+        found.append("price")
+    if _WANT_DURATION.search(question):
+        found.append("duration")
+    if _WANT_DATE.search(question):
+        found.append("date")
+    if _WANT_FREQUENCY.search(question):
+        found.append("frequency")
+    if not found and _WANT_NUMBER.search(question):
+        found.append("number")
+    if _WANT_COMPANIES.search(question):
+        found.append("companies")
+    if _WANT_PERSON.search(question):
+        found.append("person")
+    return tuple(found)
+
+
+def analyse(question: str, vendors: Sequence[str] = ()) -> Query:
+    """Classify a (standalone) question."""
+    text = " ".join(question.split())
+    bare = re.sub(r"^(?:(?:ok|okay|so|and|also|please|hi|hello)[,\s]+)+", "", text, flags=re.I).strip()
+    bare = re.sub(r"^(?:new\s+hire\s+question|quick\s+question|question)\s*:\s*", "", bare, flags=re.I)
+    last = _last_question(bare)
+    wants = wants_of(bare)
+    superlative: Literal["max", "min"] | None = None
+    target = ""
+    sup = _SUPERLATIVE.search(last)
+    if sup and (_VENDORS.search(last) or _FIGURE.search(last) or re.search(r"\bwhich\b", last, re.I)):
+        superlative = "min" if sup.group("word").lower() in _SMALLEST else "max"
+        after = re.findall(r"[A-Za-z][\w-]+", last[sup.end() :])
+        target = next((w for w in after if w.lower() not in _TARGET_SKIP), "")
+    for pattern in _DIFFERENCE:
+        match = pattern.search(last)
+        if match:
+            a, b = _clean_term(match.group("a")), _clean_term(match.group("b"))
+            if _is_short_term(a) and _is_short_term(b):
+                return Query(text, "difference", (a, b), wants)
+    for pattern in _DEFINITION:
+        match = pattern.search(last)
+        if match:
+            term = _clean_term(match.group("term"))
+            if _is_short_term(term) and not _FIGURE.search(last) and not wants:
+                second = _SECOND_TERM.search(last)
+                other = _clean_term(second.group("term")) if second else ""
+                if other and _is_short_term(other) and other.lower() != term.lower():
+                    return Query(text, "difference", (term, other), wants)
+                return Query(text, "definition", (term,), wants)
+    named_vendor = any(v.lower() in last.lower() or v.split()[0].lower() in last.lower().split() for v in vendors)
+    if _VENDORS.search(last) and not named_vendor:
+        return Query(text, "vendors", wants=wants, superlative=superlative, target=target, aspects=aspects_of(last))
+    if _WHO.search(last):
+        return Query(text, "who", wants=wants, action=_action_of(last))
+    if superlative or (_FIGURE.search(last) and wants):
+        return Query(text, "figure", wants=wants, superlative=superlative, target=target)
+    if _LIST.search(last):
+        return Query(text, "list", (), wants)
+    if _PROCEDURE.search(last):
+        return Query(text, "procedure", (), wants)
+    if _YESNO.search(last):
+        return Query(text, "yesno", (), wants)
+    return Query(text, "other", wants=wants, superlative=superlative, target=target, aspects=aspects_of(last))
+
+
+_AUXILIARY = frozenset(
+    "is are was were be been can could must should shall will would may might does do did has have had it "
+    "the a an our their its to in charge of responsible allowed able required supposed meant going job "
+    "duty role task responsibility signs sign".split()
+)
+
+
+def _action_of(question: str) -> str:
+    """The verb a "who" question asks about: the first word after who/whose ... to that is not an auxiliary."""
+    match = re.search(r"\b(?:who|whom|whose|which\s+\w+)\b(?P<rest>.*)$", question, re.I)
+    if not match:
+        return ""
+    rest = match.group("rest")
+    to = re.search(r"\bto\s+(?P<after>.*)$", rest)
+    if re.match(r"^\s*(?:job|duty|role|task|responsibility)\b", rest.strip(), re.I) and to:
+        rest = to.group("after")
+    if re.search(r"\bsigns?\s+off\b", question, re.I):
+        return "sign"
+    for word in re.findall(r"[A-Za-z][\w-]*", rest):
+        if word.lower() not in _AUXILIARY:
+            return word
+    return ""
+
+
+def _last_question(text: str) -> str:
+    """The sentence that asks: a message may set context first ("We use X. Where do we record it?")."""
+    pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if p.strip()]
+    asked = [p for p in pieces if p.endswith("?")]
+    return asked[-1] if asked else (pieces[-1] if pieces else text)
+
+
+_NAME = re.compile(
+    r"(?<![\w.])(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z][a-z]{2,}|\d{2,4}\.\d{1,4}[a-z]?)(?:'s)?(?![\w])"
+)
+_COMMON_CAPITALISED = frozenset(
+    "I I'm I've What Who Which When Where Why How Does Do Did Is Are Was Were Can Could Should Would Will "
+    "Shall May Might Must Has Have Had Tell Please Compare List Describe Explain Give Show And But Or The "
+    "A An Our We Their They It Its This That These Those Also So Then Ok Okay Hi Hello Thanks Just New "
+    "Quick Question Under In On For Since If As At By From With About According Roughly Across Apart "
+    "Before After Walk Let Here There My Your Yes No Not Any Some All Each Every Both Either Neither "
+    "Other Another Such Same Us US EU UK".split()
+)
+
+
+def names_in(question: str) -> list[str]:
+    """Proper names, acronyms and clause numbers a question mentions ("Lonza", "NMPA", "211.67"), in order.
+
+    Capitalised words count only away from a sentence's start; common function words never count.
+    """
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.?!:;])\s+", question.strip()):
+        for match in _NAME.finditer(sentence):
+            word = match.group(0)
+            if word.endswith("'s"):
+                word = word[:-2]
+            if match.start() == 0 and not (word.isupper() or any(c.isdigit() for c in word)):
+                continue
+            if word in _COMMON_CAPITALISED or word.lower() in ("the",):
+                continue
+            if word not in out:
+                out.append(word)
+    return out

@@ -1,0 +1,149 @@
+"""Every number that decides an answer, in one place, each with where its value comes from.
+
+Recalibrating means editing this file (and re-running the eval that set the value). "gold" is
+`python -m evals --backend quote` on evals/gold.jsonl; "realdocs" is `python -m evals --suite realdocs`
+on ../shared/realdocs (a development set). Settings (config.py) take their defaults from here; an
+ASSISTANT_* variable overrides a default for one installation without editing code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalTuning:
+    """Hybrid search: fusion, de-duplication, how many candidates reach the answer step."""
+
+    rrf_k: int = 60
+    """Reciprocal-rank-fusion constant; 60 is the value of Cormack et al. (2009), unchanged by our runs."""
+    near_duplicate: float = 0.85
+    """Term-set Jaccard at which a lower-ranked passage is dropped as a repeat (overlapping chunks, copies)."""
+    keep_factor: int = 2
+    """Fused candidates kept before the final cut: k * keep_factor (at least k + 4), enough for de-duplication."""
+    dense_slack: int = 8
+    """Extra dense hits fetched so that hidden (superseded) chunks do not shorten the list."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalTuning:
+    """When the retrieved evidence is too weak to answer at all (before any composition)."""
+
+    min_relevance: float = 0.45
+    """Best passage's cosine similarity; set on gold 2026-11-27 (refuses 4% of answerable questions)."""
+    min_term_coverage: float = 0.30
+    """IDF-weighted share of the question's terms present in the passages; gold 2026-11-27."""
+    min_answer_score: float = 0.30
+    """Quote mode: score of the best evidence unit; below it the question is refused (gold 2026-11-27)."""
+    closest_sources: int = 3
+    """Passages listed under a refusal: enough to show what the documents do cover."""
+
+
+@dataclass(frozen=True, slots=True)
+class SupportTuning:
+    """Is a sentence supported by a passage? (the check behind every written sentence)."""
+
+    lexical: float = 0.6
+    """Share of the sentence's content terms found in the passage that suffices alone (gold faithfulness 100%)."""
+    lexical_with_meaning: float = 0.4
+    """A lower term share that suffices together with `meaning`."""
+    meaning: float = 0.55
+    """Cosine similarity that, with `lexical_with_meaning`, counts as support."""
+    meaning_alone: float = 0.8
+    """Cosine similarity that counts as a paraphrase on its own."""
+    few_terms: int = 2
+    """Sentences with at most this many content terms need every term present."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteTuning:
+    """Quote mode: which units of the retrieved passages become the answer."""
+
+    passages: int = 8
+    """Top passages whose sentences are candidates (the answer to "who releases" sat at rank 6 and 8)."""
+    prefilter_after: int = 4
+    """Passages beyond this many offer only their `prefilter_units` best units by shared terms (embedding cost)."""
+    prefilter_units: int = 2
+    w_meaning: float = 0.50
+    """Weight of the unit's cosine similarity to the question."""
+    w_terms: float = 0.30
+    """Weight of the IDF-weighted share of question terms the unit holds."""
+    w_rank: float = 0.20
+    """Weight of the unit's passage retrieval weight: the best passage usually holds the answer (gold 2026-11-27)."""
+    rank_power: float = 4.0
+    """Passage weight = (fused score / best fused score) ** rank_power; fused scores sit close together, so
+    1/rank over-rewarded rank 1 ("who releases" answered from rank 1 while the answer sat at rank 6)."""
+    max_units: int = 3
+    """Most units in a plain answer (lists count as one unit)."""
+    ratio: float = 0.85
+    """A runner-up joins the answer only when its score is at least this share of the best."""
+    other_passage_ratio: float = 0.92
+    """A runner-up from another passage than the best unit's needs this share of the best score."""
+    per_passage: int = 2
+    """Most units taken from one passage in a plain answer."""
+    duplicate: float = 0.6
+    """Term Jaccard above which a runner-up repeats a chosen unit and is skipped."""
+    min_words: int = 4
+    """Units shorter than this are fragments (captions, labels)."""
+    heading_words: int = 10
+    """An unpunctuated line shorter than this is a heading or caption, not a statement."""
+    max_words: int = 120
+    """Word budget of an answer, lists excepted (issue 8)."""
+    list_items: int = 8
+    """Most list items quoted under one lead-in."""
+    item_words: int = 30
+    """An outline item quotes its section's first sentence when it is at most this long, else its heading."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeTuning:
+    """Bonuses that steer composition by the kind of question (set on gold + realdocs)."""
+
+    definition: float = 0.30
+    """Bonus for a unit that defines the asked term ("A CMO is ...", "X means ...")."""
+    figure: float = 0.15
+    """Bonus for a unit holding the kind of quantity asked for (number, duration, date, price)."""
+    no_figure: float = 0.15
+    """Penalty for a unit without it, when the question asks for one."""
+    party: float = 0.10
+    """Bonus for a unit naming a party (owner, unit, person, authority) when the question asks who."""
+    list_lead: float = 0.12
+    """Bonus for a lead-in with its list, when the question asks for a list."""
+    outline: float = 0.10
+    """Bonus for a section intro whose subsections make the list, when the question asks for one."""
+    anaphor: float = 0.10
+    """Penalty for a unit that opens with "This"/"These"/"It" when its antecedent is not quoted with it."""
+    answers_asked: float = 0.15
+    """Bonus for the unit that follows a question the document itself asks, when that question is the user's."""
+    asked_similarity: float = 0.6
+    """Cosine similarity at which the document's own question counts as the user's."""
+    vendor_evidence: float = 0.42
+    """Survey: least unit score for a vendor to count as offering what is asked (gold vendor questions)."""
+    comparison_stated: float = 0.30
+    """Comparison cell: least unit score below which the cell says "not stated" (gold comparison questions)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WritingTuning:
+    """LLM modes: the evidence prompt and the checks on what the model writes."""
+
+    evidence_tokens: int = 500
+    """Prompt budget of the evidence block at the defaults (issue 8: about 500 prompt tokens)."""
+    repeat_penalty: float = 1.15
+    """llama.cpp repeat penalty; stops the sentence loops seen with the 1.5B model."""
+    repeated_sentence: float = 0.8
+    """Term Jaccard at which a written sentence repeats an earlier one and is cut."""
+
+
+RETRIEVAL = RetrievalTuning()
+REFUSAL = RefusalTuning()
+SUPPORT = SupportTuning()
+QUOTE = QuoteTuning()
+SURVEY = QuoteTuning(max_units=6, ratio=0.8, per_passage=1)
+"""The vendor survey: one unit per vendor's passage, more units, a looser ratio."""
+DIFFERENCE = QuoteTuning(passages=6)
+"""A difference question quotes from more passages: each term's own search adds its best two."""
+COMPARE = QuoteTuning(passages=2, max_units=2, per_passage=1, max_words=60)
+"""A comparison cell: a vendor's best two passages on one aspect, at most two units, short."""
+COMPOSE = ComposeTuning()
+WRITING = WritingTuning()

@@ -1,0 +1,166 @@
+"""Written answers: extract, then generate. The chat model sees only the evidence quote mode chose.
+
+The prompt carries the evidence sentences (with a neighbouring sentence where it helps), numbered by
+passage, under a fixed system prompt that the embedded llama.cpp server keeps cached between questions.
+While the model streams, each finished sentence is checked: a repeat of an earlier sentence is cut, a
+sentence the passages it cites do not support is dropped, and the kept ones are renumbered and emitted,
+so the streamed text always equals the final answer's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from assistant import answer as logic
+from assistant import prompts
+from assistant.chunking import split_sentences
+from assistant.textmatch import jaccard
+from assistant.tuning import WRITING, WritingTuning
+from assistant.types import Citation, Sentence
+
+CountTokens = Callable[[str], int]
+Embed = Callable[[list[str]], np.ndarray]
+
+
+def evidence_blocks(
+    sentences: Sequence[Sentence],
+    citations: Sequence[Citation],
+    count_tokens: CountTokens,
+    budget: int = WRITING.evidence_tokens,
+) -> list[tuple[Citation, str]]:
+    """Per cited passage, the sentences quoted from it plus its neighbouring sentence, within a token budget."""
+    quoted: dict[int, list[str]] = {}
+    for sentence in sentences:
+        if sentence.frame:
+            continue
+        for n in sentence.cites:
+            text = f"{sentence.label}: {sentence.text}" if sentence.label else sentence.text
+            quoted.setdefault(n, []).append(text)
+    blocks: list[tuple[Citation, str]] = []
+    used = 0
+    for citation in citations:
+        pieces = quoted.get(citation.n, [])
+        if not pieces:
+            continue
+        text = _with_neighbour(" ".join(pieces), citation.text)
+        cost = count_tokens(text) + 12  # the label line
+        if blocks and used + cost > budget:
+            text = " ".join(pieces)
+            cost = count_tokens(text) + 12
+            if used + cost > budget:
+                break
+        blocks.append((citation, text))
+        used += cost
+    return blocks
+
+
+def _with_neighbour(quoted: str, passage: str) -> str:
+    """The quoted text plus the passage sentence right after it, when it follows on from the quote."""
+    sentences = split_sentences(" ".join(passage.split()))
+    last = split_sentences(quoted)[-1] if split_sentences(quoted) else quoted
+    for i, sentence in enumerate(sentences[:-1]):
+        if sentence.strip() == last.strip():
+            follower = sentences[i + 1]
+            if len(follower.split()) <= 35:
+                return f"{quoted} {follower}"
+    return quoted
+
+
+def prompt_messages(blocks: Sequence[tuple[Citation, str]], question: str) -> list[tuple[str, str]]:
+    """(role, content) messages: the fixed system prompt first (cache-friendly), then evidence and question."""
+    numbered = "\n\n".join(f"[{n}] {_label(c)}\n{logic.sanitize(text)}" for n, (c, text) in enumerate(blocks, 1))
+    return [("system", prompts.SYSTEM), ("user", prompts.USER.format(passages=numbered, question=question))]
+
+
+def _label(citation: Citation) -> str:
+    parts = [citation.title]
+    if citation.vendor and citation.vendor.lower() not in citation.title.lower():
+        parts.append(citation.vendor)
+    if citation.page is not None:
+        parts.append(f"p. {citation.page}")
+    return ", ".join(parts)
+
+
+@dataclass(slots=True)
+class Checked:
+    """What the checker made of the model's text so far."""
+
+    kept: list[Sentence] = field(default_factory=list)
+    dropped: list[Sentence] = field(default_factory=list)
+    mapping: dict[int, int] = field(default_factory=dict)
+    """Prompt passage number -> citation number, in order of first use among kept sentences."""
+
+
+class SentenceChecker:
+    """Checks written sentences one by one against the evidence passages they cite."""
+
+    def __init__(self, passages: Sequence[str], embed: Embed, tuning: WritingTuning = WRITING) -> None:
+        self.passages = list(passages)
+        self._embed = embed
+        self._vectors = embed(self.passages) if self.passages else np.zeros((0, 1), dtype=np.float32)
+        self.tuning = tuning
+        self.state = Checked()
+
+    def check(self, sentence: Sentence) -> Sentence | None:
+        """The sentence renumbered when it is kept, else None (dropped, or a repeat cut)."""
+        if any(jaccard(sentence.text, k.text) >= self.tuning.repeated_sentence for k in self.state.kept):
+            return None
+        vector = self._embed([sentence.text])[0]
+        sims = self._vectors @ vector if len(self.passages) else np.zeros(0)
+        cited = tuple(
+            n for n in sentence.cites if logic.supported(sentence.text, self.passages[n - 1], float(sims[n - 1]))
+        )
+        if not cited and len(self.passages):
+            best = int(np.argmax(sims))
+            if logic.supported(sentence.text, self.passages[best], float(sims[best])):
+                cited = (best + 1,)
+        if not cited:
+            self.state.dropped.append(Sentence(sentence.text, (), False, sentence.item))
+            return None
+        for n in cited:
+            self.state.mapping.setdefault(n, len(self.state.mapping) + 1)
+        kept = Sentence(sentence.text, tuple(self.state.mapping[n] for n in cited), True, sentence.item)
+        self.state.kept.append(kept)
+        return kept
+
+
+def stream_checked(pieces: Iterator[str], checker: SentenceChecker, passages: int) -> Iterator[Sentence]:
+    """Kept sentences as soon as each is complete in the model's stream of text pieces."""
+    buffer = ""
+    for piece in pieces:
+        buffer += piece
+        complete, buffer = _split_complete(buffer)
+        for sentence in logic.parse_markers(complete, passages) if complete else []:
+            kept = checker.check(sentence)
+            if kept is not None:
+                yield kept
+    for sentence in logic.parse_markers(buffer, passages) if buffer.strip() else []:
+        kept = checker.check(sentence)
+        if kept is not None:
+            yield kept
+
+
+def _split_complete(buffer: str) -> tuple[str, str]:
+    """(text holding only finished sentences, the unfinished rest)."""
+    head, newline, tail = buffer.rpartition("\n")
+    if newline:
+        complete_lines, rest = head + "\n", tail
+    else:
+        complete_lines, rest = "", buffer
+    sentences = split_sentences(rest)
+    if len(sentences) > 1:
+        done = rest[: rest.rfind(sentences[-1])]
+        return complete_lines + done, sentences[-1]
+    return complete_lines, rest
+
+
+def citations_for(mapping: dict[int, int], blocks: Sequence[tuple[Citation, str]]) -> list[Citation]:
+    """Citations renumbered to the written answer's numbering."""
+    out = [replace(blocks[old - 1][0], n=new) for old, new in mapping.items()]
+    return sorted(out, key=lambda c: c.n)
+
+
+__all__ = ["SentenceChecker", "citations_for", "evidence_blocks", "prompt_messages", "stream_checked"]

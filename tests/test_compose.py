@@ -1,0 +1,126 @@
+"""Quote composition on plain strings: definitions lead, lists keep their lead-in, antecedents come along,
+vendors are named first. Similarities are given, so each test says exactly what composition decides."""
+
+from __future__ import annotations
+
+from assistant import compose
+from assistant.compose import Context
+from assistant.questions import Query, analyse
+from assistant.types import Chunk
+
+
+def passage(text: str, n: int = 1, section: str = "Section", vendor: str | None = None) -> Chunk:
+    doc_type = "brochure" if vendor else "guidance"
+    return Chunk(f"id{n}", text, f"doc{n}.md", f"Doc {n}", doc_type, vendor, None, section, "sha", n)
+
+
+def run(query: Query, chunks: list[Chunk], sims: dict[str, float] | None = None, **ctx: object) -> list[str]:
+    units = compose.units_of(chunks)
+    given = sims or {}
+    similarity = [given.get(u.text, 0.5) for u in units]
+    context = Context(chunks, [1.0] * len(chunks), **ctx)  # type: ignore[arg-type]
+    if query.kind == "vendors":
+        return [p.text for p in compose.survey(query, units, similarity, context).pieces]
+    return [p.text for p in compose.compose(query, units, similarity, context).pieces]
+
+
+def test_a_definition_leads_with_the_defining_sentence_not_the_most_similar_one() -> None:
+    chunks = [
+        passage("The CMO's disposition is necessary but is not the final market release.", 1),
+        passage(
+            "A contract manufacturing organization, or CMO, makes drug product for another company under a contract. "
+            "A CMO works to the client's process.",
+            2,
+            "What CMOs are > Contract manufacturing organization (CMO)",
+        ),
+    ]
+    sims = {"The CMO's disposition is necessary but is not the final market release.": 0.8}
+    pieces = run(analyse("What is a CMO?"), chunks, sims)
+    assert pieces[0].startswith("A contract manufacturing organization, or CMO, makes")
+    assert "disposition" not in " ".join(pieces)
+
+
+def test_a_glossary_entry_defines_its_heading() -> None:
+    chunks = [passage("A test result outside the approved specification. It triggers an investigation.", 1, "O > OOS")]
+    assert run(analyse("What is OOS?"), chunks)[0] == "A test result outside the approved specification."
+
+
+def test_a_difference_gives_one_definition_per_term() -> None:
+    chunks = [
+        passage("A contract manufacturing organization, or CMO, makes drug product for another company.", 1),
+        passage("A contract development and manufacturing organization, or CDMO, adds development work.", 2),
+    ]
+    pieces = run(analyse("What is the difference between a CMO and a CDMO?"), chunks)
+    assert [p.split(",")[0] for p in pieces] == [
+        "A contract manufacturing organization",
+        "A contract development and manufacturing organization",
+    ]
+
+
+def test_a_list_question_gets_the_lead_in_with_its_items() -> None:
+    chunks = [passage("A quality agreement must cover:\n- change control;\n- complaints;\n- audits.", 1)]
+    pieces = run(analyse("What must a quality agreement cover?"), chunks)
+    assert pieces == ["A quality agreement must cover:", "change control;", "complaints;", "audits."]
+
+
+def test_a_section_intro_with_subsections_becomes_an_outline_list() -> None:
+    intro = passage("Companies outsource for several reasons.", 1, "Why outsource")
+    cost = passage("Outsourcing turns fixed cost into variable cost.", 2, "Why outsource > Capital and running costs")
+    speed = passage("A provider can start work sooner.", 3, "Why outsource > Speed to market")
+    pieces = run(analyse("Why do companies outsource?"), [intro, cost, speed], outlines={0: [1, 2]})
+    assert pieces == [
+        "Companies outsource for several reasons.",
+        "Capital and running costs: Outsourcing turns fixed cost into variable cost.",
+        "Speed to market: A provider can start work sooner.",
+    ]
+
+
+def test_a_sentence_opening_with_this_brings_its_antecedent() -> None:
+    text = "The CMO's quality unit makes its own disposition. This confirms that the batch was made to GMP."
+    sims = {
+        "This confirms that the batch was made to GMP.": 0.9,
+        "The CMO's quality unit makes its own disposition.": 0.2,
+    }
+    pieces = run(analyse("What does the CMO's disposition confirm?"), [passage(text)], sims)
+    assert pieces == [
+        "The CMO's quality unit makes its own disposition.",
+        "This confirms that the batch was made to GMP.",
+    ]
+
+
+def test_a_survey_names_the_vendors_first_and_says_who_is_silent() -> None:
+    chunks = [
+        passage("Aseptic fill-finish for vials and prefilled syringes.", 1, "Services", "Aseptix Fill Solutions"),
+        passage("Tablets and capsules in high volume.", 2, "Services", "Granula Oral Solids"),
+    ]
+    sims = {"Aseptic fill-finish for vials and prefilled syringes.": 0.7, "Tablets and capsules in high volume.": 0.1}
+    vendors = ["Aseptix Fill Solutions", "Granula Oral Solids"]
+    query = analyse("Which CMOs can fill sterile injectables?", vendors)
+    pieces = run(query, chunks, sims, vendors=vendors)
+    assert pieces[0] == "Aseptix Fill Solutions:"
+    assert pieces[1].startswith("Aseptic fill-finish")
+    assert pieces[-1] == "The documents of Granula Oral Solids say nothing about this."
+
+
+def test_a_superlative_compares_the_stated_figures_of_the_thing_asked() -> None:
+    chunks = [
+        passage("Single-use bioreactors up to 2,000 L.", 1, "Capacity", "CellForge Biologics"),
+        passage("Single-use bioreactors of 500 L for clinical supply.", 2, "Capacity", "Meridian CDMO"),
+        passage("Glass-lined reactors up to 8,000 L.", 3, "Capacity", "Potentia API Sciences"),
+    ]
+    vendors = ["CellForge Biologics", "Meridian CDMO", "Potentia API Sciences"]
+    sims = {c.text: 0.7 for c in chunks}
+    pieces = run(analyse("Which CMO has the largest bioreactor?", vendors), chunks, sims, vendors=vendors)
+    assert pieces[0].startswith("CellForge Biologics")
+    assert pieces[1:3] == [
+        "Single-use bioreactors up to 2,000 L.",
+        "Single-use bioreactors of 500 L for clinical supply.",
+    ]
+    assert "Potentia API Sciences" in pieces[-1]
+
+
+def test_evidence_without_the_asked_kind_of_fact_is_flagged() -> None:
+    chunks = [passage("Aseptix fills vials on five isolator lines. No prices are quoted in this document.")]
+    query = analyse("How much does Aseptix charge per vial?")
+    composed = compose.compose(query, compose.units_of(chunks), [0.6, 0.5], Context(chunks, [1.0]))
+    assert compose.evidence_lacks(query, composed.pieces, chunks, []) == "price"

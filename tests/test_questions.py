@@ -1,0 +1,84 @@
+"""Question analysis and fact detectors, on plain strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import facts
+from assistant.questions import analyse, aspects_of
+
+VENDORS = ["Aseptix Fill Solutions", "CellForge Biologics", "Meridian CDMO"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What is a CMO?", "definition"),
+        ("What does OAI mean on an FDA inspection?", "definition"),
+        ("What is the difference between a CMO and a CDMO?", "difference"),
+        ("Why do pharmaceutical companies choose CMOs?", "list"),
+        ("What types of services do CMOs offer?", "list"),
+        ("What must a quality agreement cover?", "list"),
+        ("Which CMOs can fill sterile injectables?", "vendors"),
+        ("Which of these CMOs can fill sterile injectables?", "vendors"),
+        ("Who releases batches made by a CMO?", "who"),
+        ("How long do we keep the PSMF after we shut down a PV system?", "figure"),
+        ("Can our head of Production also be the head of Quality Control?", "yesno"),
+        ("How do we qualify a new CMO?", "procedure"),
+        ("What does Aseptix fill?", "other"),
+    ],
+)
+def test_kinds(question: str, kind: str) -> None:
+    assert analyse(question, VENDORS).kind == kind
+
+
+def test_terms_action_and_superlative() -> None:
+    assert analyse("What is tech transfer?").terms == ("tech transfer",)
+    assert analyse("What is the difference between a CMO and a CDMO?").terms == ("CMO", "CDMO")
+    assert analyse("Who releases batches made by a CMO?").action == "releases"
+    assert analyse("Under EU GMP, whose job is it to approve our contract manufacturers?").action == "approve"
+    largest = analyse("Which CMO has the largest bioreactor?", VENDORS)
+    assert (largest.kind, largest.superlative, largest.target) == ("vendors", "max", "bioreactor")
+
+
+@pytest.mark.parametrize(
+    ("question", "wants"),
+    [
+        ("Roughly how much does a CMO charge per batch for aseptic fill-finish?", ("price",)),
+        ("What does Aseptix charge for filling one vial?", ("price",)),
+        ("How long do we keep the PSMF?", ("duration",)),
+        ("When was FDA's quality agreement guidance finalised?", ("date",)),
+        ("How often do we test incoming crude heparin?", ("frequency",)),
+        ("What is the maximum number of MAHs one QPPV may work for?", ("number",)),
+        ("Which Chinese crude heparin suppliers has FDA approved?", ("companies",)),
+        ("What must a quality agreement cover?", ()),
+    ],
+)
+def test_wants(question: str, wants: tuple[str, ...]) -> None:
+    assert analyse(question, VENDORS).wants == wants
+
+
+def test_aspects_of_a_comparison() -> None:
+    assert aspects_of("Compare them on capacity and certifications") == ("capacity", "certifications")
+    assert aspects_of("Compare their capacity, certifications and inspection history?") == ()
+    assert aspects_of("Compare Aseptix and Meridian in terms of inspection history") == ("inspection history",)
+
+
+def test_fact_detectors_ignore_references() -> None:
+    assert facts.has_number("The site has 3 isolator lines.")
+    assert not facts.has_number("See section 2.7 and Article 104 of Directive 2001/83/EC.")
+    assert facts.has_duration("Keep it for at least 5 years after the authorisation ends.")
+    assert facts.has_duration("within 30 days")
+    assert not facts.has_duration("The QPPV must reside in the EU.")
+    assert facts.has_price("The fee is EUR 4,500 per batch.") and facts.has_price("$2.40 per vial")
+    assert not facts.has_price("No prices are quoted in this document.")
+    assert facts.has_date("finalised in November 2016")
+    assert facts.names_companies("Supplied by Acme Pharma GmbH.") and facts.names_companies(
+        "Aseptix fills", ["Aseptix"]
+    )
+    assert not facts.names_companies("FDA approves no supplier.")
+
+
+def test_quantities_compare_within_a_unit_family() -> None:
+    found = facts.quantities("Three 2,000 L bioreactors and a 500 L one; fermenters up to 1.5 m3.")
+    assert [(q.value, q.unit) for q in found] == [(2000.0, "l"), (500.0, "l"), (1500.0, "l")]
