@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assistant.chunking import split_sentences
-from assistant.facts import holds
+from assistant.facts import counts, holds
 from assistant.questions import Query
 from assistant.textmatch import content_terms, heading_names, jaccard, stem
 from assistant.tuning import COMPOSE, QUOTE, ComposeTuning, QuoteTuning
@@ -319,7 +319,8 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         if query.wants:
             wanted = [w for w in query.wants if w != "companies"]
             if wanted:
-                score += c.figure if any(holds(w, text) for w in wanted) else -c.no_figure
+                held = any(holds(w, text) for w in wanted) and (not query.counted or counts(text, query.counted))
+                score += c.figure if held else -c.no_figure
         if query.kind == "who" and _PARTY.search(unit.text):
             does = not query.action or stem_of(query.action) in set(content_terms(unit.text))
             score += c.party * (does + bool(does and _RESPONSIBILITY.search(unit.text)))
@@ -361,7 +362,21 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
         if pieces:
             return Composition(tuple(pieces), best)
     chosen = pick(units, scores, ctx.quote)
+    if query.wants:
+        chosen = _figure_first(query, units, chosen)
     return Composition(tuple(_pieces(units, chosen, ctx)), best)
+
+
+def _figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> list[int]:
+    """For a question asking for a figure, the answer starts with the unit that states it: sentences of its
+    passage quoted before it go (unless it needs one as its antecedent)."""
+    wanted = [w for w in query.wants if w != "companies"]
+    holders = [i for i in chosen if any(holds(w, units[i].text) for w in wanted)]
+    if not holders:
+        return chosen
+    first = holders[0]
+    keep = {units[first].previous} if units[first].anaphoric else set()
+    return [i for i in chosen if not (units[i].passage == units[first].passage and i < first and i not in keep)]
 
 
 def pick(units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning) -> list[int]:
@@ -495,7 +510,7 @@ def _difference(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
 
 def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> list[Piece]:
     """A lead-in with its items, or a section intro with its subsections, when one beats the best plain unit."""
-    best_plain = max(scores)
+    best_plain = max((scores[i] for i, u in enumerate(units) if u.form != "lead"), default=0.0)
     leads = [i for i, u in enumerate(units) if u.form == "lead"]
     best_lead = max(leads, key=lambda i: scores[i], default=None)
     outline = _best_outline(units, scores, ctx)
@@ -507,6 +522,14 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     if not options:
         return []
     score, how, index = max(options)
+    if how == "lead" and units[index].anaphoric and units[index].previous is None:
+        # "Beyond the elements above, ... also cover:" continues a list given earlier: the outline of the section
+        # it belongs to is that list
+        parent = next((root for root, kids in ctx.outlines.items() if units[index].passage in kids), None)
+        first = next((i for i, u in enumerate(units) if u.passage == parent and u.form == "sentence"), None)
+        if first is None:
+            return []
+        score, how, index = scores[first] + ctx.compose.outline, "outline", first
     if score < best_plain * ctx.quote.ratio:
         return []
     unit = units[index]
@@ -563,14 +586,11 @@ def anchors(question: str, vendors: Sequence[str], idf: Callable[[str], float], 
 
 
 def evidence_lacks(
-    query: Query,
-    pieces: Sequence[Piece],
-    passages: Sequence[Chunk],
-    vendors: Sequence[str],
-    idf: Callable[[str], float] | None = None,
+    query: Query, pieces: Sequence[Piece], passages: Sequence[Chunk], vendors: Sequence[str], names: Sequence[str] = ()
 ) -> str | None:
-    """The kind of fact asked for that no chosen piece holds next to one of the question's anchor terms."""
-    specific = anchors(query.text, vendors, idf) if idf is not None else set()
+    """The kind of fact asked for that no chosen piece holds; with `names` (the rare proper names the question
+    restricts itself by, "Malvern"), the fact must sit in a piece that also names one of them."""
+    wanted_names = {t for n in names for t in content_terms(n)}
     for want in query.wants:
         found = False
         for piece in pieces:
@@ -578,10 +598,12 @@ def evidence_lacks(
             labels = " ".join(passages[i].vendor or "" for i in piece.passages)
             if want == "companies":
                 text = f"{text} {labels} {piece.label}"
-            if not holds(want, text, vendors):
+            if not holds(want, text, vendors) or (
+                want == "number" and query.counted and not counts(text, query.counted)
+            ):
                 continue
-            context = " ".join(f"{passages[i].section} {piece.label}" for i in piece.passages)
-            if not specific or specific & set(content_terms(f"{text} {context}")) or want == "companies":
+            context = " ".join(f"{passages[i].section} {passages[i].title} {passages[i].text}" for i in piece.passages)
+            if not wanted_names or wanted_names & set(content_terms(f"{text} {piece.label} {context}")):
                 found = True
                 break
         if not found:

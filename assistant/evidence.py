@@ -131,6 +131,18 @@ class Quoter:
             composition = compose.compose(query, scored_units, [float(s) for s in sims], ctx)
         return self._evidence(query, composition, chunks, results, vendors)
 
+    def rare_names(self, query: Query, vendors: Sequence[str]) -> list[str]:
+        """Proper names in the question that few passages mention (a site, an authority), vendors excepted."""
+        from assistant.questions import names_in
+
+        vendor_terms = {t for v in vendors for t in compose.content_terms(v)}
+        rare = []
+        for name in names_in(query.text):
+            terms = [t for t in compose.content_terms(name) if t not in vendor_terms]
+            if terms and all(0 < self.retriever.document_frequency(t) <= QUOTE.rare_name_passages for t in terms):
+                rare.append(name)
+        return rare
+
     def _candidates(
         self,
         query: Query,
@@ -169,7 +181,9 @@ class Quoter:
         vendors: Sequence[str],
     ) -> Evidence:
         pieces = list(composition.pieces)
-        missing = composition.missing or compose.evidence_lacks(query, pieces, chunks, vendors, self.retriever.idf)
+        missing = composition.missing or compose.evidence_lacks(
+            query, pieces, chunks, vendors, self.rare_names(query, vendors)
+        )
         sentences, citations = to_sentences(pieces, chunks)
         offered = list(results)
         known = {r.chunk.id for r in results}

@@ -170,3 +170,21 @@ def quantities(text: str) -> list[Quantity]:
         value = float(match.group("value").replace(",", "")) * factor
         out.append(Quantity(value, family, match.group(0)))
     return out
+
+
+_COUNT_GROUPS = (
+    frozenset("people persons staff employees workers fte ftes scientists operators chemists inspectors".split()),
+)
+
+
+def counts(text: str, noun: str) -> bool:
+    """A number that counts `noun` (or a word of its group: people, staff, employees): "38 people",
+    "420 employees", "three lines"."""
+    from assistant.textmatch import stem
+
+    wanted = {stem(noun.lower())}
+    for group in _COUNT_GROUPS:
+        if noun.lower() in group:
+            wanted |= {stem(w) for w in group}
+    pattern = re.compile(rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS}))(?P<after>(?:\s+[A-Za-z-]+){{1,3}})", re.I)
+    return any(any(stem(w.lower()) in wanted for w in m.group("after").split()) for m in pattern.finditer(text))

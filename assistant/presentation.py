@@ -236,18 +236,22 @@ def status_html(kind: str, text: str) -> str:
     return f'<section class="cmo-sources" data-state="{kind}"><p class="cmo-note">{html.escape(text)}</p></section>'
 
 
-def final_panel(reply: Reply, seconds: float, link_for: Callable[[Source], str | None] | None = None) -> str:
-    """The sources panel once an answer is complete: its cited passages, or the closest ones for a refusal."""
+def final_panel(
+    reply: Reply, seconds: float, link_for: Callable[[Source], str | None] | None = None, state: str = "done"
+) -> str:
+    """The sources panel once an answer is complete (state "done"), or once its quoted evidence is in while a
+    chat model writes (state "draft"): the cited passages, or the closest ones for a refusal."""
     if reply.refused:
         note = (
             "Not answered: the documents don't cover this question. Closest passages:"
             if reply.closest
             else "Not answered: nothing in the documents matches this question."
         )
-        return sources_html(reply.closest, kind="closest", note=note, link_for=link_for)
+        return sources_html(reply.closest, kind="closest", note=note, link_for=link_for, state=state)
     count = len(reply.sources)
-    note = f"{count} cited passage{'s' if count != 1 else ''} &middot; {seconds:.1f} s"
-    return sources_html(reply.sources, kind="cited", note=note, link_for=link_for)
+    timing = f" &middot; {seconds:.1f} s" if state == "done" else " &middot; writing the answer from them…"
+    note = f"{count} cited passage{'s' if count != 1 else ''}{timing}"
+    return sources_html(reply.sources, kind="cited", note=note, link_for=link_for, state=state)
 
 
 EMPTY_SOURCES = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Kind = Literal["definition", "difference", "list", "vendors", "figure", "who", "yesno", "procedure", "other"]
@@ -105,23 +105,31 @@ _PROCEDURE = re.compile(
 )
 _WANT_PRICE = re.compile(
     r"\bhow\s+much\b.{0,60}\b(?:cost|costs|charge|charges|pay|price|fee|fees|fine|fines)\b"
-    r"|\b(?:price|prices|pricing|fee|fees|cost\s+per|charge\s+per|how\s+large\s+a\s+fine|fine\s+of)\b"
-    r"|\b(?:charges?|charged|charging)\b(?!\s+of\b)",
+    r"|\bwhat\s+(?:is|are|was|were|would\s+be)\s+(?:the\s+|their\s+|its\s+)?(?:\w+\s+){0,2}?(?:price|prices|fee|fees|"
+    r"cost|costs)\b|\b(?:price|prices|fee|fees|cost)\s+(?:of|per|for)\s+(?:a|an|one|each|the)\b|\bcost\s+per\b"
+    r"|\b(?:realistic|rough|typical|ballpark|average)\s+(?:price|cost|fee|quote)\b"
+    r"|\bhow\s+large\s+a\s+fine\b|\bfine\s+of\b|\b(?:charges?|charged|charging)\s+(?:for|per|to)\b",
     re.I,
 )
 _WANT_DURATION = re.compile(
-    r"\bhow\s+(?:long|soon|quickly|fast)\b|\bwithin\s+how\s+many\b|\b(?:deadline|deadlines|"
-    r"timeline|timelines|time\s+limit|retention\s+period|lead\s+time|shelf[\s-]life|turnaround(?:\s+time)?)s?\b",
+    r"\bhow\s+(?:long|soon|quickly|fast|far\s+ahead|far\s+in\s+advance|much\s+notice)\b|\bwithin\s+how\s+many\b"
+    r"|\bwhat\s+(?:is|are)\s+the\s+(?:\w+\s+)?(?:deadline|timeline|time\s+limit|retention\s+period|lead\s+time|shelf[\s-]life|"
+    r"turnaround(?:\s+time)?)s?\b|\bwhat\s+(?:shelf[\s-]life|lead\s+time|turnaround|retention\s+period|deadline)s?\b",
     re.I,
 )
 _WANT_DATE = re.compile(
-    r"\bwhen\s+(?:was|were|did|will|does|do|is|are)\b|\bwhat\s+(?:year|date|day|month)\b|\bsince\s+when\b"
-    r"|\b(?:expire|expires|expiry|expiration)\b",
+    r"\bwhen\s+(?:was|were|did|will)\b|\bwhat\s+(?:year|date|day|month)\b|\bsince\s+when\b"
+    r"|\bwhen\s+(?:does|do|is|will)\b[^?]{0,60}\b(?:expire|expires|end|ends|start|starts|open|opens)\b",
+    re.I,
+)
+_DECIDE = re.compile(
+    r"\b(?:decide|determine|set|choose|agree|define|work\s+out|calculate|judge)s?\s+(?:on\s+)?"
+    r"(?:how\s+(?:often|long|many|much|soon)|when|what)\b[^?.;]*",
     re.I,
 )
 _WANT_FREQUENCY = re.compile(r"\bhow\s+(?:often|frequently)\b|\bhow\s+many\s+times\b", re.I)
 _WANT_NUMBER = re.compile(
-    r"\bhow\s+(?:many|much|large|big|high|low|far)\b|\b(?:maximum|minimum|max|min)\s+number\b"
+    r"\bhow\s+(?:many|much|large|big|high|low)\b|\b(?:maximum|minimum|max|min)\s+number\b"
     r"|\bwhat\s+(?:\w+\s+){0,3}?(?:size|capacity|volume|number|percentage|share|temperature|value|rate|yield|level|"
     r"concentration|amount|class|grade)\b|\bnumber\s+of\b",
     re.I,
@@ -133,7 +141,7 @@ _WANT_PERSON = re.compile(
 )
 _MONEY_WORDS = re.compile(
     r"\b(?:revenue|revenues|turnover|profit|profits|sales\s+figures?|budget|salary|salaries|hourly\s+rate|day\s+rate|"
-    r"rates?\s+for|invoice|fine|fines|penalty|penalties)\b",
+    r"daily\s+rate|fine|fines)\b",
     re.I,
 )
 _WANT_COMPANIES = re.compile(
@@ -161,6 +169,8 @@ class Query:
     """The thing a superlative measures ("bioreactor" in "the largest bioreactor")."""
     action: str = ""
     """For "who" questions, what the party does ("releases" in "Who releases batches made by a CMO?")."""
+    counted: str = ""
+    """For "how many X" questions, the X counted ("people")."""
     aspects: tuple[str, ...] = ()
     """What a comparison compares ("capacity", "certifications")."""
 
@@ -203,8 +213,10 @@ def aspects_of(question: str) -> tuple[str, ...]:
 
 
 def wants_of(question: str) -> tuple[Want, ...]:
-    """The kinds of fact a question cannot be answered without."""
+    """The kinds of fact a question cannot be answered without ("how do we decide how often ..." asks for a
+    method, not a frequency: the asking words must open a clause)."""
     found: list[Want] = []
+    question = _DECIDE.sub(" ", question)
     if _WANT_PRICE.search(question) or _MONEY_WORDS.search(question):
         found.append("price")
     if _WANT_DURATION.search(question):
@@ -224,6 +236,27 @@ def wants_of(question: str) -> tuple[Want, ...]:
 
 def analyse(question: str, vendors: Sequence[str] = ()) -> Query:
     """Classify a (standalone) question."""
+    return replace(_analyse(question, vendors), counted=_counted(question))
+
+
+def _counted(question: str) -> str:
+    """The head noun after "how many" ("people" in "How many people work at ...", "lines" in "How many
+    isolator lines does Aseptix run?"): the last word before the verb."""
+    match = re.search(
+        r"\bhow\s+many\s+(?P<phrase>(?:[A-Za-z-]+\s+){0,3}?[A-Za-z-]+?)(?=\s+(?:do|does|did|are|is|"
+        r"were|was|can|could|will|would|should|must|may|have|has|had|work|works|worked|per|in|at|on|"
+        r"for|of|does)\b|\s*[?.]|$)",
+        question,
+        re.I,
+    )
+    if not match:
+        return ""
+    words = match.group("phrase").split()
+    return words[-1] if words else ""
+
+
+def _analyse(question: str, vendors: Sequence[str] = ()) -> Query:
+    """Classify a (standalone) question, without the counted noun."""
     text = " ".join(question.split())
     bare = re.sub(r"^(?:(?:ok|okay|so|and|also|please|hi|hello)[,\s]+)+", "", text, flags=re.I).strip()
     bare = re.sub(r"^(?:new\s+hire\s+question|quick\s+question|question)\s*:\s*", "", bare, flags=re.I)

@@ -22,6 +22,7 @@ from assistant.errors import ConfigError
 from assistant.evidence import Evidence, Quoter
 from assistant.followup import Resolved, is_followup, resolve
 from assistant.history import History, turns
+from assistant.language import is_english
 from assistant.questions import Query, analyse, names_in
 from assistant.retrieval import HybridRetriever, Retrieval, Retriever
 from assistant.tuning import QUOTE, REFUSAL
@@ -142,6 +143,13 @@ class Assistant:
             yield Retrieved(())
             yield Final(replace(base, text=logic.CLARIFY, kind="clarify", timings=_total({}, started)))
             return
+        if not is_english(cleaned):
+            translated = self.translate(cleaned, backend)
+            if translated is None:
+                yield Retrieved(())
+                yield Final(replace(base, text=prompts.ENGLISH_ONLY, kind="clarify", timings=_total({}, started)))
+                return
+            cleaned = translated
         resolved = self.resolve(cleaned, history_turns, backend)
         if resolved.vendors and not flt.vendors:
             flt = replace(flt, vendors=resolved.vendors)
@@ -174,6 +182,18 @@ class Assistant:
         yield Draft(quoted)
         yield from self._write(quoted, resolved.question, backend, started)
 
+    def translate(self, question: str, backend: str) -> str | None:
+        """The question in English, written by the chosen chat model (or the local one in quote mode);
+        None when no chat model is at hand."""
+        names = [b for b in (backend, "local") if b in LLM_BACKENDS and b in self.available_backends()]
+        if not names:
+            return None
+        reply = self.chat_model(names[0]).invoke(prompts.TRANSLATE.format(question=question))
+        text = str(reply.content).strip().splitlines()[0].strip() if str(reply.content).strip() else ""
+        if 3 <= len(text) <= 600 and not logic.looks_like_injection(text):
+            return text
+        return None
+
     def resolve(self, question: str, history: Sequence[tuple[str, str]], backend: str) -> Resolved:
         """A follow-up made standalone: vendors and topic carried from the last turn; an LLM may reword it."""
         resolved = resolve(question, history, self.vendors())
@@ -203,7 +223,8 @@ class Assistant:
         from assistant.compose import anchors
 
         specific = anchors(query.text, self.vendors(), self.retriever.idf, k=12)
-        return [t for t in specific if self.retriever.document_frequency(t) == 0]
+        # short words ("ahead", "soon") are phrasing, not subject matter
+        return [t for t in specific if len(t) >= 6 and self.retriever.document_frequency(t) == 0]
 
     def _relevant(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> bool:
         """The retrieved passages are close enough to the question to try answering it."""
@@ -275,14 +296,16 @@ class Assistant:
         seen = {r.chunk.id for r in retrieval.results}
         extra: list[ScoredChunk] = []
         best = retrieval.results[0].score if retrieval.results else 1.0
+        found = 0
         for term in query.terms:
             for chunk in self.retriever.defining(term, filters, limit=2):
+                found += 1
                 if chunk.id not in seen:
                     seen.add(chunk.id)
                     extra.append(ScoredChunk(chunk, best, dense=None))
         head = 1 if query.kind == "difference" else 2
         results = [*retrieval.results[:head], *extra, *retrieval.results[head:]]
-        timings = {**retrieval.timings, "definitions_found": float(len(extra))}
+        timings = {**retrieval.timings, "definitions_found": float(found)}
         return Retrieval(results, timings, retrieval.query_vector)
 
     def _survey(self, question: str, filters: Filters) -> Retrieval:
@@ -306,7 +329,7 @@ class Assistant:
         timings = dict(quoted.timings)
         blocks = evidence_blocks(quoted.sentences, quoted.citations, self.embedder.count_tokens)
         messages = prompt_messages(blocks, question)
-        timings["prompt_tokens"] = float(sum(self.embedder.count_tokens(text) for _, text in messages))
+        timings["prompt_tokens"] = float(sum(self.embedder.count_tokens(text) for _, text in messages))  # estimate
         checker = SentenceChecker(
             [text for _, text in blocks],
             lambda texts: np.asarray(self.embedder.embed_documents(texts), dtype=np.float32),
@@ -316,6 +339,9 @@ class Assistant:
 
         def pieces() -> Iterator[str]:
             for chunk in model.stream([SystemMessage(messages[0][1]), HumanMessage(messages[1][1])]):
+                usage = getattr(chunk, "usage_metadata", None)
+                if usage and usage.get("input_tokens"):
+                    timings["prompt_tokens"] = float(usage["input_tokens"])
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
                     timings.setdefault("first_token_s", time.perf_counter() - started)

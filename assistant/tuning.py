@@ -91,6 +91,9 @@ class QuoteTuning:
     """Word budget of an answer, lists excepted (issue 8)."""
     list_items: int = 8
     """Most list items quoted under one lead-in."""
+    rare_name_passages: int = 12
+    """A name in the question held by at most this many passages restricts the answer to passages naming it
+    ("How many people work at Veritas's Malvern lab?" must not be answered with company-wide staff numbers)."""
     item_words: int = 30
     """An outline item quotes its section's first sentence when it is at most this long, else its heading."""
 
@@ -127,8 +130,9 @@ class ComposeTuning:
 class WritingTuning:
     """LLM modes: the evidence prompt and the checks on what the model writes."""
 
-    evidence_tokens: int = 500
-    """Prompt budget of the evidence block at the defaults (issue 8: about 500 prompt tokens)."""
+    evidence_tokens: int = 320
+    """Budget of the evidence block; with the system prompt (~130) and the question the prompt stays near
+    500 tokens (issue 8), which the local model reads in about 5 s on 2 cores."""
     repeat_penalty: float = 1.15
     """llama.cpp repeat penalty; stops the sentence loops seen with the 1.5B model."""
     repeated_sentence: float = 0.8

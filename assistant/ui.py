@@ -205,7 +205,7 @@ class ChatUI:
             panel = sources_html(found, kind="retrieved", note=note, link_for=self.links.link, state="retrieved")
             return "_Writing the answer…_", panel
         if kind == "draft":
-            return f"{item.text}\n\n{DRAFT_NOTE}", final_panel(item, 0.0, self.links.link)
+            return f"{item.text}\n\n{DRAFT_NOTE}", final_panel(item, 0.0, self.links.link, state="draft")
         return str(item), gr.skip()
 
     def pick_example(self, event: gr.SelectData) -> str:

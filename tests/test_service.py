@@ -4,6 +4,7 @@ filters, refusal, follow-ups, a poisoned brochure and the command line."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -227,3 +228,42 @@ def test_cli_json_answer_and_batch_mode(corpus_index: tuple[Index, Settings], tm
     assert all(c["vendor"] == "CellForge Biologics" for c in rows[3]["citations"])
     for row in rows:
         assert {"id", "answer", "refused", "citations", "timings"} <= set(row)
+
+
+def test_followup_to_a_survey_asks_about_the_vendor_the_answer_named(assistant: Assistant) -> None:
+    history = [
+        ("Which CMO has the largest bioreactor?", "CellForge Biologics, by the figures the documents state: 2,000 L."),
+    ]
+    answer = assistant.ask("And what about their inspection history?", history=history, backend="quote")
+    assert not answer.refused
+    assert {c.vendor for c in answer.citations} == {"CellForge Biologics"}
+
+
+def test_compare_gives_one_cell_per_vendor_and_aspect_with_its_own_citations(assistant: Assistant) -> None:
+    vendors = ["Aseptix Fill Solutions", "Meridian CDMO"]
+    answer = assistant.compare("Compare them on capacity and certifications", vendors)
+    assert answer.kind == "comparison" and not answer.refused
+    header = next(line for line in answer.text.splitlines() if line.startswith("| CMO"))
+    assert header == "| CMO | Capacity | Certifications |"
+    vendor_of = {c.n: c.vendor for c in answer.citations}
+    rows = [line for line in answer.text.splitlines() if line.startswith("| **")]
+    assert len(rows) == 2
+    for vendor, row in zip(vendors, rows, strict=True):
+        assert row.startswith(f"| **{vendor}**")
+        cells = row.split(" | ")[1:]
+        assert len(cells) == 2
+        for cell in cells:
+            numbers = {int(n) for n in re.findall(r"\[(\d+)\]", cell)}
+            assert numbers, f"{vendor}: {cell}"  # both vendors' brochures state capacity and certifications
+            assert {vendor_of[n] for n in numbers} == {vendor}
+
+
+def test_a_followup_to_a_comparison_compares_the_same_vendors_again(assistant: Assistant) -> None:
+    vendors = ["Aseptix Fill Solutions", "Meridian CDMO"]
+    first = assistant.compare("Compare them on capacity", vendors)
+    history = [("Compare them on capacity", first.text)]
+    answer = assistant.ask(
+        "And what about their inspection history?", history=history, filters={"vendors": vendors}, backend="quote"
+    )
+    assert answer.kind == "comparison"
+    assert {c.vendor for c in answer.citations} == set(vendors)

@@ -37,6 +37,7 @@ def _chat_openai(
         timeout=settings.llm_timeout_s,
         max_retries=0,
         streaming=True,
+        stream_usage=True,
         extra_body=extra_body,
     )
 
