@@ -118,6 +118,8 @@ class Context:
     quote: QuoteTuning = QUOTE
     asked: dict[int, float] = field(default_factory=dict)
     """Unit index -> similarity of the question the document asks before it to the user's question."""
+    profiles: dict[str, float] = field(default_factory=dict)
+    """Vendor -> similarity of the question to what the vendor's documents say it is (surveys)."""
     compose: ComposeTuning = COMPOSE
 
 
@@ -536,8 +538,9 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     if how == "lead":
         return _pieces(units, [index], ctx)
     pieces = [Piece(unit.text, (unit.passage,))]
-    for child in ctx.outlines.get(unit.passage, [])[: ctx.quote.list_items]:
-        pieces.append(_outline_item(ctx.passages[child], child, ctx.quote))
+    children = [c for c in ctx.outlines.get(unit.passage, []) if not _BACK_MATTER.match(_heading_of(ctx.passages[c]))]
+    for child in children[: ctx.quote.list_items]:
+        pieces.append(_outline_item(ctx.passages[child], child, ctx.quote, query.text))
     return pieces
 
 
@@ -556,15 +559,32 @@ def _best_outline(units: Sequence[Unit], scores: Sequence[float], ctx: Context) 
     return best
 
 
-def _outline_item(chunk: Chunk, index: int, tuning: QuoteTuning) -> Piece:
-    """A subsection as a list item: "Heading: first sentence", or the heading alone when that sentence is long."""
+_BACK_MATTER = re.compile(
+    r"^(?:key\s+points|summary|in\s+summary|conclusions?|references?|see\s+also|further\s+reading|contacts?|"
+    r"contact\s+us|glossary|abbreviations|acronyms|annex(?:es)?|appendix|appendices|footnotes?|notes?)\b",
+    re.I,
+)
+
+
+def _heading_of(chunk: Chunk) -> str:
+    return chunk.section.split(" > ")[-1].strip() if chunk.section else ""
+
+
+def _outline_item(chunk: Chunk, index: int, tuning: QuoteTuning, question: str = "") -> Piece:
+    """A subsection as a list item: "Heading: sentence", the sentence being the one of its first three that
+    shares most with the question (short and not opening with "This"), or the heading alone."""
     heading = chunk.section.split(">")[-1].strip()
-    body = next((ln.strip() for ln in chunk.text.splitlines() if ln.strip()), "")
-    sentences = split_sentences(BULLET.sub("", body))
-    first = sentences[0] if sentences else ""
-    if first and len(first.split()) <= tuning.item_words and not _ANAPHOR.match(first):
-        return Piece(f"{heading}: {first}", (index,), item=True)
-    return Piece(heading, (index,), item=True)
+    lines = [BULLET.sub("", ln.strip()) for ln in chunk.text.splitlines() if ln.strip()]
+    sentences = [s for line in lines[:3] for s in split_sentences(line)][:3]
+    usable = [
+        s
+        for s in sentences
+        if len(s.split()) <= tuning.item_words and not _ANAPHOR.match(s) and not s.rstrip().endswith(("?", ":"))
+    ]
+    if not usable:
+        return Piece(heading, (index,), item=True)
+    best = max(usable, key=lambda s: (weighted_overlap(question, s, heading), -sentences.index(s)))
+    return Piece(f"{heading}: {best}", (index,), item=True)
 
 
 _MEASURE_WORDS = frozenset(
@@ -641,26 +661,50 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
         composed = _superlative(query, units, scores, ctx, by_vendor)
         if composed is not None:
             return composed
-    threshold = ctx.compose.vendor_evidence
-    found = sorted(
-        (
-            (max(scores[i] for i in idxs), vendor, max(idxs, key=lambda i: scores[i]))
-            for vendor, idxs in by_vendor.items()
-        ),
-        reverse=True,
-    )
-    named = [(score, vendor, i) for score, vendor, i in found if score >= threshold][: ctx.quote.max_units]
+    found = _vendor_scores(by_vendor, units, scores, ctx)
     best = found[0][0] if found else 0.0
+    floor = max(ctx.compose.vendor_evidence, best * ctx.compose.vendor_relative)
+    named = [(score, v, i) for score, v, i in found if score >= floor and not _declines(units[i].text)]
+    named = named[: ctx.quote.max_units]
+    declined = [(score, v, i) for score, v, i in found if score >= floor and _declines(units[i].text)]
     if not named:
         return Composition((), best)
     pieces = [
         Piece(_join_names([v for _, v, _ in named]) + ":", tuple(units[i].passage for _, _, i in named), frame=True)
     ]
     pieces += [Piece(units[i].text, (units[i].passage,), item=True, label=vendor) for _, vendor, i in named]
-    silent = [v for v in ctx.vendors if v not in {vendor for _, vendor, _ in named}]
+    if declined:
+        pieces.append(Piece("Limits the documents state:", (), frame=True))
+        pieces += [Piece(units[i].text, (units[i].passage,), item=True, label=vendor) for _, vendor, i in declined]
+    answered = {vendor for _, vendor, _ in named + declined}
+    silent = [v for v in ctx.vendors if v not in answered]
     if silent:
         pieces.append(Piece(f"The documents of {_join_names(silent)} say nothing about this.", (), frame=True))
     return Composition(tuple(pieces), best)
+
+
+_NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|doesn't|don't|neither|nor|without|none)\b", re.I)
+
+
+def _declines(text: str) -> bool:
+    """The unit's first clause is negative ("CellForge does not fill vials ...", "No.")."""
+    first = re.split(r"[;:]|,\s+(?:but|however)\b|\bbut\b", text, maxsplit=1)[0]
+    return bool(_NEGATED.search(first))
+
+
+def _vendor_scores(
+    by_vendor: dict[str, list[int]], units: Sequence[Unit], scores: Sequence[float], ctx: Context
+) -> list[tuple[float, str, int]]:
+    """(score, vendor, best unit) per vendor, best first: the best unit's score, plus how much closer than the
+    average vendor the vendor's own profile is to the question ("can fill sterile injectables": a fill-finish
+    house, not a laboratory that tests sterility)."""
+    mean = sum(ctx.profiles.values()) / len(ctx.profiles) if ctx.profiles else 0.0
+    found = []
+    for vendor, idxs in by_vendor.items():
+        top = max(idxs, key=lambda i: scores[i])
+        lift = ctx.compose.vendor_profile * (ctx.profiles.get(vendor, mean) - mean)
+        found.append((scores[top] + lift, vendor, top))
+    return sorted(found, reverse=True)
 
 
 def _superlative(

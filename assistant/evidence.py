@@ -126,10 +126,21 @@ class Quoter:
         ctx = Context(chunks, ranks, self.retriever.idf, outlines, vendors, tuning)
         ctx.asked = {i: float(s) for i, s in zip(asked_at, asked_sims, strict=True)}
         if survey:
+            ctx.profiles = self.profiles(vendors, question_vector)
+        if survey:
             composition = compose.survey(query, scored_units, [float(s) for s in sims], ctx)
         else:
             composition = compose.compose(query, scored_units, [float(s) for s in sims], ctx)
         return self._evidence(query, composition, chunks, results, vendors)
+
+    def profiles(self, vendors: Sequence[str], question_vector: np.ndarray) -> dict[str, float]:
+        """Similarity of the question to each vendor's profile (its documents' titles and openings)."""
+        texts = {v: self.retriever.profile(v) for v in vendors}
+        known = [v for v, text in texts.items() if text]
+        if not known:
+            return {}
+        sims = self.vectors([texts[v] for v in known]) @ question_vector
+        return {v: float(s) for v, s in zip(known, sims, strict=True)}
 
     def rare_names(self, query: Query, vendors: Sequence[str]) -> list[str]:
         """Proper names in the question that few passages mention (a site, an authority), vendors excepted."""

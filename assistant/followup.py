@@ -90,18 +90,13 @@ def resolve(question: str, history: Sequence[tuple[str, str]], vendors: Sequence
     carried_vendors: list[str] = []
     if refers_to_vendors:
         carried_vendors = vendors_in(users[-1], vendors) or _answer_vendors(last_answer, vendors)
+    if carried_vendors:
+        # the vendors become a filter; naming them in the search text would pull up their boilerplate instead
+        return Resolved(question, tuple(carried_vendors), comparison and len(carried_vendors) != 1)
     for previous in reversed(users):
-        carried = [e for e in entities(previous, vendors) if e not in own]
-        for vendor in carried_vendors:
-            if vendor not in carried:
-                carried.insert(0, vendor)
+        carried = [e for e in entities(previous, vendors) if e not in own and e not in vendors]
         if carried:
             text = f"{question.rstrip('?').strip()} ({', '.join(carried)})?"
-            return Resolved(text, tuple(carried_vendors), comparison and len(carried_vendors) != 1)
+            return Resolved(text, (), comparison)
     topic = users[-1].rstrip("?")
     return Resolved(f"{question.rstrip('?').strip()} (about: {topic})?", tuple(carried_vendors), comparison)
-
-
-def carry_context(question: str, previous_questions: Sequence[str], vendors: Sequence[str] = ()) -> str:
-    """The standalone text of a follow-up given only earlier questions (see `resolve`)."""
-    return resolve(question, [("user", q) for q in previous_questions], vendors).question

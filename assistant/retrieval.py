@@ -75,6 +75,10 @@ class Retriever(Protocol):
         """Chunks that look like they define a term: a section headed by it, or a line opening with it."""
         ...
 
+    def profile(self, vendor: str) -> str:
+        """What a vendor's documents say it is: their titles and opening passages ("" when unknown)."""
+        ...
+
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """BM25 tokens: lower-case stemmed words without stopwords (`_empty_` for a text with none)."""
@@ -235,6 +239,14 @@ class HybridRetriever:
                 seen_sections.add(last)
         found = [c for _, c in sorted(headed, key=lambda pair: pair[0])] + opened
         return found[:limit]
+
+    def profile(self, vendor: str) -> str:
+        """The titles and first passages of a vendor's documents."""
+        parts: list[str] = []
+        for chunks in self.keyword_index().by_source.values():
+            if chunks and chunks[0].vendor == vendor:
+                parts.append(embedding_text(chunks[0]))
+        return "\n".join(parts)
 
     # --- search ------------------------------------------------------------------------------
 

@@ -121,7 +121,11 @@ class ComposeTuning:
     asked_similarity: float = 0.6
     """Cosine similarity at which the document's own question counts as the user's."""
     vendor_evidence: float = 0.42
-    """Survey: least unit score for a vendor to count as offering what is asked (gold vendor questions)."""
+    """Survey: least score for a vendor to count as offering what is asked (gold comparison questions)."""
+    vendor_relative: float = 0.8
+    """Survey: a vendor must also score this share of the best vendor's score (gold comp-001, comp-007, comp-012)."""
+    vendor_profile: float = 0.5
+    """Survey: weight of the vendor's profile similarity above the vendors' mean (gold comp-001, comp-012)."""
     comparison_stated: float = 0.30
     """Comparison cell: least unit score below which the cell says "not stated" (gold comparison questions)."""
 

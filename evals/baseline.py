@@ -169,6 +169,10 @@ class BaselineRetriever:
         """No definitions lookup in the plain baseline."""
         return []
 
+    def profile(self, vendor: str) -> str:
+        """No vendor profiles in the plain baseline."""
+        return ""
+
 
 def build_baseline(corpus: Sequence[Path], helper: HybridRetriever, persist_dir: Path) -> BaselineRetriever:
     """Load the corpus with the project's loaders, split, embed with the index's embedder into a fresh collection.

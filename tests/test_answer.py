@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant import answer as logic
 from assistant import compose
-from assistant.followup import carry_context, is_followup
+from assistant.followup import is_followup, resolve
 from assistant.tuning import QUOTE
 from assistant.types import Chunk, ScoredChunk, Sentence
 
@@ -97,9 +97,18 @@ def test_prompt_leak_is_detected() -> None:
     assert not logic.leaks_prompt("The owner releases the batch.", prompt)
 
 
-def test_followup_carries_the_previous_entities() -> None:
+def test_followup_carries_the_previous_vendor_as_a_filter_and_other_names_as_text() -> None:
     vendors = ["Aseptix Fill Solutions", "CellForge Biologics"]
     assert is_followup("And what about their inspection history?")
-    rewritten = carry_context("And what about their inspection history?", ["What does Aseptix fill?"], vendors)
-    assert "Aseptix Fill Solutions" in rewritten
-    assert carry_context("What is tech transfer?", ["What does Aseptix fill?"], vendors) == "What is tech transfer?"
+    about_vendor = resolve("And what about their inspection history?", [("user", "What does Aseptix fill?")], vendors)
+    assert about_vendor.vendors == ("Aseptix Fill Solutions",)
+    named_in_answer = resolve(
+        "And their inspections?",
+        [("user", "Which CMO has the largest bioreactor?"), ("assistant", "CellForge Biologics, by the figures: 2,000 L")],
+        vendors,
+    )
+    assert named_in_answer.vendors == ("CellForge Biologics",)
+    topic = resolve("Who files it?", [("user", "What is a FAR under the NDA rules?")], vendors)
+    assert topic.question == "Who files it (FAR, NDA)?" and topic.vendors == ()
+    unrelated = resolve("What is tech transfer?", [("user", "What does Aseptix fill?")], vendors)
+    assert unrelated.question == "What is tech transfer?" and unrelated.vendors == ()
