@@ -43,6 +43,10 @@ class NoTextLayerError(IngestError):
     """The PDF has pages but no extractable text (a scan)."""
 
 
+class OcrUnavailableError(IngestError):
+    """Pages need OCR but the OCR program (or one of its languages) is not installed."""
+
+
 class OversizedFileError(IngestError):
     """The file is larger than the configured limit."""
 
