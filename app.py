@@ -12,18 +12,26 @@ def main() -> int:
     go_offline()  # before Gradio is imported: no analytics, no hub calls
     from assistant.config import Settings
     from assistant.errors import AssistantError
+    from assistant.index_lock import IndexLock
     from assistant.service import Assistant
     from assistant.ui import build_ui, launch_options
 
     try:
         settings = Settings()
+        # The UI writes the local index (uploads) while it runs: hold its lock, so `ingest.py` on the same
+        # folder stops with what to do instead of losing vectors (assistant/index_lock.py says why).
+        lock = None if settings.chroma_url else IndexLock(settings.index_path, "ui").acquire()
         assistant = Assistant.from_settings(settings)
         options = launch_options(assistant)
         demo = build_ui(assistant)
     except AssistantError as exc:
         print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
         return 2
-    demo.launch(**options)
+    try:
+        demo.launch(**options)
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 

@@ -55,5 +55,9 @@ class StoreError(AssistantError):
     """The index is missing, unreachable or incompatible."""
 
 
+class IndexBusyError(StoreError):
+    """Another process is writing the same local index folder."""
+
+
 class BackendError(AssistantError):
     """The chat model cannot be reached or loaded."""
