@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -434,6 +435,7 @@ class _Turn:
     backend: str
     filters: dict[str, list[str]]
     refused: bool
+    answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # the feedback store keys ratings by it
 
 
 class _Documents:
@@ -712,12 +714,12 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             if turn is None:
                 return current, gr.update(visible=False), "Only answers can be rated."
             if event.liked in ("", None):
-                if current is not None:
-                    store.delete(current)
+                store.unrate(turn.answer_id)  # this answer's row only, not the latest one rated
                 return None, gr.update(visible=False), "Rating removed."
             rating = "down" if event.liked is False or event.liked == "Dislike" else "up"
-            row = store.add(
-                rating=rating,
+            row = store.rate(
+                turn.answer_id,
+                rating,
                 question=turn.question,
                 answer=turn.answer,
                 citations=turn.citations,
