@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--doc-type", choices=["guidance", "brochure", "other"], help="override the document type")
     parser.add_argument("--vendor", help="vendor name for these files (brochures)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--no-ocr", action="store_true", help="skip PDF pages without a text layer (ASSISTANT_OCR=false)")
+    parser.add_argument(
+        "--no-ocr", action="store_true", help="skip PDF pages without a text layer (ASSISTANT_OCR=false)"
+    )
     return parser
 
 

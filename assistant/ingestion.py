@@ -236,7 +236,12 @@ class Ingestor:
             (r for r in registry.values() if r.file_sha == sha and r.alias_of is None and r.source != source),
             None,
         ) or self._in_flight.get(sha)
-        if twin is not None and current is None and twin.source in registry and not resolve_source(twin.source).exists():
+        if (
+            twin is not None
+            and current is None
+            and twin.source in registry
+            and not resolve_source(twin.source).exists()
+        ):
             self._move(twin, source)
             report.moved.append(source)
             return None

@@ -193,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("tesseract: not installed (apt-get install tesseract-ocr), skipped")
                 continue
             if engine == "rapidocr" and importlib.util.find_spec("rapidocr_onnxruntime") is None:
-                print("rapidocr: not installed (pip install 'rapidocr-onnxruntime==1.4.4'; not a project dependency), skipped")
+                print(
+                    "rapidocr: not installed (pip install 'rapidocr-onnxruntime==1.4.4'; not a project dependency), skipped"
+                )
                 continue
             done = subprocess.run(
                 [sys.executable, __file__, "--child", engine, "--set-file", str(set_file), "--dpi", str(args.dpi)],

@@ -25,7 +25,9 @@ def _collection(folder: str):  # type: ignore[no-untyped-def]
     import chromadb
 
     client = chromadb.PersistentClient(path=folder, settings=chromadb.Settings(anonymized_telemetry=False))
-    return client.get_or_create_collection(COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    return client.get_or_create_collection(
+        COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+    )
 
 
 def write(folder: str, name: str, records: int, start_flag: str) -> None:

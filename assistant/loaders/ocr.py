@@ -47,7 +47,6 @@ class OcrTuning:
     page_timeout_s: float = 180.0
     """One page may take this long (benchmarks/ocr.py: 3 to 7 s per page on this 2-core machine)."""
 
-
     def render_dpi(self, image_dpi: float) -> int:
         """The resolution to render a page at, given its largest picture's own resolution (0: none)."""
         if image_dpi <= 0:

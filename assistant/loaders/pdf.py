@@ -96,7 +96,9 @@ def read_pdf(
             ocr.check()
         except OcrUnavailableError as exc:
             if not any(chars):
-                raise NoTextLayerError(f"{source}: no page has a text layer, and {_lower(exc.message)}", exc.hint) from exc
+                raise NoTextLayerError(
+                    f"{source}: no page has a text layer, and {_lower(exc.message)}", exc.hint
+                ) from exc
             warnings.append(f"{_pages(to_ocr)} without a text layer skipped: {_lower(exc.message)} {exc.hint}")
         else:
             dpis = {i: ocr.tuning.render_dpi(looks[i].image_dpi) for i in to_ocr}
@@ -156,7 +158,9 @@ def _open(path: Path, source: str) -> tuple[list[tuple[str, list[Any]]], dict[st
     except EncryptedFileError:
         raise
     except (FileNotDecryptedError, DependencyError) as exc:
-        raise EncryptedFileError(f"{source}: the PDF is encrypted and cannot be opened ({exc}).", _PASSWORD_HINT) from exc
+        raise EncryptedFileError(
+            f"{source}: the PDF is encrypted and cannot be opened ({exc}).", _PASSWORD_HINT
+        ) from exc
     except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptFileError(
             f"{source}: the PDF is damaged or not a PDF ({exc.__class__.__name__}: {str(exc)[:80]}).",
