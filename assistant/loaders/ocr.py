@@ -114,7 +114,7 @@ class Tesseract:
         with self._lock:
             if self._checked:
                 return
-            binary = self.binary or shutil.which("tesseract")
+            binary = shutil.which(self.binary or "tesseract")
             if binary is None:
                 raise OcrUnavailableError(
                     "OCR is not available: the tesseract program is not installed.",

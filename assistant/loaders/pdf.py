@@ -289,4 +289,5 @@ def _pages(indexes: list[int]) -> str:
 
 
 def _lower(message: str) -> str:
-    return message[:1].lower() + message[1:]
+    """'OCR is ...' stays, 'The PDF ...' -> 'the PDF ...' (a message continuing a sentence)."""
+    return message if message[1:2].isupper() else message[:1].lower() + message[1:]
