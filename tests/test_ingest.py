@@ -247,7 +247,7 @@ def make_bad_folder(folder: Path) -> tuple[Path, dict[str, str]]:
         "encrypted.pdf": "password",
         "empty.pdf": "empty",
         "scanned.pdf": "OCR",
-        "proposal.docx": "unsupported",
+        "proposal.docx": "Word file",
         "oversized.txt": "limit",
     }
     return folder / "good-brochure.pdf", hints

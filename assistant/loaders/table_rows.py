@@ -33,8 +33,10 @@ def table_lines(rows: Sequence[Sequence[str]], header: bool | None = None) -> li
     lines = []
     for row in cleaned[1:]:
         filled = [cell for cell in row if cell]
-        if len(row) == 1 or (len(set(filled)) == 1 and len(filled) == len(row)):
-            lines.append(filled[0])  # one cell spanning the table: a sub-heading row
+        spans = len(row) == 1 or (len(set(filled)) == 1 and len(filled) == len(row))
+        label = width >= 3 and len(filled) == 1 and bool(row[0])
+        if spans or label:
+            lines.append(filled[0])  # one cell across the table, or a first cell alone: a group label
             continue
         parts = [f"{names[i]}: {cell}" for i, cell in enumerate(row[: len(names)]) if cell]
         parts += [cell for cell in row[len(names) :] if cell]
