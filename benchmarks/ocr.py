@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if engine == "rapidocr" and importlib.util.find_spec("rapidocr_onnxruntime") is None:
                 print(
-                    "rapidocr: not installed (pip install 'rapidocr-onnxruntime==1.4.4'; not a project dependency), skipped"
+                    "rapidocr: not installed (pip install 'rapidocr-onnxruntime==1.4.4';"
+                    " not a project dependency), skipped"
                 )
                 continue
             done = subprocess.run(

@@ -55,8 +55,10 @@ def test_a_folder_as_it_comes_is_ingested_and_the_scan_answers(tmp_path: Path) -
     assert "6 added" in run.stdout and "2 failed" in run.stdout and "OCR: 2 pages" in run.stdout, run.stdout
 
     asked = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", "When did the Qualified Person certify batch LX-2291?"]
-        + ["--json", "--index", str(index_dir)],
+        [
+            *(sys.executable, "-m", "assistant", "ask"),
+            *("When did the Qualified Person certify batch LX-2291?", "--json", "--index", str(index_dir)),
+        ],
         cwd=ROOT,
         env=cli_env(),
         capture_output=True,

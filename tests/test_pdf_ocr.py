@@ -192,7 +192,8 @@ def test_hocr_lines_keep_confident_words_cells_and_sizes() -> None:
  <span class='ocrx_word' title='bbox 215 100 260 140; x_wconf 95'>V1</span>
  <span class='ocrx_word' title='bbox 600 100 700 140; x_wconf 91'>Cork</span>
  <span class='ocrx_word' title='bbox 720 100 760 140; x_wconf 5'>~</span></span>
-<span class='ocr_line' title="bbox 100 200 300 230; x_size 30"><span class='ocrx_word' title='bbox 100 200 130 230; x_wconf 3'>'</span></span>
+<span class='ocr_line' title="bbox 100 200 300 230; x_size 30">
+ <span class='ocrx_word' title='bbox 100 200 130 230; x_wconf 3'>'</span></span>
 </div></body></html>"""
 
     lines = parse_hocr(hocr, dpi=300)

@@ -136,7 +136,7 @@ def _numbering(paragraph: Paragraph) -> tuple[str, int, bool] | None:
 def _is_ordered(paragraph: Paragraph, num_id: str, depth: int, style_name: str) -> bool:
     """Whether the list level is numbered (decimal, letters, roman) rather than bulleted."""
     try:
-        numbering = paragraph.part.numbering_part.element
+        numbering = paragraph.part.numbering_part.element  # type: ignore[attr-defined]  # DocumentPart has it
     except (NotImplementedError, KeyError, AttributeError):
         return "number" in style_name
     for num in numbering.findall(f"{_W}num"):

@@ -40,8 +40,8 @@ _DROP_TAGS = (
 )  # fmt: skip
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary", "menu", "menubar", "dialog"}
 _CHROME_WORDS = re.compile(
-    r"(?:^|[-_ ])(?:nav|navbar|navigation|menu|menubar|breadcrumbs?|sidebar|side-bar|(?:site|page|global|top)-?header|footer|masthead|logo|"
-    r"popup|modal|overlay|tooltip|"
+    r"(?:^|[-_ ])(?:nav|navbar|navigation|menu|menubar|breadcrumbs?|sidebar|side-bar|"
+    r"(?:site|page|global|top)-?header|footer|masthead|logo|popup|modal|overlay|tooltip|"
     r"cookies?|consent|gdpr|banner|skip|skiplinks?|share|sharing|social|toc|pagination|pager|"
     r"sr-only|visually-hidden|screen-reader-text|print-only|newsletter|subscribe|related|advert|ads?)(?:$|[-_ ])",
     re.I,
@@ -87,8 +87,9 @@ def _meta(soup: BeautifulSoup) -> dict[str, str]:
     if isinstance(title, str) and title.strip():
         meta["title"] = " ".join(title.split())
     author = soup.find("meta", attrs={"name": "author"})
-    if author is not None and isinstance(author.get("content"), str) and author.get("content", "").strip():
-        meta["author"] = str(author["content"]).strip()
+    content = author.get("content") if author is not None else None
+    if isinstance(content, str) and content.strip():
+        meta["author"] = content.strip()
     return meta
 
 
@@ -108,7 +109,7 @@ def _main_part(soup: BeautifulSoup, tuning: HtmlTuning) -> Tag | None:
     total = _text_len(body)
     if not total:
         return None
-    marked = soup.find_all("main") + soup.find_all(attrs={"role": "main"})
+    marked = [*soup.find_all("main"), *soup.find_all(True, attrs={"role": "main"})]
     if not marked:
         articles = soup.find_all("article")
         marked = articles if len(articles) == 1 else []
@@ -191,10 +192,6 @@ class _Writer:
                 self.blocks.extend(table_lines(rows, header))
             elif name == "br":
                 self.inline.append(" ")
-            elif name in ("dt", "dd"):
-                self._flush()
-                self._visit(child, depth)
-                self._flush()
             elif name in _BLOCKS:
                 self._flush()
                 self._visit(child, depth)

@@ -9,6 +9,7 @@ text pages. Why tesseract and not RapidOCR: README "OCR" and `benchmarks/ocr.py`
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -187,7 +188,7 @@ def parse_hocr(data: bytes, dpi: int, tuning: OcrTuning = OCR_TUNING) -> tuple[O
             box = _BBOX.search(title)
             height_px = float(int(box.group(4)) - int(box.group(2))) if box else 0.0
         pieces = [words[0][0]]
-        for (_, _, prev_end, _), (text, start, _, _) in zip(words, words[1:], strict=False):
+        for (_, _, prev_end, _), (text, start, _, _) in itertools.pairwise(words):
             gap = start - prev_end
             pieces.append((" | " if height_px and gap > tuning.cell_gap * height_px else " ") + text)
         text = "".join(pieces)

@@ -46,7 +46,7 @@ def table_lines(rows: Sequence[Sequence[str]], header: bool | None = None) -> li
 
 
 def _pair(row: Sequence[str]) -> str:
-    key, value = (list(row) + ["", ""])[:2]
+    key, value = [*row, "", ""][:2]
     if key and value:
         return f"{key}: {value}"
     return key or value
