@@ -34,17 +34,20 @@ class OcrTuning:
     max_dpi: int = 300
     """Pages are rendered at their scan's own resolution kept within these bounds (vector pages at min_dpi):
     benchmarks/ocr.py read the 200-dpi scans as well at 200 dpi as at 300 (word recall 0.983 both, CER
-    0.101) for 26% less CPU (3.36 against 4.53 s/page); 300 dpi is tesseract's own advice for print."""
+    0.101) for 26% less CPU (3.36 against 4.53 s/page); 300 dpi is what tesseract's documentation advises."""
     min_word_confidence: float = 20.0
-    """Words tesseract is less sure of are dropped: on the pure-noise page of tests/test_ocr.py every word it
-    'read' scored under 20, on the 24 benchmark scans 99.6% of the reference words scored above it."""
+    """Words tesseract is less sure of are dropped: on 6 of the benchmarks/ocr.py scans (EudraLex, EMA GVP,
+    a brochure; grey and 1-bit) 7 of 2,858 words (0.2%) scored under 20, and 99% scored 47 or more; on the
+    noise pages of tests/fixtures_pdf.write_scanned_pdf tesseract read no word at all."""
     min_found_chars: int = 3
-    """Fewer letters and digits than this on a page counts as 'OCR found nothing' (a speck read as 'i.')."""
+    """Fewer letters and digits than this on a page counts as 'OCR found nothing' (one or two characters
+    are specks or a stray page mark, not text a question can be answered from; a judgement)."""
     cell_gap: float = 1.2
     """A gap between two words wider than this many text heights splits table cells with ' | ', the rule
     pdf_layout.py applies to drawn text."""
     size_step_pt: float = 0.5
-    """Text sizes are rounded to this step, so one heading style does not become several levels."""
+    """Text sizes are rounded to this step, so one heading style read at slightly different sizes does not
+    become several heading levels (a judgement, not measured)."""
     page_timeout_s: float = 180.0
     """One page may take this long (benchmarks/ocr.py: 3 to 7 s per page on this 2-core machine)."""
 
