@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from assistant.config import Settings
-from assistant.errors import EmptyDocumentError, EncryptedFileError, NoTextLayerError
+from assistant.errors import EmptyDocumentError, EncryptedFileError, NoTextLayerError, OcrUnavailableError
 from assistant.index import Index
 from assistant.ingestion import Ingestor, source_key
 from assistant.loaders import load_file
@@ -115,6 +115,14 @@ def test_missing_ocr_program_says_how_to_install_it(scanned_coa: Path, tmp_path:
 
     assert "OCR is not available" in caught.value.message
     assert "tesseract" in caught.value.hint
+
+
+def test_missing_ocr_language_names_its_package() -> None:
+    with pytest.raises(OcrUnavailableError) as caught:
+        Tesseract("eng+zzz").check()
+
+    assert "zzz" in caught.value.message and "apt-get install tesseract-ocr-zzz" in caught.value.hint
+    assert "ASSISTANT_OCR_LANGUAGES" in caught.value.hint
 
 
 def test_page_where_ocr_finds_nothing_is_a_warning_not_a_failure(tmp_path: Path, tesseract: Tesseract) -> None:
