@@ -304,7 +304,7 @@ def test_cli_names_bad_files_on_stderr_and_a_second_run_embeds_nothing(tmp_path:
     docs = tmp_path / "docs"
     write_small_doc(docs / "good.md", GUIDES[9], 6, "Good note.")
     write_random_pdf(docs / "broken.pdf")
-    (docs / "contract.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    (docs / "contract.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 64)  # a spreadsheet: not a type we read
 
     first = run_cli(["docs", "--index", "idx", "--quiet"], tmp_path)
 
@@ -312,13 +312,13 @@ def test_cli_names_bad_files_on_stderr_and_a_second_run_embeds_nothing(tmp_path:
     failed = [line for line in first.stderr.splitlines() if line.startswith("FAILED ")]
     assert len(failed) == 2, first.stderr
     assert any("broken.pdf" in line and "damaged" in line for line in failed)
-    assert any("contract.docx" in line and "unsupported" in line for line in failed)
+    assert any("contract.xlsx" in line and "unsupported" in line for line in failed)
     assert "1 added" in first.stdout and "2 failed" in first.stdout
     embedded = int(re.search(r"chunks embedded: (\d+)", first.stdout).group(1))  # type: ignore[union-attr]
     assert embedded > 0
 
     (docs / "broken.pdf").unlink()
-    (docs / "contract.docx").unlink()
+    (docs / "contract.xlsx").unlink()
     second = run_cli(["docs", "--index", "idx", "--quiet"], tmp_path)
 
     assert second.returncode == 0, (second.stdout, second.stderr)
