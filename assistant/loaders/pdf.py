@@ -102,7 +102,9 @@ def read_pdf(
                 raise NoTextLayerError(
                     f"{source}: no page has a text layer, and {_lower(exc.message)}", exc.hint
                 ) from exc
-            warnings.append(f"{_pages(to_ocr)} without a text layer skipped: {_lower(exc.message)} {exc.hint}")
+            skipped = [i for i in to_ocr if not chars[i]]
+            if skipped:
+                warnings.append(f"{_pages(skipped)} without a text layer skipped: {_lower(exc.message)} {exc.hint}")
         else:
             dpis = {i: ocr.tuning.render_dpi(looks[i].image_dpi) for i in to_ocr}
             read, failed = _ocr_pages(path, dpis, ocr, ocr_workers, on_ocr_page)
@@ -123,7 +125,9 @@ def read_pdf(
                 f"{source}: {len(raw_pages)} page(s) without a text layer (it looks scanned), and OCR is off.",
                 "Set ASSISTANT_OCR=true (OCR needs tesseract-ocr: `make system-deps`) and ingest it again.",
             )
-        warnings.append(f"{_pages(to_ocr)} without a text layer skipped: OCR is off (ASSISTANT_OCR=false).")
+        skipped = [i for i in to_ocr if not chars[i]]
+        if skipped:
+            warnings.append(f"{_pages(skipped)} without a text layer skipped: OCR is off (ASSISTANT_OCR=false).")
     if not any(chars):
         if not any(look.drawn for look in looks.values()):  # every page was a candidate: none has text
             raise EmptyDocumentError(
