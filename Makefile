@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 # Offline and telemetry switches are set by every entry point (assistant/runtime.py go_offline()).
 
-.PHONY: setup run ingest test test-slow model system-deps lint bench eval clean
+.PHONY: setup run ingest test test-slow model system-deps system-ocr lint bench eval clean
 
 setup: $(STAMP)
 
@@ -19,9 +19,6 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e '.[dev,local]'
 	touch $(STAMP)
 
-ingest: setup
-	$(PY) ingest.py corpus/ --prune
-
 run: ingest
 	$(PY) app.py
 
@@ -29,11 +26,26 @@ run: ingest
 model: setup
 	$(PY) -m assistant.backends.model_files data/models
 
-# Debian packages the browser tests need (chromium + driver); needs root or sudo.
+# Debian packages: tesseract-ocr reads scanned PDF pages at ingest (README "OCR"); chromium (+ driver)
+# runs the browser tests. Installed only when missing; needs root or sudo.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@MISSING=""; \
+	  command -v tesseract >/dev/null 2>&1 || MISSING="$$MISSING tesseract-ocr tesseract-ocr-eng"; \
+	  [ -x /usr/bin/chromium ] || MISSING="$$MISSING chromium chromium-driver"; \
+	  if [ -n "$$MISSING" ]; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$MISSING; \
+	  fi
+
+# OCR at ingest needs tesseract: `make run` installs it like `make test` does.
+ingest: setup system-ocr
+	$(PY) ingest.py corpus/ --prune
+
+system-ocr:
+	@if ! command -v tesseract >/dev/null 2>&1; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng \
+	    || echo "warning: tesseract-ocr not installed; scanned PDF pages will be reported, not read (ASSISTANT_OCR)"; \
 	fi
 
 test: setup system-deps
@@ -49,9 +61,10 @@ lint: setup
 	$(VENV)/bin/ruff check assistant evals tests benchmarks ingest.py app.py
 	$(VENV)/bin/mypy
 
-bench: setup
+bench: setup system-deps
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/query.py
+	$(PY) benchmarks/ocr.py --engines tesseract
 
 eval: setup
 	$(PY) -m evals --backend quote

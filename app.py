@@ -14,17 +14,25 @@ def main() -> int:
     from assistant.errors import AssistantError
     from assistant.errors import report as report_error
     from assistant.feedback import FeedbackStore
+    from assistant.index_lock import IndexLock
     from assistant.service import Assistant
     from assistant.ui import ChatUI, launch_options
 
     try:
         settings = Settings()
+        # The UI writes the local index (uploads) while it runs: hold its lock, so `ingest.py` on the same
+        # folder stops with what to do instead of losing vectors (assistant/index_lock.py says why).
+        lock = None if settings.chroma_url else IndexLock(settings.index_path, "ui").acquire()
         assistant = Assistant.from_settings(settings)
         options = launch_options(assistant)
         demo = ChatUI(assistant, FeedbackStore(settings.data_dir / "feedback.sqlite")).build()
     except AssistantError as exc:
         return report_error(exc)
-    demo.launch(**options)
+    try:
+        demo.launch(**options)
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 

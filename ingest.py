@@ -1,4 +1,5 @@
-"""Ingest PDFs, Markdown and text into the index: `python ingest.py [PATHS...]` (default corpus/)."""
+"""Ingest PDF (scans OCRed), Word, HTML, Markdown and text files into the index: `python ingest.py [PATHS...]`
+(default corpus/)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--doc-type", choices=["guidance", "brochure", "other"], help="override the document type")
     parser.add_argument("--vendor", help="vendor name for these files (brochures)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-ocr", action="store_true", help="skip PDF pages without a text layer (ASSISTANT_OCR=false)"
+    )
     return parser
 
 
@@ -32,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.errors import AssistantError
     from assistant.errors import report as report_error
     from assistant.index import Index
+    from assistant.index_lock import IndexLock
     from assistant.ingestion import Ingestor
 
     overrides: dict[str, object] = {}
@@ -41,8 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         overrides["collection"] = args.collection
     if args.chroma_url:
         overrides["chroma_url"] = args.chroma_url
+    if args.no_ocr:
+        overrides["ocr"] = False
     settings = Settings(**overrides)  # type: ignore[arg-type]
     try:
+        # One writer per local folder: a UI (or another ingest) on the same folder stops this run, with what to do.
+        lock = None if settings.chroma_url else IndexLock(settings.index_path, "ingest").acquire()
         index = Index.open(settings, Embedder.from_settings(settings))
     except AssistantError as exc:
         return report_error(exc)
@@ -52,10 +61,18 @@ def main(argv: list[str] | None = None) -> int:
 
         bar = tqdm(unit=" chunks", desc="ingest", dynamic_ncols=True, file=sys.stderr)
 
-    def progress(event: str, files: int, chunks: int) -> None:
+    ocr_pages = 0
+
+    def progress(event: str, files: int, count: int) -> None:
+        nonlocal ocr_pages
+        if event == "ocr":
+            ocr_pages = count
+        elif bar is not None:
+            bar.update(count - bar.n)
         if bar is not None:
-            bar.update(chunks - bar.n)
-            bar.set_postfix_str(f"{files} files, {files / max(bar.format_dict['elapsed'], 1e-9):.1f} files/s")
+            rate = files / max(bar.format_dict["elapsed"], 1e-9)
+            ocr = f", {ocr_pages} OCR pages" if ocr_pages else ""
+            bar.set_postfix_str(f"{files} files, {rate:.1f} files/s{ocr}")
 
     try:
         report = Ingestor(settings, index).run(
@@ -66,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if bar is not None:
             bar.close()
+        if lock is not None:
+            lock.release()
+    for warning in report.warnings:
+        print(f"WARNING {warning}", file=sys.stderr)
     for failure in report.failed:
         print(f"FAILED {failure}", file=sys.stderr)
     print(report.summary())

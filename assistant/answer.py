@@ -116,6 +116,7 @@ def make_citation(n: int, chunk: Chunk) -> Citation:
         text=chunk.text,
         chunk_id=chunk.id,
         doc_type=chunk.doc_type,
+        ocr=chunk.ocr,
     )
 
 

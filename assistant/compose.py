@@ -538,9 +538,14 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     if how == "lead":
         return _pieces(units, [index], ctx)
     pieces = [Piece(unit.text, (unit.passage,))]
-    children = [c for c in ctx.outlines.get(unit.passage, []) if not _BACK_MATTER.match(_heading_of(ctx.passages[c]))]
-    for child in children[: ctx.quote.list_items]:
-        pieces.append(_outline_item(ctx.passages[child], child, ctx.quote, query.text))
+    root = ctx.passages[unit.passage].section
+    depth = len(root.split(" > ")) if root else 0
+    children = [
+        (c, ctx.passages[c].section.split(" > ")[depth].strip()) for c in ctx.outlines.get(unit.passage, [])
+    ]
+    children = [(c, heading) for c, heading in children if not _BACK_MATTER.match(heading)]
+    for child, heading in children[: ctx.quote.list_items]:
+        pieces.append(_outline_item(ctx.passages[child], child, ctx.quote, query.text, heading))
     return pieces
 
 
@@ -566,14 +571,9 @@ _BACK_MATTER = re.compile(
 )
 
 
-def _heading_of(chunk: Chunk) -> str:
-    return chunk.section.split(" > ")[-1].strip() if chunk.section else ""
-
-
-def _outline_item(chunk: Chunk, index: int, tuning: QuoteTuning, question: str = "") -> Piece:
+def _outline_item(chunk: Chunk, index: int, tuning: QuoteTuning, question: str, heading: str) -> Piece:
     """A subsection as a list item: "Heading: sentence", the sentence being the one of its first three that
     shares most with the question (short and not opening with "This"), or the heading alone."""
-    heading = chunk.section.split(">")[-1].strip()
     lines = [BULLET.sub("", ln.strip()) for ln in chunk.text.splitlines() if ln.strip()]
     sentences = [s for line in lines[:3] for s in split_sentences(line)][:3]
     usable = [

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         40, ge=0, description="Word pieces of trailing sentences repeated at the start of the next chunk."
     )
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused at ingest.")
+    ocr: bool = Field(
+        True, description="OCR PDF pages that have no text layer (scans) at ingest, with tesseract; false skips them."
+    )
+    ocr_languages: str = Field(
+        "eng", description="Tesseract languages for OCR, joined with + (e.g. eng+deu; each needs tesseract-ocr-LANG)."
+    )
+    ocr_workers: int = Field(2, ge=1, description="Pages OCRed at the same time (one tesseract process each).")
 
     # Retrieval
     top_k: int = Field(6, ge=1, description="Passages handed to the answer step.")

@@ -46,12 +46,20 @@ class NoTextLayerError(IngestError):
     """The PDF has pages but no extractable text (a scan)."""
 
 
+class OcrUnavailableError(IngestError):
+    """Pages need OCR but the OCR program (or one of its languages) is not installed."""
+
+
 class OversizedFileError(IngestError):
     """The file is larger than the configured limit."""
 
 
 class StoreError(AssistantError):
     """The index is missing, unreachable or incompatible."""
+
+
+class IndexBusyError(StoreError):
+    """Another process is writing the same local index folder."""
 
 
 class BackendError(AssistantError):

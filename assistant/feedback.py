@@ -1,4 +1,9 @@
-"""Thumbs up/down on answers, kept in SQLite next to the index and exported as CSV."""
+"""Thumbs up/down on answers, kept in SQLite next to the index and exported as CSV.
+
+One row per rated answer: the UI gives every answer an id and calls `rate(answer_id, ...)` when a thumb
+is pressed (a second press with the other thumb changes that row), `unrate(answer_id)` when it is taken
+back, and `comment(answer_id, text)`; rating or un-rating one answer never touches another's row.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +30,17 @@ CREATE TABLE IF NOT EXISTS feedback (
     citations   TEXT NOT NULL DEFAULT '[]',
     backend     TEXT NOT NULL DEFAULT '',
     filters     TEXT NOT NULL DEFAULT '{}',
-    refused     INTEGER NOT NULL DEFAULT 0
+    refused     INTEGER NOT NULL DEFAULT 0,
+    answer_id   TEXT
 )
 """
+_MIGRATIONS = (
+    # files written before ratings were keyed by answer lack the column; old rows keep NULL there
+    ("answer_id", "ALTER TABLE feedback ADD COLUMN answer_id TEXT"),
+)
+_ANSWER_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer_id ON feedback (answer_id) WHERE answer_id IS NOT NULL"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +57,7 @@ class FeedbackRow:
     backend: str
     filters: str
     refused: bool
+    answer_id: str | None = None
 
 
 COLUMNS = tuple(f.name for f in fields(FeedbackRow))
@@ -57,6 +71,11 @@ class FeedbackStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute(_SCHEMA)
+            have = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+            for column, statement in _MIGRATIONS:
+                if column not in have:
+                    db.execute(statement)
+            db.execute(_ANSWER_INDEX)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -101,6 +120,64 @@ class FeedbackStore:
             )
             return int(cursor.lastrowid or 0)
 
+    def rate(
+        self,
+        answer_id: str,
+        rating: str,
+        *,
+        question: str,
+        answer: str,
+        citations: Sequence[Mapping[str, Any]] | str = (),
+        backend: str = "",
+        filters: Mapping[str, Any] | str | None = None,
+        refused: bool = False,
+        created_at: datetime | None = None,
+    ) -> int:
+        """Rate one answer ("up" or "down"): its first rating adds its row, a later one changes it; returns the row id.
+
+        A comment already given stays.
+        """
+        _check_rating(rating)
+        if not answer_id:
+            raise ValueError("answer_id must not be empty")
+        stamp = (created_at or datetime.now(UTC)).isoformat(timespec="seconds")
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO feedback (created_at, rating, question, answer, citations, backend, filters, refused,"
+                " answer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (answer_id) WHERE answer_id IS NOT NULL DO UPDATE SET rating = excluded.rating",
+                (
+                    stamp,
+                    rating,
+                    question,
+                    answer,
+                    _as_json(citations if citations else []),
+                    backend,
+                    _as_json(filters if filters else {}),
+                    int(refused),
+                    answer_id,
+                ),
+            )
+            row = db.execute("SELECT id FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
+        return int(row[0])
+
+    def unrate(self, answer_id: str) -> bool:
+        """Take back the rating of one answer; False when it had none."""
+        with self._connect() as db:
+            return db.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,)).rowcount > 0
+
+    def comment(self, answer_id: str, comment: str) -> bool:
+        """Attach the free-text comment to one rated answer; False when the answer has no rating."""
+        with self._connect() as db:
+            cursor = db.execute("UPDATE feedback SET comment = ? WHERE answer_id = ?", (comment.strip(), answer_id))
+            return cursor.rowcount > 0
+
+    def rating_of(self, answer_id: str) -> str | None:
+        """The current rating of one answer, or None."""
+        with self._connect() as db:
+            row = db.execute("SELECT rating FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
+        return str(row[0]) if row else None
+
     def set_rating(self, feedback_id: int, rating: str) -> None:
         """Change the rating of a stored row (the user flipped the thumb)."""
         _check_rating(rating)
@@ -132,9 +209,11 @@ class FeedbackStore:
         with out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
+            refused_at = COLUMNS.index("refused")
             for row in rows:
                 values = list(astuple(row))
-                values[-1] = int(row.refused)
+                values[refused_at] = int(row.refused)
+                values[-1] = row.answer_id or ""
                 writer.writerow(values)
         return len(rows)
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
-UPLOAD_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
+UPLOAD_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
 """What the upload box accepts; the ingester decides what it can read."""
 
-SERVABLE_SUFFIXES = frozenset(UPLOAD_SUFFIXES)
+SERVABLE_SUFFIXES = frozenset(UPLOAD_SUFFIXES) - {".html", ".htm"}
+"""Cited files the UI links to. Not HTML: a saved page served from the app's own origin could run its scripts."""
 FILE_ROUTE = "gradio_api/file="
 """Gradio's own file route (relative, so it works under a root path); it serves only allowed paths."""
 
@@ -79,17 +80,29 @@ def stage_upload(source: Path, uploads_dir: Path, original_name: str | None = No
 
 
 def resolve_document(source: str, base: Path | None = None) -> Path | None:
-    """The file behind an index `source` (relative to `base`, default the working folder), if it is servable."""
-    path = Path(source)
-    if not path.is_absolute():
-        path = (base or Path.cwd()) / path
-    try:
-        path = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    if not path.is_file() or path.suffix.lower() not in SERVABLE_SUFFIXES:
-        return None
-    return path
+    """The file behind an index `source`, if it is servable.
+
+    A relative source is taken relative to `base`, by default the project root (how ingest names files),
+    then the working folder (how indexes built before that named them).
+    """
+    from assistant.sources import project_root
+
+    candidates = [Path(source)] if Path(source).is_absolute() else [(b / source) for b in _bases(base, project_root())]
+    for candidate in candidates:
+        try:
+            path = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if path.is_file() and path.suffix.lower() in SERVABLE_SUFFIXES:
+            return path
+    return None
+
+
+def _bases(base: Path | None, root: Path) -> list[Path]:
+    if base is not None:
+        return [base]
+    cwd = Path.cwd()
+    return [root] if cwd.resolve() == root.resolve() else [root, cwd]
 
 
 def document_link(path: Path, page: int | None = None) -> str:

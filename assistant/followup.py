@@ -36,6 +36,14 @@ class Resolved:
     vendors: tuple[str, ...] = ()
     comparison: bool = False
     """The previous answer compared vendors; this follow-up asks the same vendors about something else."""
+    search: str = ""
+    """What to search with, when it differs from `question`: the carried vendors' names help the search find
+    their passages, but quoting should not prefer sentences that merely name the vendor."""
+
+    @property
+    def search_text(self) -> str:
+        """The text to search with."""
+        return self.search or self.question
 
 
 def is_followup(question: str) -> bool:
@@ -88,11 +96,13 @@ def resolve(question: str, history: Sequence[tuple[str, str]], vendors: Sequence
     comparison = last_answer.lstrip().startswith(COMPARISON_HEADING)
     refers_to_vendors = bool(_VENDOR_ANAPHORA.search(question)) and not vendors_in(question, vendors)
     carried_vendors: list[str] = []
-    if refers_to_vendors:
+    if refers_to_vendors and comparison:
+        carried_vendors = vendors_in(last_answer, vendors)  # every vendor the comparison table has a row for
+    elif refers_to_vendors:
         carried_vendors = vendors_in(users[-1], vendors) or _answer_vendors(last_answer, vendors)
     if carried_vendors:
-        # the vendors become a filter; naming them in the search text would pull up their boilerplate instead
-        return Resolved(question, tuple(carried_vendors), comparison and len(carried_vendors) != 1)
+        search = f"{question.rstrip('?').strip()} ({', '.join(carried_vendors)})?"
+        return Resolved(question, tuple(carried_vendors), comparison, search)
     for previous in reversed(users):
         carried = [e for e in entities(previous, vendors) if e not in own and e not in vendors]
         if carried:

@@ -5,18 +5,29 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.chunking import chunk_document
 from assistant.config import Settings
 from assistant.errors import IngestError
 from assistant.index import FileRecord, Index
 from assistant.loaders import SUPPORTED_SUFFIXES, file_sha, load_file
-from assistant.types import Chunk, DocType
+from assistant.sources import resolve_source, source_key
+from assistant.types import Chunk, DocType, LoadedDocument
+
+if TYPE_CHECKING:
+    from assistant.loaders.ocr import Tesseract
 
 Progress = Callable[[str, int, int], None]
-"""Called as progress(event, files_done, chunks_done) with event in {"file", "chunks"}."""
+"""Called as progress(event, files_done, count).
+
+"file" (a file finished or failed) and "chunks" (a file's chunks written) give the chunks embedded so far
+as count; "ocr" is sent after each page OCR has read, with the pages OCRed so far in this run as count.
+"""
+
+__all__ = ["FileFailure", "FileWarning", "IngestReport", "Ingestor", "Progress", "discover", "source_key"]
 
 EMBED_GROUP = 128
 """Chunks gathered from consecutive files before one embedding call."""
@@ -37,6 +48,17 @@ class FileFailure:
 
 
 @dataclass(slots=True)
+class FileWarning:
+    """Something skipped inside a file that was ingested (e.g. a page where OCR found no text)."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+@dataclass(slots=True)
 class IngestReport:
     """What one ingest run did."""
 
@@ -50,6 +72,13 @@ class IngestReport:
     pages: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    moved: list[str] = field(default_factory=list)
+    """Files found under a new name with content already indexed under a name that no longer exists."""
+    warnings: list[FileWarning] = field(default_factory=list)
+    ocr_pages: int = 0
+    """Pages whose text was read by OCR."""
+    ocr_seconds: float = 0.0
+    """Seconds spent reading the files that had pages OCRed (OCR is nearly all of it)."""
 
     @property
     def ok(self) -> bool:
@@ -58,20 +87,13 @@ class IngestReport:
 
     def summary(self) -> str:
         """The end-of-run line."""
+        moved = f"{len(self.moved)} moved, " if self.moved else ""
+        ocr = f"; OCR: {self.ocr_pages} page{'s' if self.ocr_pages != 1 else ''}" if self.ocr_pages else ""
         return (
             f"files: {len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-            f"{len(self.duplicates)} duplicate, {len(self.removed)} removed, {len(self.failed)} failed; "
-            f"chunks embedded: {self.chunks_embedded}; {self.seconds:.1f} s"
+            f"{len(self.duplicates)} duplicate, {moved}{len(self.removed)} removed, {len(self.failed)} failed; "
+            f"chunks embedded: {self.chunks_embedded}{ocr}; {self.seconds:.1f} s"
         )
-
-
-def source_key(path: Path) -> str:
-    """How a file is named in the index: relative to the working folder when inside it."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return resolved.as_posix()
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileFailure]]:
@@ -102,11 +124,17 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileFailure]]:
 class Ingestor:
     """Brings an index up to date with a set of files."""
 
-    def __init__(self, settings: Settings, index: Index) -> None:
+    def __init__(self, settings: Settings, index: Index, ocr: Tesseract | None = None) -> None:
         self.settings = settings
         self.index = index
         self.embedder = index.embedder
         self._in_flight: dict[str, FileRecord] = {}  # sha -> file prepared in this run, not yet flipped
+        self._ocr_done = 0  # pages OCR has finished with in this run (progress count)
+        if ocr is None and settings.ocr:
+            from assistant.loaders.ocr import Tesseract
+
+            ocr = Tesseract(settings.ocr_languages)
+        self.ocr = ocr if settings.ocr else None
 
     def recover(self) -> None:
         """Finish what a killed run left: drop invisible new chunks and leftover old ones."""
@@ -140,6 +168,7 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         self._in_flight = {}
+        self._ocr_done = 0
         self.recover()
         files, report.failed = discover(paths)
         max_bytes = int(self.settings.max_file_mb * 1e6)
@@ -149,7 +178,7 @@ class Ingestor:
         for path in files:
             source = source_key(path)
             try:
-                prepared = self._prepare(path, source, max_bytes, doc_type, vendor, report)
+                prepared = self._prepare(path, source, max_bytes, doc_type, vendor, report, progress, done)
             except IngestError as exc:
                 report.failed.append(FileFailure(source, exc.message, exc.hint))
                 prepared = None
@@ -177,7 +206,7 @@ class Ingestor:
             roots = [source_key(p) for p in paths]
             for source in sorted(self.index.registry()):
                 inside = any(source == r or source.startswith(r.rstrip("/") + "/") for r in roots)
-                if inside and source not in present and not Path(source).exists():
+                if inside and source not in present and not resolve_source(source).exists():
                     self.remove(source)
                     report.removed.append(source)
         report.seconds = time.perf_counter() - started
@@ -191,6 +220,8 @@ class Ingestor:
         doc_type: DocType | None,
         vendor: str | None,
         report: IngestReport,
+        progress: Progress | None = None,
+        done: int = 0,
     ) -> _Prepared | None:
         """Read and chunk one file and announce its new content; None when there is nothing to embed."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -205,7 +236,16 @@ class Ingestor:
             (r for r in registry.values() if r.file_sha == sha and r.alias_of is None and r.source != source),
             None,
         ) or self._in_flight.get(sha)
-        if twin is not None and Path(twin.source).exists():
+        if (
+            twin is not None
+            and current is None
+            and twin.source in registry
+            and not resolve_source(twin.source).exists()
+        ):
+            self._move(twin, source)
+            report.moved.append(source)
+            return None
+        if twin is not None and resolve_source(twin.source).exists():
             if current and current.alias_of is None and not self._hand_over(current):
                 self.index.delete_chunks(current.source)
             self.index.put_file(
@@ -213,9 +253,33 @@ class Ingestor:
             )
             report.duplicates.append(source)
             return None
-        doc = load_file(path, source, max_bytes=max_bytes, doc_type=doc_type, vendor=vendor, sha=sha)
+
+        def on_ocr_page(pages_done: int, pages_total: int) -> None:
+            self._ocr_done += 1
+            if progress:
+                progress("ocr", done, self._ocr_done)
+
+        read_started = time.perf_counter()
+        doc = load_file(
+            path,
+            source,
+            max_bytes=max_bytes,
+            doc_type=doc_type,
+            vendor=vendor,
+            sha=sha,
+            ocr=self.ocr,
+            ocr_workers=self.settings.ocr_workers,
+            on_ocr_page=on_ocr_page,
+        )
+        ocr_pages = sum(1 for page in doc.pages if page.ocr)
+        if ocr_pages:
+            report.ocr_pages += ocr_pages
+            report.ocr_seconds += time.perf_counter() - read_started
+        report.warnings.extend(FileWarning(source, w) for w in doc.warnings)
         limit = self.embedder.max_chunk_tokens(self.settings.chunk_tokens)
-        chunks = chunk_document(doc, self.embedder.count_tokens, limit, self.settings.chunk_overlap_tokens)
+        chunks = mark_ocr(
+            doc, chunk_document(doc, self.embedder.count_tokens, limit, self.settings.chunk_overlap_tokens)
+        )
         if not chunks:
             raise IngestError(f"{source}: no passages could be cut from the text.", "Check the file has prose text.")
         old_sha: str | None = None
@@ -271,6 +335,20 @@ class Ingestor:
                 progress("file", done, report.chunks_embedded)
         return done
 
+    def _move(self, old: FileRecord, source: str) -> None:
+        """A file indexed under a name that no longer exists is back under a new one: rename, don't re-embed.
+
+        Also how indexes named relative to another working folder (before names were relative to the
+        project root) take the new names: the chunks keep their ids and vectors.
+        """
+        moved = _with(old, source=source, pending_sha=None, stale_sha=None)
+        self.index.put_file(moved)
+        self.index.relabel(old.source, moved)
+        for record in list(self.index.registry().values()):
+            if record.alias_of == old.source:
+                self.index.put_file(_with(record, alias_of=source))
+        self.index.drop_file(old.source)
+
     def _hand_over(self, record: FileRecord) -> bool:
         """Give an original's chunks to an identical copy that points at it; False when there is none."""
         registry = self.index.registry()
@@ -312,9 +390,15 @@ class _Prepared:
     existed: bool
 
 
-def _with(record: FileRecord, **changes: object) -> FileRecord:
-    from dataclasses import replace
+def mark_ocr(doc: LoadedDocument, chunks: list[Chunk]) -> list[Chunk]:
+    """Flag the chunks that come from pages read by OCR (`ocr: true` in their metadata and citations)."""
+    read = {page.number for page in doc.pages if page.ocr and page.number is not None}
+    if not read:
+        return chunks
+    return [replace(chunk, ocr=True) if chunk.page in read else chunk for chunk in chunks]
 
+
+def _with(record: FileRecord, **changes: object) -> FileRecord:
     return replace(record, **changes)  # type: ignore[arg-type]
 
 

@@ -47,6 +47,8 @@ class Source:
     doc_type: str
     text: str
     support: tuple[str, ...] = ()
+    ocr: bool = False
+    """The passage was read from a scanned page by OCR."""
 
     @classmethod
     def from_citation(cls, citation: Citation, support: Sequence[str] = ()) -> Source:
@@ -61,13 +63,14 @@ class Source:
             citation.doc_type,
             citation.text,
             tuple(support),
+            citation.ocr,
         )
 
     @classmethod
     def from_chunk(cls, item: ScoredChunk) -> Source:
         """A retrieved passage that no answer sentence cites."""
         c = item.chunk
-        return cls(None, c.title, c.source, c.page, c.section, c.vendor, c.doc_type, c.text)
+        return cls(None, c.title, c.source, c.page, c.section, c.vendor, c.doc_type, c.text, (), c.ocr)
 
     def as_dict(self) -> dict[str, object]:
         """JSON form for the API and the feedback store."""
@@ -80,6 +83,7 @@ class Source:
             "vendor": self.vendor,
             "doc_type": self.doc_type,
             "text": self.text,
+            "ocr": self.ocr,
         }
 
 
@@ -190,6 +194,7 @@ def card(source: Source, kind: str, link: str | None) -> str:
         f"Page {source.page}" if source.page is not None else None,
         source.vendor,
         DOC_TYPE_LABELS.get(source.doc_type, source.doc_type.title()),
+        "read by OCR" if source.ocr else None,
     ]
     meta_html = " &middot; ".join(esc(m) for m in meta if m)
     number = (
@@ -208,6 +213,7 @@ def card(source: Source, kind: str, link: str | None) -> str:
     return (
         f'<article class="cmo-source" data-kind="{kind}" data-n="{source.n or ""}" '
         f'data-vendor="{esc(source.vendor or "")}" data-doc-type="{esc(source.doc_type)}" '
+        f'data-ocr="{str(source.ocr).lower()}" '
         f'data-source="{esc(source.source)}" data-page="{source.page if source.page is not None else ""}">'
         f'<header class="cmo-source-head">{number}<div><div class="cmo-title">{esc(source.title)}</div>'
         f'<div class="cmo-meta">{meta_html}</div></div></header>{section}'

@@ -176,8 +176,8 @@ class Query:
 
     @property
     def asks_list(self) -> bool:
-        """True when a list answers it."""
-        return self.kind == "list"
+        """True when a list may answer it: list questions, and procedures (their steps)."""
+        return self.kind in ("list", "procedure")
 
 
 def _clean_term(term: str) -> str:
@@ -333,7 +333,8 @@ def _last_question(text: str) -> str:
 
 
 _NAME = re.compile(
-    r"(?<![\w.])(?:[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z][a-z]{2,}|\d{2,4}\.\d{1,4}[a-z]?)(?:'s)?(?![\w])"
+    r"(?<![\w.-])(?:[A-Z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)+|[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z][a-z]{2,}"
+    r"|[A-Z]{1,3}\d{1,4}[A-Za-z]?|\d{2,4}\.\d{1,4}[a-z]?)(?:'s)?(?![\w-])"
 )
 _COMMON_CAPITALISED = frozenset(
     "I I'm I've What Who Which When Where Why How Does Do Did Is Are Was Were Can Could Should Would Will "

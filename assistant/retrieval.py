@@ -59,7 +59,7 @@ class Retriever(Protocol):
         ...
 
     def outline(self, chunk: Chunk) -> list[Chunk]:
-        """When a chunk opens a section, the first chunk of each of its subsections, in document order."""
+        """When a chunk opens a section, the first chunk under each of its subsections, in document order."""
         ...
 
     def following(self, chunk: Chunk) -> Chunk | None:
@@ -196,8 +196,8 @@ class HybridRetriever:
             if c.ordinal <= chunk.ordinal or not c.section.startswith(prefix) or c.section == chunk.section:
                 continue
             child = " > ".join(c.section.split(" > ")[: depth + 1])
-            if child not in firsts and c.section == child:
-                firsts[child] = c
+            if child not in firsts:
+                firsts[child] = c  # the subsection's own text, or its first sub-subsection's
         return sorted(firsts.values(), key=lambda c: c.ordinal)
 
     def following(self, chunk: Chunk) -> Chunk | None:

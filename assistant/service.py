@@ -162,14 +162,14 @@ class Assistant:
         if unknown:
             retrieval = self.retriever.search(resolved.question, flt)
             yield Retrieved(tuple(retrieval.results))
-            lead = f"The library does not include anything on {', '.join(unknown)}."
+            lead = f"{logic.REFUSAL} The library has nothing on {', '.join(unknown)}."
             yield Final(self._refuse(base, retrieval.results, started, dict(retrieval.timings), lead))
             return
         survey = query.kind == "vendors" and not flt.vendors and len(self.vendors()) >= 2
-        retrieval = self._survey(resolved.question, flt) if survey else self._search(query, resolved.question, flt)
+        retrieval = self._survey(resolved.question, flt) if survey else self._search(query, resolved.search_text, flt)
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
-        if not self._relevant(resolved.question, retrieval.results, timings):
+        if not self._relevant(resolved.search_text, retrieval.results, timings):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
         evidence = self._evidence(query, retrieval, survey, timings)

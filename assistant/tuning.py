@@ -89,7 +89,7 @@ class QuoteTuning:
     """An unpunctuated line shorter than this is a heading or caption, not a statement."""
     max_words: int = 120
     """Word budget of an answer, lists excepted (issue 8)."""
-    list_items: int = 8
+    list_items: int = 10
     """Most list items quoted under one lead-in."""
     rare_name_passages: int = 12
     """A name in the question held by at most this many passages restricts the answer to passages naming it

@@ -14,6 +14,8 @@ class Page:
 
     number: int | None
     text: str
+    ocr: bool = False
+    """True when the text was read from the page image by OCR (the page had no text layer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class LoadedDocument:
     vendor: str | None
     file_sha: str
     pages: tuple[Page, ...]
+    warnings: tuple[str, ...] = ()
+    """Things the reader skipped but that did not stop the file (e.g. a page where OCR found no text)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ class Chunk:
     section: str
     file_sha: str
     ordinal: int
+    ocr: bool = False
 
     def metadata(self) -> dict[str, str | int]:
         """Chroma metadata (no None values allowed there)."""
@@ -57,6 +62,8 @@ class Chunk:
             meta["vendor"] = self.vendor
         if self.page is not None:
             meta["page"] = self.page
+        if self.ocr:
+            meta["ocr"] = True
         return meta
 
     @classmethod
@@ -74,6 +81,7 @@ class Chunk:
             section=str(meta.get("section", "")),
             file_sha=str(meta.get("file_sha", "")),
             ordinal=int(meta.get("ordinal", 0)),
+            ocr=bool(meta.get("ocr", False)),
         )
 
 
@@ -147,6 +155,8 @@ class Citation:
     text: str
     chunk_id: str = ""
     doc_type: str = "other"
+    ocr: bool = False
+    """The passage was read by OCR from a scanned page: the source card says so."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON form used by the CLI and batch output."""
@@ -158,6 +168,7 @@ class Citation:
             "section": self.section,
             "vendor": self.vendor,
             "text": self.text,
+            "ocr": self.ocr,
         }
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from assistant.presentation import (
     sources_html,
     status_html,
 )
+from assistant.sources import resolve_source
 from assistant.types import Delta, Draft, Final, Retrieved
 
 if TYPE_CHECKING:
@@ -96,7 +98,8 @@ class Turn:
     backend: str
     filters: dict[str, list[str]]
     refused: bool
-    feedback_id: int | None = None
+    answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """The feedback store keys ratings by it: re-rating or un-rating one answer touches only its row."""
 
 
 class _DocumentLinks:
@@ -243,23 +246,19 @@ class ChatUI:
 
     # --- feedback --------------------------------------------------------------------------------------
 
-    def on_like(self, event: gr.LikeData, turn_map: dict[int, Turn], current: int | None) -> tuple[Any, ...]:
+    def on_like(self, event: gr.LikeData, turn_map: dict[int, Turn], current: str | None) -> tuple[Any, ...]:
         """A thumbs up/down (or its removal) on one answer: that answer's own feedback row changes."""
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-        turn_map = dict(turn_map or {})
-        turn = turn_map.get(int(index))
+        turn = (turn_map or {}).get(int(index))
         if turn is None:
-            return turn_map, current, gr.update(visible=False), "Only answers can be rated."
+            return current, gr.update(visible=False), "Only answers can be rated."
         if event.liked in ("", None):
-            if turn.feedback_id is not None:
-                self.feedback.delete(turn.feedback_id)
-            turn_map[int(index)] = replace(turn, feedback_id=None)
-            return turn_map, None, gr.update(visible=False), "Rating removed."
+            self.feedback.unrate(turn.answer_id)  # this answer's row only, not the latest one rated
+            return None, gr.update(visible=False), "Rating removed."
         rating = "down" if event.liked is False or event.liked == "Dislike" else "up"
-        if turn.feedback_id is not None:
-            self.feedback.delete(turn.feedback_id)
-        row = self.feedback.add(
-            rating=rating,
+        self.feedback.rate(
+            turn.answer_id,
+            rating,
             question=turn.question,
             answer=turn.answer,
             citations=turn.citations,
@@ -267,15 +266,14 @@ class ChatUI:
             filters=turn.filters,
             refused=turn.refused,
         )
-        turn_map[int(index)] = replace(turn, feedback_id=row)
         thanks = "Thanks, noted." if rating == "up" else "Thanks, noted. What went wrong?"
-        return turn_map, row, gr.update(visible=True), f"{thanks} Add a comment below if you like."
+        return turn.answer_id, gr.update(visible=True), f"{thanks} Add a comment below if you like."
 
-    def save_comment(self, comment: str, current: int | None) -> tuple[Any, ...]:
+    def save_comment(self, comment: str, current: str | None) -> tuple[Any, ...]:
         """A comment on the answer rated last."""
         if current is None or not (comment or "").strip():
             return gr.skip(), gr.skip(), "Write a comment first." if current is not None else "Rate an answer first."
-        self.feedback.set_comment(current, comment)
+        self.feedback.comment(current, comment)
         return "", gr.update(visible=False), "Comment saved. Thank you."
 
     # --- upload ----------------------------------------------------------------------------------------
@@ -308,6 +306,7 @@ class ChatUI:
             return f"**Could not index the upload:** {exc.message} {exc.hint}", gr.skip(), gr.skip(), None
         accepted, known = self._settle(staged, report, problems)
         lines = list(problems)
+        lines += [f"**Note:** {w}" for w in report.warnings]
         if known:
             lines.insert(0, f"**Already indexed:** {', '.join(known)} (same content as before).")
         if not accepted:
@@ -325,8 +324,11 @@ class ChatUI:
         total = len(staged)
         progress(0, desc=f"Indexing {total} file{'s' if total != 1 else ''}…")
 
-        def step(event: str, done: int, chunks: int) -> None:
-            progress(min(done, total) / total, desc=f"Indexed {done} of {total} files, {chunks} passages")
+        def step(event: str, done: int, count: int) -> None:
+            if event == "ocr":  # count: pages read by OCR so far
+                progress(min(done, total) / total, desc=f"Reading scanned pages (OCR): {count} done")
+            else:
+                progress(min(done, total) / total, desc=f"Indexed {done} of {total} files, {count} passages")
 
         options: dict[str, Any] = {"progress": step}
         if doc_type:
@@ -340,8 +342,8 @@ class ChatUI:
         """Keep the files the ingest took, discard the refused ones (their reasons go to problems)."""
         accepted: list[str] = []
         known: list[str] = []
-        failed = {Path(f.source).resolve(): f for f in report.failed}
-        same = {Path(x).resolve() for x in [*report.unchanged, *report.duplicates]}
+        failed = {resolve_source(f.source).resolve(): f for f in report.failed}
+        same = {resolve_source(x).resolve() for x in [*report.unchanged, *report.duplicates]}
         for s in staged:
             failure = failed.get(s.path)
             if failure is None:
@@ -492,7 +494,7 @@ class ChatUI:
             chatbot.like(
                 self.on_like,
                 [turn_state, feedback_id],
-                [turn_state, feedback_id, feedback_row, feedback_note],
+                [feedback_id, feedback_row, feedback_note],
                 api_visibility="private",
                 queue=False,
             )

@@ -1,10 +1,15 @@
-"""Ingest throughput on the shipped corpus and on an N-times replicated copy, against embedding alone.
+"""Ingest throughput on the shipped corpus and on an N-times replicated copy, against embedding alone;
+and OCR seconds per page on a small scanned set, against the same pages with their text layer.
 
-    .venv/bin/python benchmarks/ingest.py [--replicas 10]
+    .venv/bin/python benchmarks/ingest.py [--replicas 10] [--scan-pages 6]
 
 For each data set: a fresh temporary index, the embedder loaded once beforehand, one full ingest, then
 the same chunks (read back from the index) embedded alone. Prints files, pages, chunks, seconds,
 pages/s, chunks/s, peak RSS, and the ratio ingest time / embed-only time against a target (< 1.3).
+The scanned set: --scan-pages pages of the shipped brochures passed through the simulated scanner of
+benchmarks/scans.py (grey 200-dpi JPEG, skewed and speckled), one image-only PDF per brochure, ingested
+into a fresh index; the baseline is the same pages as text PDFs. Prints OCR pages, OCR seconds per page
+(IngestReport.ocr_seconds: reading the scanned files), and ingest seconds per page for both sets.
 The verdict is informational: the script always exits 0.
 """
 
@@ -33,6 +38,7 @@ from assistant.embeddings import Embedder  # noqa: E402
 from assistant.index import Index  # noqa: E402
 from assistant.ingestion import Ingestor  # noqa: E402
 from assistant.types import embedding_text  # noqa: E402
+from benchmarks.scans import PROFILES, scan_page, write_image_pdf  # noqa: E402
 
 CORPUS = ROOT / "corpus"
 TARGET_RATIO = 1.3
@@ -152,6 +158,49 @@ def measure(name: str, folder: Path, embedder: Embedder, workdir: Path) -> Resul
     return result
 
 
+def measure_scans(embedder: Embedder, workdir: Path, pages: int) -> str:
+    """Ingest scanned brochure pages and the same pages with text; returns the printed summary line."""
+    from pypdf import PdfReader, PdfWriter
+
+    brochures = sorted((CORPUS / "brochures").glob("*.pdf"))
+    scans, texts = workdir / "scans" / "brochures", workdir / "texts" / "brochures"
+    scans.mkdir(parents=True)
+    texts.mkdir(parents=True)
+    picked = 0
+    for brochure in brochures:
+        if picked >= pages:
+            break
+        count = min(2, pages - picked, len(PdfReader(brochure).pages))
+        scanned = [scan_page(brochure, i, PROFILES[0]) for i in range(count)]
+        write_image_pdf(scanned, scans / brochure.name)
+        writer = PdfWriter(clone_from=brochure)
+        while len(writer.pages) > count:
+            writer.remove_page(len(writer.pages) - 1)
+        with (texts / brochure.name).open("wb") as handle:
+            writer.write(handle)
+        picked += count
+    figures = {}
+    for name, folder in (("scanned", scans.parent), ("text", texts.parent)):
+        settings = Settings(data_dir=workdir / f"data-{name}", _env_file=None)  # type: ignore[call-arg]
+        started = time.perf_counter()
+        report = Ingestor(settings, Index.open(settings, embedder)).run([folder])
+        seconds = time.perf_counter() - started
+        if not report.ok:
+            raise SystemExit(f"[{name} pages] unexpected failures: {report.failed}")
+        figures[name] = (report, seconds)
+    scan_report, scan_s = figures["scanned"]
+    text_report, text_s = figures["text"]
+    per_page = scan_report.ocr_seconds / max(1, scan_report.ocr_pages)
+    line = (
+        f"[scanned set] {scan_report.ocr_pages} of {picked} pages OCRed, OCR {per_page:.2f} s/page "
+        f"({scan_report.ocr_seconds:.1f} s); ingest {scan_s / picked:.2f} s/page scanned against "
+        f"{text_s / picked:.2f} s/page for the same pages with text ({scan_report.chunks_embedded} against "
+        f"{text_report.chunks_embedded} chunks)"
+    )
+    print(line, flush=True)
+    return line
+
+
 def markdown_table(results: list[Result]) -> str:
     head = (
         "| data set | files | pages | chunks | ingest s | pages/s | chunks/s | embed in ingest s "
@@ -170,6 +219,7 @@ def markdown_table(results: list[Result]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=10, help="copies of the corpus in the large data set")
+    parser.add_argument("--scan-pages", type=int, default=6, help="scanned brochure pages OCRed (0: none)")
     args = parser.parse_args(argv)
 
     import torch
@@ -189,8 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model load: {load_s:.2f} s (first encode warm-up {warm_s:.2f} s; neither counted below)", flush=True)
 
     results: list[Result] = []
+    scan_line = ""
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
         work = Path(tmp)
+        if args.scan_pages > 0:
+            scan_line = measure_scans(embedder, work, args.scan_pages)
         results.append(measure("shipped corpus", CORPUS, embedder, work))
         if args.replicas > 0:
             started = time.perf_counter()
@@ -201,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"model load: {load_s:.2f} s")
     print(markdown_table(results))
+    if scan_line:
+        print(scan_line)
     print()
     print(
         "Wall-clock figures move with other load on the machine; the CPU ratio (CPU seconds of this process,\n"

@@ -91,3 +91,64 @@ def resave_with_marker(source: Path, path: Path, marker: str) -> Path:
     with path.open("wb") as handle:
         writer.write(handle)
     return path
+
+
+def scan_of(text_pdf: Path, path: Path, *, dpi: int = 200, skew: float = 0.6, seed: int = 3) -> Path:
+    """An image-only copy of a text PDF, as a scanner makes it: each page rendered to a grey picture at
+    `dpi`, turned a little and speckled, stored as JPEG; no text layer is left."""
+    import numpy as np
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    pdf = pdfium.PdfDocument(str(text_pdf))
+    images = []
+    rng = np.random.default_rng(seed)
+    for page in pdf:
+        picture = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        picture = picture.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
+        pixels = np.asarray(picture, dtype=np.float32) + rng.normal(0, 12, (picture.height, picture.width))
+        grain = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+        buffer = io.BytesIO()
+        grain.save(buffer, format="JPEG", quality=60)
+        buffer.seek(0)
+        images.append(Image.open(buffer))
+    pdf.close()
+    first, *rest = images
+    first.save(path, format="PDF", resolution=float(dpi), save_all=True, append_images=rest)
+    return path
+
+
+def join_pdfs(parts: Sequence[Path], path: Path) -> Path:
+    """The pages of several PDFs, in order, in one file."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part))
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def write_owner_protected_pdf(source: Path, path: Path) -> Path:
+    """A copy that opens without a password but whose owner password forbids printing and copying."""
+    from pypdf.constants import UserAccessPermissions
+
+    writer = PdfWriter(clone_from=source)
+    writer.encrypt(
+        user_password="",
+        owner_password="owner-secret",
+        algorithm="AES-256",
+        permissions_flag=UserAccessPermissions(0),
+    )
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def write_blank_pdf(path: Path, pages: int = 1) -> Path:
+    """Pages with nothing on them (pages=0: a PDF with no pages at all)."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=PAGE_W, height=PAGE_H)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path

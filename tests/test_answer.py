@@ -104,7 +104,10 @@ def test_followup_carries_the_previous_vendor_as_a_filter_and_other_names_as_tex
     assert about_vendor.vendors == ("Aseptix Fill Solutions",)
     named_in_answer = resolve(
         "And their inspections?",
-        [("user", "Which CMO has the largest bioreactor?"), ("assistant", "CellForge Biologics, by the figures: 2,000 L")],
+        [
+            ("user", "Which CMO has the largest bioreactor?"),
+            ("assistant", "CellForge Biologics, by the figures: 2,000 L"),
+        ],
         vendors,
     )
     assert named_in_answer.vendors == ("CellForge Biologics",)

@@ -67,3 +67,55 @@ def test_bad_input_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         store.add(rating="up", question="q", answer="a", citations="not json")
     assert store.rows() == []
+
+
+def rate(store: FeedbackStore, answer_id: str, rating: str, question: str) -> int:
+    return store.rate(answer_id, rating, question=question, answer=f"answer to {question}", backend="quote")
+
+
+def test_each_answer_has_its_own_row(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    first = rate(store, "answer-1", "up", "Who releases batches?")
+    second = rate(store, "answer-2", "down", "What is tech transfer?")
+
+    again = rate(store, "answer-1", "down", "Who releases batches?")  # the user flips the thumb on answer 1
+    assert store.comment("answer-1", "  the QP, not the CMO  ")
+
+    assert again == first and second != first
+    rows = {r.answer_id: r for r in store.rows()}
+    assert set(rows) == {"answer-1", "answer-2"}
+    assert rows["answer-1"].rating == "down" and rows["answer-1"].comment == "the QP, not the CMO"
+    assert rows["answer-2"].rating == "down" and rows["answer-2"].question == "What is tech transfer?"
+
+    assert store.unrate("answer-1")  # taking back the OLDER answer's rating leaves the latest alone
+    assert [r.answer_id for r in store.rows()] == ["answer-2"]
+    assert store.rating_of("answer-2") == "down" and store.rating_of("answer-1") is None
+    assert not store.unrate("answer-1") and not store.comment("answer-1", "late")
+
+    rate(store, "answer-1", "up", "Who releases batches?")  # rated again: a fresh row, without the old comment
+    assert store.rating_of("answer-1") == "up"
+    assert {r.answer_id: r.comment for r in store.rows()} == {"answer-2": "", "answer-1": ""}
+    with pytest.raises(ValueError):
+        store.rate("", "up", question="q", answer="a")
+
+
+def test_a_feedback_file_from_before_answer_ids_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "feedback.sqlite"
+    old_schema = (
+        "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, rating TEXT NOT NULL,"
+        " comment TEXT NOT NULL DEFAULT '', question TEXT NOT NULL, answer TEXT NOT NULL, citations TEXT NOT NULL"
+        " DEFAULT '[]', backend TEXT NOT NULL DEFAULT '', filters TEXT NOT NULL DEFAULT '{}', refused INTEGER NOT NULL"
+        " DEFAULT 0)"
+    )
+    with sqlite3.connect(path) as db:
+        db.execute(old_schema)
+        db.execute("INSERT INTO feedback (created_at, rating, question, answer) VALUES ('2026-01-01', 'up', 'q', 'a')")
+
+    store = FeedbackStore(path)
+    rate(store, "answer-9", "down", "new question")
+
+    rows = store.rows()
+    assert [(r.question, r.answer_id) for r in rows] == [("q", None), ("new question", "answer-9")]
+    assert store.export_csv(tmp_path / "out.csv") == 2

@@ -21,7 +21,7 @@ from assistant.embeddings import Embedder
 from assistant.index import Index
 from assistant.ingestion import EMBED_GROUP, Ingestor, source_key
 from assistant.loaders import load_file
-from assistant.types import embedding_text
+from assistant.types import Filters, embedding_text
 from tests.conftest import BROCHURES, GUIDANCE, ROOT
 from tests.fixtures_pdf import (
     write_encrypted_pdf,
@@ -245,7 +245,7 @@ def make_bad_folder(folder: Path) -> tuple[Path, dict[str, str]]:
         "encrypted.pdf": "password",
         "empty.pdf": "empty",
         "scanned.pdf": "OCR",
-        "proposal.docx": "unsupported",
+        "proposal.docx": "Word file",
         "oversized.txt": "limit",
     }
     return folder / "good-brochure.pdf", hints
@@ -295,14 +295,14 @@ def test_good_file_replaced_by_a_broken_one_keeps_its_chunks(make_index: MakeInd
 
     assert [Path(f.source).name for f in report.failed] == ["lab-brochure.pdf"]
     assert stored_ids(index, path) == ids
-    assert len(list(index.iter_chunks({"source": source_key(path)}))) == len(ids)
+    assert len(list(index.iter_chunks(Filters(sources=(source_key(path),))))) == len(ids)
 
 
 def test_cli_names_bad_files_on_stderr_and_a_second_run_embeds_nothing(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     write_small_doc(docs / "good.md", GUIDES[9], 6, "Good note.")
     write_random_pdf(docs / "broken.pdf")
-    (docs / "contract.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    (docs / "contract.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 64)  # a spreadsheet: not a type we read
 
     first = run_cli(["docs", "--index", "idx", "--quiet"], tmp_path)
 
@@ -310,13 +310,13 @@ def test_cli_names_bad_files_on_stderr_and_a_second_run_embeds_nothing(tmp_path:
     failed = [line for line in first.stderr.splitlines() if line.startswith("FAILED ")]
     assert len(failed) == 2, first.stderr
     assert any("broken.pdf" in line and "damaged" in line for line in failed)
-    assert any("contract.docx" in line and "unsupported" in line for line in failed)
+    assert any("contract.xlsx" in line and "unsupported" in line for line in failed)
     assert "1 added" in first.stdout and "2 failed" in first.stdout
     embedded = int(re.search(r"chunks embedded: (\d+)", first.stdout).group(1))  # type: ignore[union-attr]
     assert embedded > 0
 
     (docs / "broken.pdf").unlink()
-    (docs / "contract.docx").unlink()
+    (docs / "contract.xlsx").unlink()
     second = run_cli(["docs", "--index", "idx", "--quiet"], tmp_path)
 
     assert second.returncode == 0, (second.stdout, second.stderr)
@@ -359,7 +359,7 @@ def test_run_stopped_between_writes_is_recovered_by_the_next_run(
     with pytest.raises(SimulatedCrash):
         ingestor.run([docs], progress=stop_after_writing_chunks)
 
-    visible = {f: {c.id for c in index.iter_chunks({"source": source_key(f)})} for f in files}
+    visible = {f: {c.id for c in index.iter_chunks(Filters(sources=(source_key(f),)))} for f in files}
     assert visible[changed] == expected[changed]  # done, its old chunks still waiting for the end of the run
     pending = files[stop_at - 1]
     assert pending in (added, later)

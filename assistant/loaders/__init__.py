@@ -1,7 +1,8 @@
-"""Read files into cleaned pages: PDF (pypdf), Markdown and plain text. File reading only.
+"""Read files into cleaned pages: PDF (pypdf, OCR for scanned pages), Word, HTML, Markdown and plain text.
 
-`load_file` picks the reader by suffix: `pdf.py` opens PDFs, `pdf_layout.py` turns a page's positioned
-text into lines, headings and paragraphs, `text.py` reads Markdown and plain text.
+`load_file` picks the reader by suffix: `pdf.py` opens PDFs and sends pages without a text layer to
+`ocr.py`, `pdf_layout.py` turns a page's positioned text into lines, headings and paragraphs, `docx.py`
+reads Word files, `html.py` saved web pages, `text.py` Markdown and plain text. File reading only.
 """
 
 from __future__ import annotations
@@ -10,14 +11,21 @@ import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import EmptyDocumentError, OversizedFileError, UnsupportedFileError
 from assistant.types import DocType, LoadedDocument, Page
 
+if TYPE_CHECKING:
+    from assistant.loaders.ocr import Tesseract
+    from assistant.loaders.pdf import OcrProgress
+
 PDF_SUFFIXES = {".pdf"}
+DOCX_SUFFIXES = {".docx"}
+HTML_SUFFIXES = {".html", ".htm"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 TEXT_SUFFIXES = {".txt", ".text"}
-SUPPORTED_SUFFIXES = PDF_SUFFIXES | MARKDOWN_SUFFIXES | TEXT_SUFFIXES
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | DOCX_SUFFIXES | HTML_SUFFIXES | MARKDOWN_SUFFIXES | TEXT_SUFFIXES
 
 _BROCHURE_DIRS = {"brochure", "brochures", "vendor", "vendors", "cmo", "cmos", "suppliers"}
 _GUIDANCE_DIRS = {"guidance", "guidances", "regulation", "regulations", "regulatory", "sop", "sops", "policies"}
@@ -56,14 +64,21 @@ def load_file(
     doc_type: DocType | None = None,
     vendor: str | None = None,
     sha: str | None = None,
+    ocr: Tesseract | None = None,
+    ocr_workers: int = 1,
+    on_ocr_page: OcrProgress | None = None,
 ) -> LoadedDocument:
-    """Read one file into a LoadedDocument, or raise an IngestError that says what to do."""
+    """Read one file into a LoadedDocument, or raise an IngestError that says what to do.
+
+    PDF pages without a text layer are OCRed with `ocr` (None: OCR off), `ocr_workers` pages at a time,
+    calling `on_ocr_page(done, total)` after each.
+    """
     source = source or path.as_posix()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileError(
             f"{source}: unsupported file type '{suffix or path.name}'.",
-            "Convert it to PDF, Markdown (.md) or plain text (.txt) and ingest it again.",
+            "Convert it to PDF, Word (.docx), HTML, Markdown (.md) or plain text (.txt) and ingest it again.",
         )
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
@@ -75,10 +90,20 @@ def load_file(
         raise EmptyDocumentError(f"{source}: the file is empty.", "Check the export and ingest a file with text.")
     sha = sha or file_sha(path)
     guessed_type = doc_type or infer_doc_type(Path(source))
+    warnings: list[str] = []
     if suffix in PDF_SUFFIXES:
         from assistant.loaders.pdf import read_pdf
 
-        pages, meta = read_pdf(path, source)
+        content = read_pdf(path, source, ocr=ocr, ocr_workers=ocr_workers, on_ocr_page=on_ocr_page)
+        pages, meta, warnings = content.pages, content.meta, content.warnings
+    elif suffix in DOCX_SUFFIXES:
+        from assistant.loaders.docx import read_docx
+
+        pages, meta = read_docx(path, source)
+    elif suffix in HTML_SUFFIXES:
+        from assistant.loaders.html import read_html
+
+        pages, meta = read_html(path, source)
     else:
         from assistant.loaders.text import read_text
 
@@ -97,6 +122,7 @@ def load_file(
         vendor=final_vendor if final_type == "brochure" or vendor or meta.get("vendor") else None,
         file_sha=sha,
         pages=tuple(pages),
+        warnings=tuple(warnings),
     )
 
 
