@@ -1,4 +1,4 @@
-"""Run the chat UI: `python app.py` (settings from ASSISTANT_* variables, e.g. ASSISTANT_PORT=7860)."""
+"""Run the chat UI and the OpenAI-compatible API on one port: `python app.py` (settings from ASSISTANT_*)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,47 @@ import sys
 from assistant.runtime import go_offline
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (in use, no such address), or None."""
+    import socket
+
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
 def main() -> int:
-    """Open the index, build the UI and serve it until interrupted; exit 2 when the index cannot be opened."""
+    """Open the index, build the UI and the /v1 API, serve both until interrupted; exit 2 when setup fails."""
     go_offline()  # before Gradio is imported: no analytics, no hub calls
+    import uvicorn
+
     from assistant.config import Settings
     from assistant.errors import AssistantError
+    from assistant.server import build_app, is_loopback
     from assistant.service import Assistant
-    from assistant.ui import build_ui, launch_options
 
     try:
         settings = Settings()
         assistant = Assistant.from_settings(settings)
-        options = launch_options(assistant)
-        demo = build_ui(assistant)
+        app = build_app(assistant)
     except AssistantError as exc:
         print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
         return 2
-    demo.launch(**options)
+    problem = port_problem(settings.host, settings.port)
+    if problem:
+        print(f"error: cannot listen on {settings.host}:{settings.port} ({problem}).", file=sys.stderr)
+        print("  Stop the other server there, or set ASSISTANT_PORT to another port.", file=sys.stderr)
+        return 2
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"UI:  {base}/\nAPI: {base}/v1 (OpenAI-compatible; models: GET {base}/v1/models)", flush=True)
+    if not app.state.api_keys_enabled and not is_loopback(settings.host):
+        print(
+            f"warning: /v1 is open to anyone who can reach {settings.host}; set ASSISTANT_API_KEYS to require a key.",
+            file=sys.stderr,
+        )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)
     return 0
 
 

@@ -53,3 +53,7 @@ class StoreError(AssistantError):
 
 class BackendError(AssistantError):
     """The chat model cannot be reached or loaded."""
+
+
+class DocumentNotFoundError(AssistantError):
+    """No document with that source is in the index."""

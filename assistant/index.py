@@ -111,6 +111,8 @@ class Index:
         self._files = self._collection(f"{collection}-files", None)
         self._registry_cache: tuple[int, dict[str, FileRecord]] | None = None
         self._lock = threading.RLock()
+        self.write_lock = threading.RLock()
+        """Held by every ingest run and removal in this process, so one never recovers another's half-written file."""
         self._check_model()
 
     @classmethod
@@ -243,6 +245,12 @@ class Index:
         for start in range(0, len(ids), step):
             self._chunks.delete(ids=ids[start : start + step])
         return len(ids)
+
+    def delete_source_chunks(self, source: str, file_sha: str | None = None) -> int:
+        """Delete the chunks stored for one file: every version, or only the version `file_sha`."""
+        if file_sha is None:
+            return self.delete_chunks({"source": source})
+        return self.delete_chunks({"$and": [{"source": source}, {"file_sha": file_sha}]})
 
     def relabel(self, old_source: str, record: FileRecord) -> None:
         """Point the chunks of old_source at another file with the same content."""
