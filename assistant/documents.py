@@ -216,14 +216,14 @@ def summary_table(documents: Sequence[DocumentInfo]) -> list[list[str]]:
     """Rows for a plain-text or UI table: title, type, vendor, pages, chunks, ingested, hash, source."""
     return [
         [
-            d.title,
+            d.title + (f" (same content as {d.alias_of})" if d.alias_of else ""),
             d.doc_type,
             d.vendor or "",
             str(d.pages),
             str(d.chunks),
             d.ingested_iso.replace("T", " ").rstrip("Z"),
             d.content_hash[:12],
-            d.source + (f" (same content as {d.alias_of})" if d.alias_of else ""),
+            d.source,
         ]
         for d in documents
     ]

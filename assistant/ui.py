@@ -20,6 +20,7 @@ from assistant.feedback import FeedbackStore
 from assistant.files import UPLOAD_SUFFIXES, StagedUpload, document_link, resolve_document, stage_upload
 from assistant.textmatch import STOPWORDS, content_terms, stem
 from assistant.types import Answer, Citation, Delta, Final, Retrieved, ScoredChunk
+from assistant.ui_documents import DocumentsTab
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -864,6 +865,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 
         # gr.api is public but missing from gradio.__all__, which mypy holds against it
         gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="answer")  # type: ignore[attr-defined]
+        DocumentsTab(assistant).render()  # the Documents tab (assistant/ui_documents.py)
 
     demo.queue(default_concurrency_limit=4)
     return demo
