@@ -113,7 +113,8 @@ def collect(stream: Any) -> tuple[list[str], list[Any]]:
 
 def test_streaming_sends_the_text_then_the_citations_in_the_last_chunk(client: OpenAI) -> None:
     plain = client.chat.completions.create(model="cmo-assistant", messages=user(RELEASE_Q))
-    pieces, chunks = collect(client.chat.completions.create(model="cmo-assistant", messages=user(RELEASE_Q), stream=True))
+    stream = client.chat.completions.create(model="cmo-assistant", messages=user(RELEASE_Q), stream=True)
+    pieces, chunks = collect(stream)
     assert chunks[0].choices[0].delta.role == "assistant"
     assert "".join(pieces) == plain.choices[0].message.content
     last = chunks[-1]
@@ -332,7 +333,7 @@ def test_empty_index_says_how_to_add_documents(make_index: Any) -> None:
 def test_keys_are_required_on_v1_and_any_listed_key_works(keyed: RunningServer) -> None:
     for key in KEYS:
         api = OpenAI(base_url=keyed.api, api_key=key, max_retries=0)
-        assert [m.id for m in api.models.list()][0] == "cmo-assistant"
+        assert next(m.id for m in api.models.list()) == "cmo-assistant"
         reply = api.chat.completions.create(model="cmo-assistant", messages=user(RELEASE_Q))
         assert (reply.model_extra or {})["citations"]
         pieces, _ = collect(api.chat.completions.create(model="cmo-assistant", messages=user(RELEASE_Q), stream=True))
