@@ -75,7 +75,7 @@ def test_removed_document_is_gone_for_readers_and_the_keyword_cache(make_index: 
     assert all(c.source != quality for c in retriever.keyword_index().chunks)
     assert index.chunk_ids({"source": quality}) == [] and quality not in index.registry()
     assert (docs / QUALITY.name).exists()  # the user's own file stays on disk
-    with pytest.raises(DocumentNotFoundError, match="ingest.py --list"):
+    with pytest.raises(DocumentNotFoundError, match=r"ingest\.py --list"):
         DocumentLibrary(settings, index).remove(quality)
 
 
@@ -137,7 +137,7 @@ def test_add_stages_ingests_and_refuses_bad_files(make_index: MakeIndex, tmp_pat
         library.add(note, "zentrix.docx")
     broken = tmp_path / "broken"
     broken.write_bytes(b"%PDF-1.7\nnot a pdf\n%%EOF\n")
-    with pytest.raises(IngestError, match="broken.pdf") as error:
+    with pytest.raises(IngestError, match=r"broken\.pdf") as error:
         library.add(broken, "broken.pdf")
     assert error.value.hint and not (settings.data_dir / "uploads" / "broken.pdf").exists()
     assert [d.source for d in library.list()] == [result.document.source]
