@@ -865,7 +865,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 
         # gr.api is public but missing from gradio.__all__, which mypy holds against it
         gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="answer")  # type: ignore[attr-defined]
-        DocumentsTab(assistant).render()  # the Documents tab (assistant/ui_documents.py)
+        DocumentsTab(assistant).render(vendor_box, doc_type_box)  # the Documents tab (assistant/ui_documents.py)
 
     demo.queue(default_concurrency_limit=4)
     return demo

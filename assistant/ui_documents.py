@@ -34,7 +34,10 @@ class DocumentsTab:
     """List, upload and delete documents; handlers are methods, `render()` lays the tab out."""
 
     def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
         self.library = DocumentLibrary(assistant.settings, assistant.index)
+        self._filters: list[gr.Dropdown] = []
+        self._filter_kinds: list[str] = []
 
     # --- views ---------------------------------------------------------------------------------
 
@@ -52,12 +55,22 @@ class DocumentsTab:
         documents = self.library.list()
         return summary_table(documents), gr.update(choices=self.choices(documents), value=None)
 
+    def filter_updates(self) -> tuple[Any, ...]:
+        """New choices for the chat's vendor and document-type filters given to render(), in that order."""
+        updates: list[Any] = []
+        for kind in self._filter_kinds:
+            if kind == "vendors":
+                updates.append(gr.update(choices=self.assistant.vendors()))
+            else:
+                updates.append(gr.update(choices=[(TYPE_LABELS.get(t, t), t) for t in self.assistant.doc_types()]))
+        return tuple(updates)
+
     # --- handlers ------------------------------------------------------------------------------
 
     def upload(self, files: list[str] | None, doc_type: str, vendor: str) -> tuple[Any, ...]:
         """Add uploaded files one by one; a bad file is reported and leaves nothing behind."""
         if not files:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * (4 + len(self._filters))
         lines: list[str] = []
         for name in files:
             original = Path(name).name
@@ -77,7 +90,7 @@ class DocumentsTab:
             else:
                 lines.append(f"**Already indexed: {html.escape(original)}** (same content as before).")
         table, picker = self.refresh()
-        return "  \n".join(lines), table, picker, None
+        return ("  \n".join(lines), table, picker, None, *self.filter_updates())
 
     def ask_delete(self, source: str | None) -> tuple[Any, Any, Any]:
         """Show the confirmation for the picked document."""
@@ -95,15 +108,16 @@ class DocumentsTab:
 
     def delete(self, source: str | None) -> tuple[Any, ...]:
         """Remove the picked document from the index."""
-        hide = gr.update(visible=False)
+        hide, unchanged = gr.update(visible=False), (gr.skip(),) * len(self._filters)
         if not source:
-            return hide, gr.skip(), gr.skip(), "Pick a document to delete first."
+            return hide, gr.skip(), gr.skip(), "Pick a document to delete first.", *unchanged
         try:
             removed = self.library.remove(source)
         except AssistantError as exc:
-            return hide, gr.skip(), gr.skip(), f"**Not deleted.** {exc.message} {exc.hint}"
+            return hide, gr.skip(), gr.skip(), f"**Not deleted.** {exc.message} {exc.hint}", *unchanged
         table, picker = self.refresh()
-        return hide, table, picker, f"**Deleted: {html.escape(removed.title)}** ({html.escape(removed.source)})."
+        done = f"**Deleted: {html.escape(removed.title)}** ({html.escape(removed.source)})."
+        return hide, table, picker, done, *self.filter_updates()
 
     def cancel(self) -> tuple[Any, str]:
         """Hide the confirmation."""
@@ -116,8 +130,14 @@ class DocumentsTab:
 
     # --- layout --------------------------------------------------------------------------------
 
-    def render(self) -> gr.Tab:
-        """Add the tab (and wire its events) inside the current gr.Blocks context."""
+    def render(self, vendor_box: gr.Dropdown | None = None, doc_type_box: gr.Dropdown | None = None) -> gr.Tab:
+        """Add the tab (and wire its events) inside the current gr.Blocks context.
+
+        The chat's vendor and document-type filter dropdowns, when given, get new choices after an upload
+        or a deletion here.
+        """
+        self._filters = [box for box in (vendor_box, doc_type_box) if box is not None]
+        self._filter_kinds = ["vendors" if box is vendor_box else "doc_types" for box in self._filters]
         with gr.Tab("Documents", id="documents", elem_id="cmo-documents-tab") as tab:
             gr.Markdown(INTRO)
             table = gr.Dataframe(
@@ -172,11 +192,11 @@ class DocumentsTab:
         table.select(self.pick_row, None, pick, **private)
         ask.click(self.ask_delete, pick, [confirm, question, status], **private)
         no.click(self.cancel, None, [confirm, status], **private)
-        yes.click(self.delete, pick, [confirm, table, pick, status], **EVENT_OPTIONS)
+        yes.click(self.delete, pick, [confirm, table, pick, status, *self._filters], **EVENT_OPTIONS)
         upload.upload(
             self.upload,
             [upload, doc_type, vendor],
-            [status, table, pick, upload],
+            [status, table, pick, upload, *self._filters],
             show_progress="full",
             show_progress_on=status,
             **EVENT_OPTIONS,

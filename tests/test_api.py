@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_openai import ChatOpenAI
 from openai import OpenAI
 
@@ -135,6 +136,33 @@ def test_llm_mode_streams_the_text_as_it_is_written(client: OpenAI) -> None:
     assert [c["n"] for c in citations] == [1]
     plain = client.chat.completions.create(model="cmo-assistant-openai", messages=user(question))
     assert plain.choices[0].message.content == text
+
+
+def test_streamed_answer_ends_with_the_checked_text(server: RunningServer, client: OpenAI) -> None:
+    """A sentence the citation check drops never survives: the stream's text, or its last chunk's `answer`
+    when the checked text differs from what was streamed, equals the plain (checked) answer."""
+    cheese = FakeListChatModel(
+        responses=[
+            "The owner's quality control unit has the responsibility and authority to approve or reject "
+            "drug products made under contract [1]. The moon is made of cheese [9]."
+        ]
+        * 2
+    )
+    models = server.assistant._chat_models
+    models["openai"], kept = cheese, models["openai"]
+    try:
+        question = "Who has authority to approve or reject products made by a CMO?"
+        plain = client.chat.completions.create(model="cmo-assistant-openai", messages=user(question))
+        checked = plain.choices[0].message.content or ""
+        assert "cheese" not in checked and markers(checked) == {1}
+        pieces, chunks = collect(
+            client.chat.completions.create(model="cmo-assistant-openai", messages=user(question), stream=True)
+        )
+        last = chunks[-1].model_extra or {}
+        assert last.get("answer", "".join(pieces)) == checked
+        assert last["citations"] == (plain.model_extra or {})["citations"]
+    finally:
+        models["openai"] = kept
 
 
 def test_history_resolves_a_followup_and_typed_parts_are_read(client: OpenAI) -> None:

@@ -72,6 +72,15 @@ def wait_status(page: Any, text: str) -> str:
     return str(page.inner_text(STATUS))
 
 
+def vendor_choices(page: Any) -> list[str]:
+    """The options of the chat's vendor filter."""
+    page.click("#cmo-vendors input")
+    page.wait_for_selector("#cmo-vendors li")
+    options = page.eval_on_selector_all("#cmo-vendors li", "els => els.map(e => e.getAttribute('aria-label'))")
+    page.keyboard.press("Escape")
+    return [str(o) for o in options]
+
+
 def table_text(page: Any) -> str:
     return str(page.inner_text(TABLE))
 
@@ -88,6 +97,7 @@ def test_list_upload_ask_and_delete(page: Any, ui: RunningUI, tmp_path: Path) ->
     assert status.startswith("Added: nordlys.pdf"), status
     page.wait_for_function("([sel, t]) => document.querySelector(sel).innerText.includes(t)", arg=[TABLE, TITLE])
     assert "Nordlys Pharma" in ui.assistant.vendors()
+    assert vendor_choices(page).count("Nordlys Pharma") == 1  # the chat's vendor filter knows it now
 
     text = ask(page, QUESTION)
     assert "5 isolator" in text and any(s["source"].endswith("uploads/nordlys.pdf") for s in cited(page)), text
@@ -107,6 +117,7 @@ def test_list_upload_ask_and_delete(page: Any, ui: RunningUI, tmp_path: Path) ->
     assert wait_status(page, "Deleted:").startswith(f"Deleted: {TITLE}")
     page.wait_for_function("([sel, t]) => !document.querySelector(sel).innerText.includes(t)", arg=[TABLE, TITLE])
     assert "Nordlys Pharma" not in ui.assistant.vendors()
+    assert "Nordlys Pharma" not in vendor_choices(page)
     assert not (ui.assistant.settings.data_dir / "uploads" / "nordlys.pdf").exists()
 
     ask(page, QUESTION)
