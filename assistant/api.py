@@ -56,7 +56,7 @@ _UPLOAD_BLOCK = 1 << 20
 class ApiTuning:
     """Numbers that shape how the API serves answers."""
 
-    # Answer steps (retrieval, quote composition, one LLM token) running at once. 4 matches the UI's
+    # Answer steps (retrieval, quote composition, one LLM token) running at once. Not tuned: 4 is the UI's
     # concurrency_limit for answers; tests/test_api_load.py measures 16 clients against it (README figures).
     answer_threads: int = 4
     # Longest list of known vendors/sources quoted back in a bad-filter error message.
@@ -526,10 +526,16 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
     keys = KeyCheck(parse_api_keys(assistant.settings.api_keys) if api_keys is None else api_keys)
     service = ChatService(assistant, tuning)
     library = DocumentLibrary(assistant.settings, assistant.index)
-    app = FastAPI(title="cmo-assistant API", docs_url=f"{PREFIX}/docs", openapi_url=f"{PREFIX}/openapi.json")
+    # no Swagger/ReDoc pages: they load their scripts from a CDN, and nothing here reaches the network
+    app = FastAPI(title="cmo-assistant API", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
     app.state.assistant = assistant
     app.state.api_keys_enabled = keys.enabled
     router = APIRouter(prefix=PREFIX, dependencies=[Depends(keys)])
+
+    @app.get(PREFIX, include_in_schema=False, dependencies=[Depends(keys)])
+    async def index() -> dict[str, Any]:
+        """What this API offers."""
+        return {"object": "api", "endpoints": ENDPOINTS.split(", "), "openapi": f"{PREFIX}/openapi.json"}
 
     @router.get("/models")
     async def list_models() -> dict[str, Any]:
@@ -569,6 +575,7 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
     ) -> dict[str, Any] | JSONResponse:
         """Upload a file; it is indexed before the reply, so it can be asked about at once."""
         name = file.filename or "upload"
+        doc_type = doc_type or None
         if doc_type is not None and doc_type not in DOC_TYPES:
             raise ApiError(400, f"Unknown doc_type {doc_type!r}. Use one of: {', '.join(DOC_TYPES)}.", param="doc_type")
         library.check_upload(name, file.size or 0)
@@ -580,7 +587,7 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
                     size += len(block)
                     library.check_upload(name, size)
                     out.write(block)
-            result = await service.run(library.add, path, name, doc_type or None, vendor or None)
+            result = await service.run(library.add, path, name, doc_type, vendor or None)
         payload = {**result.document.as_dict(), "status": result.status, "chunks_embedded": result.chunks_embedded}
         if result.status == "unchanged":
             return JSONResponse(payload, status_code=200)

@@ -306,6 +306,14 @@ def test_bad_requests_get_openai_errors_that_say_what_to_do(
     assert response.headers["x-should-retry"] == "false"
 
 
+def test_api_root_lists_the_endpoints_and_the_schema_is_served(server: RunningServer) -> None:
+    root = httpx.get(server.api).json()
+    assert "POST /v1/chat/completions" in root["endpoints"]
+    schema = httpx.get(server.url + root["openapi"].lstrip("/")).json()
+    assert {"/v1/chat/completions", "/v1/models", "/v1/documents"} <= set(schema["paths"])
+    assert httpx.get(server.api + "/docs").status_code == 404  # no CDN-backed doc pages
+
+
 def test_broken_json_and_unknown_endpoints(server: RunningServer) -> None:
     broken = httpx.post(
         server.api + "/chat/completions",
