@@ -56,8 +56,9 @@ _UPLOAD_BLOCK = 1 << 20
 class ApiTuning:
     """Numbers that shape how the API serves answers."""
 
-    # Answer steps (retrieval, quote composition, one LLM token) running at once. Not tuned: 4 is the UI's
-    # concurrency_limit for answers; tests/test_api_load.py measures 16 clients against it (README figures).
+    # Answer steps (retrieval, quote composition, one LLM token) running at once. benchmarks/api_threads.py,
+    # 16 clients, quote mode, two runs on the shared 2-core machine: req/s 0.60/0.84 at 1 thread, 1.34/0.91
+    # at 2, 1.40/1.21 at 4, 1.40/1.18 at 8. 4 is as fast as 8 and is the UI's answer concurrency too.
     answer_threads: int = 4
     # Longest list of known vendors/sources quoted back in a bad-filter error message.
     listed_names: int = 20
