@@ -22,6 +22,7 @@ def main() -> int:
     """Open the index, build the UI and the /v1 API, serve both until interrupted; exit 2 when setup fails."""
     go_offline()  # before Gradio is imported: no analytics, no hub calls
     import uvicorn
+    from pydantic import ValidationError
 
     from assistant.config import Settings
     from assistant.errors import AssistantError
@@ -30,15 +31,21 @@ def main() -> int:
 
     try:
         settings = Settings()
-        assistant = Assistant.from_settings(settings)
-        app = build_app(assistant)
-    except AssistantError as exc:
-        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "ASSISTANT_" + "_".join(str(p) for p in first["loc"]).upper()
+        print(f"error: {name}: {first['msg']}.\n  Fix it in the environment or in .env.", file=sys.stderr)
         return 2
     problem = port_problem(settings.host, settings.port)
     if problem:
         print(f"error: cannot listen on {settings.host}:{settings.port} ({problem}).", file=sys.stderr)
         print("  Stop the other server there, or set ASSISTANT_PORT to another port.", file=sys.stderr)
+        return 2
+    try:
+        assistant = Assistant.from_settings(settings)
+        app = build_app(assistant)
+    except AssistantError as exc:
+        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
         return 2
     base = f"http://{settings.host}:{settings.port}"
     print(f"UI:  {base}/\nAPI: {base}/v1 (OpenAI-compatible; models: GET {base}/v1/models)", flush=True)

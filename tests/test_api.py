@@ -4,6 +4,7 @@ server on 127.0.0.1: quote mode over the shipped corpus, LLM modes through a fak
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -543,3 +544,50 @@ def test_ui_is_mounted_with_its_launch_options(server: RunningServer) -> None:
     assert config["max_file_size"] == 50 * 2**20  # launch_options says "50mb"; Gradio reads mb as MiB
     assert config["footer_links"] == [] and config["mcp_server"] is False
     assert config["title"] == "CMO Assistant" and httpx.get(server.url).status_code == 200
+
+
+def test_app_py_serves_ui_and_api_on_one_port(corpus_index: tuple[Index, Settings], tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _, settings = corpus_index
+    port = free_port()
+    env = {
+        **os.environ,
+        "ASSISTANT_DATA_DIR": str(tmp_path),
+        "ASSISTANT_INDEX_DIR": str(settings.index_path),
+        "ASSISTANT_PORT": str(port),
+        "ASSISTANT_API_KEYS": KEYS[0],
+    }
+    root = Path(__file__).resolve().parent.parent
+    app = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 300
+        while True:
+            assert app.poll() is None, app.communicate()
+            try:
+                if httpx.get(base + "/", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "app.py did not start"
+            time.sleep(0.5)
+        api = OpenAI(base_url=base + "/v1", api_key=KEYS[0], max_retries=0)
+        reply = api.chat.completions.create(model="cmo-assistant", messages=user(RELEASE_Q))
+        assert (reply.model_extra or {})["citations"][0]["source"] == RELEASE_DOC
+        assert httpx.get(base + "/v1/models").status_code == 401
+
+        busy = subprocess.run(
+            [sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert busy.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+        assert "ASSISTANT_PORT" in busy.stderr
+    finally:
+        app.send_signal(signal.SIGINT)
+        out, err = app.communicate(timeout=60)
+    assert app.returncode == 0, err
+    assert f"API: http://127.0.0.1:{port}/v1" in out and KEYS[0] not in out + err
