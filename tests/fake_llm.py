@@ -11,13 +11,15 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-_PASSAGE_ONE = re.compile(r"^\[1\] [^\n]*\n(.+)$", re.M)
+
+def _passage(n: int) -> re.Pattern[str]:
+    return re.compile(rf"^\[{n}\] [^\n]*\n(.+)$", re.M)
 
 
 class QuotingChatModel(BaseChatModel):
-    """Answers with the first sentence of passage [1], cited [1]; streams it a word at a time.
+    """Answers with the first sentence of passages [1] and [2], each cited; streams it a word at a time.
 
-    Follow-up rewrite prompts (no numbered passages) get the question back unchanged.
+    Prompts without numbered passages (follow-up rewrites, translations) get the question back unchanged.
     """
 
     delay_s: float = 0.0
@@ -28,12 +30,16 @@ class QuotingChatModel(BaseChatModel):
 
     def _reply(self, messages: list[BaseMessage]) -> str:
         prompt = str(messages[-1].content)
-        found = _PASSAGE_ONE.search(prompt)
-        if not found:
+        sentences = []
+        for n in (1, 2):
+            found = _passage(n).search(prompt)
+            if found:
+                first = re.split(r"(?<=[.;:])\s", found.group(1).strip())[0]
+                sentences.append(f"{first.rstrip('.;:')} [{n}].")
+        if not sentences:
             asked = re.search(r"(?:Follow-up|Question)[^:]*:\s*(.+)", prompt)
             return asked.group(1).strip() if asked else "NOT_IN_DOCUMENTS"
-        first = re.split(r"(?<=[.;:])\s", found.group(1).strip())[0]
-        return f"{first.rstrip('.;:')} [1]."
+        return " ".join(sentences)
 
     def _generate(
         self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any

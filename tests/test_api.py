@@ -130,11 +130,11 @@ def test_llm_mode_streams_the_text_as_it_is_written(client: OpenAI) -> None:
     pieces, chunks = collect(
         client.chat.completions.create(model="cmo-assistant-openai", messages=user(question), stream=True)
     )
-    assert len(pieces) >= 4, pieces  # one chunk per word from the chat model, not one block at the end
+    assert len(pieces) >= 2, pieces  # the text arrives in pieces as it is written, not in one block at the end
     text = "".join(pieces)
-    assert text.endswith("[1].")
+    assert text.endswith("].")
     citations = (chunks[-1].model_extra or {})["citations"]
-    assert [c["n"] for c in citations] == [1]
+    assert citations and markers(text) == {c["n"] for c in citations}
     plain = client.chat.completions.create(model="cmo-assistant-openai", messages=user(question))
     assert plain.choices[0].message.content == text
 
