@@ -1,4 +1,4 @@
-"""Run the chat UI: `python app.py` (settings from ASSISTANT_* variables, e.g. ASSISTANT_PORT=7860)."""
+"""Run the chat UI and the OpenAI-compatible API on one port: `python app.py` (settings from ASSISTANT_*)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,63 @@ import sys
 from assistant.runtime import go_offline
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (in use, no such address), or None."""
+    import socket
+
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
 def main() -> int:
-    """Open the index, build the UI and serve it until interrupted; exit 2 when the index cannot be opened."""
+    """Open the index, build the UI and the /v1 API, serve both until interrupted; exit 2 when setup fails."""
     go_offline()  # before Gradio is imported: no analytics, no hub calls
+    import uvicorn
+    from pydantic import ValidationError
+
     from assistant.config import Settings
     from assistant.errors import AssistantError
     from assistant.errors import report as report_error
     from assistant.feedback import FeedbackStore
     from assistant.index_lock import IndexLock
+    from assistant.server import build_app, is_loopback
     from assistant.service import Assistant
-    from assistant.ui import ChatUI, launch_options
 
     try:
         settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "ASSISTANT_" + "_".join(str(p) for p in first["loc"]).upper()
+        print(f"error: {name}: {first['msg']}.\n  Fix it in the environment or in .env.", file=sys.stderr)
+        return 2
+    problem = port_problem(settings.host, settings.port)
+    if problem:
+        print(f"error: cannot listen on {settings.host}:{settings.port} ({problem}).", file=sys.stderr)
+        print("  Stop the other server there, or set ASSISTANT_PORT to another port.", file=sys.stderr)
+        return 2
+    lock = None
+    try:
         # The UI writes the local index (uploads) while it runs: hold its lock, so `ingest.py` on the same
         # folder stops with what to do instead of losing vectors (assistant/index_lock.py says why).
         lock = None if settings.chroma_url else IndexLock(settings.index_path, "ui").acquire()
         assistant = Assistant.from_settings(settings)
-        options = launch_options(assistant)
-        demo = ChatUI(assistant, FeedbackStore(settings.data_dir / "feedback.sqlite")).build()
+        app = build_app(assistant, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite"))
     except AssistantError as exc:
+        if lock is not None:
+            lock.release()
         return report_error(exc)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"UI:  {base}/\nAPI: {base}/v1 (OpenAI-compatible; models: GET {base}/v1/models)", flush=True)
+    if not app.state.api_keys_enabled and not is_loopback(settings.host):
+        print(
+            f"warning: /v1 is open to anyone who can reach {settings.host}; set ASSISTANT_API_KEYS to require a key.",
+            file=sys.stderr,
+        )
     try:
-        demo.launch(**options)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)
     finally:
         if lock is not None:
             lock.release()

@@ -1,13 +1,21 @@
 """Ingest PDF (scans OCRed), Word, HTML, Markdown and text files into the index: `python ingest.py [PATHS...]`
-(default corpus/)."""
+(default corpus/).
+
+`--list` shows the documents the index holds; `--remove PATH` takes one out (every chunk of it, at once).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.runtime import go_offline
+
+if TYPE_CHECKING:
+    from assistant.documents import DocumentInfo, DocumentLibrary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,11 +32,54 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-ocr", action="store_true", help="skip PDF pages without a text layer (ASSISTANT_OCR=false)"
     )
+    parser.add_argument("--list", action="store_true", help="list the indexed documents instead of ingesting")
+    parser.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="remove this document from the index instead of ingesting (repeatable; the file stays on disk)",
+    )
+    parser.add_argument("--json", action="store_true", help="with --list: one JSON object per document")
     return parser
 
 
+def print_documents(documents: list[DocumentInfo], as_json: bool) -> None:
+    """The --list output: an aligned table, or JSON lines."""
+    from assistant.documents import TABLE_HEADERS, summary_table
+
+    if as_json:
+        for doc in documents:
+            print(json.dumps(doc.as_dict(), ensure_ascii=False))
+        return
+    rows = [list(TABLE_HEADERS), *summary_table(documents)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEADERS) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    chunks = sum(d.chunks for d in documents if d.alias_of is None)
+    print(f"{len(documents)} documents, {chunks} chunks")
+
+
+def manage(library: DocumentLibrary, args: argparse.Namespace) -> int:
+    """--remove and --list; exit 1 when a document to remove is not in the index."""
+    from assistant.errors import DocumentNotFoundError, report
+
+    code = 0
+    for name in args.remove:
+        try:
+            removed = library.remove(name)
+        except DocumentNotFoundError as exc:
+            report(exc)
+            code = 1
+            continue
+        print(f"removed {removed.source} ({removed.title}, {removed.chunks} chunks)")
+    if args.list:
+        print_documents(library.list(), args.json)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one ingest; exit 1 when any file failed, 2 when the index cannot be opened."""
+    """Run one ingest (or --list/--remove); exit 1 when any file failed, 2 when the index cannot be opened."""
     args = build_parser().parse_args(argv)
     go_offline()
     from assistant.config import Settings
@@ -49,12 +100,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_ocr:
         overrides["ocr"] = False
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    if args.list and not args.remove:  # read-only: works while the UI holds the index
+        try:
+            from assistant.documents import DocumentLibrary
+
+            listed = Index.open(settings, Embedder.from_settings(settings))
+            return manage(DocumentLibrary(settings, listed), args)
+        except AssistantError as exc:
+            return report_error(exc)
     try:
         # One writer per local folder: a UI (or another ingest) on the same folder stops this run, with what to do.
         lock = None if settings.chroma_url else IndexLock(settings.index_path, "ingest").acquire()
         index = Index.open(settings, Embedder.from_settings(settings))
     except AssistantError as exc:
         return report_error(exc)
+    if args.remove:
+        from assistant.documents import DocumentLibrary
+
+        try:
+            return manage(DocumentLibrary(settings, index), args)
+        finally:
+            if lock is not None:
+                lock.release()
     bar = None
     if not args.quiet:
         from tqdm import tqdm

@@ -1,7 +1,8 @@
 """cmo-assistant: answers about pharmaceutical contract manufacturing, grounded in cited documents.
 
 Public API (imported lazily so that `import assistant` stays cheap):
-    Settings, Assistant, Answer, Citation, Filters, Index, Ingestor, Embedder, AssistantError
+    Settings, Assistant, Answer, Citation, Filters, Index, Ingestor, Embedder, AssistantError,
+    DocumentLibrary, CmoRetriever (LangChain), build_api (FastAPI)
 """
 
 from __future__ import annotations
@@ -9,7 +10,20 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "Embedder", "Filters", "Index", "Ingestor", "Settings"]
+__all__ = [
+    "Answer",
+    "Assistant",
+    "AssistantError",
+    "Citation",
+    "CmoRetriever",
+    "DocumentLibrary",
+    "Embedder",
+    "Filters",
+    "Index",
+    "Ingestor",
+    "Settings",
+    "build_api",
+]
 
 _WHERE = {
     "Settings": "assistant.config",
@@ -21,6 +35,9 @@ _WHERE = {
     "Ingestor": "assistant.ingestion",
     "Embedder": "assistant.embeddings",
     "AssistantError": "assistant.errors",
+    "DocumentLibrary": "assistant.documents",
+    "CmoRetriever": "assistant.langchain_retriever",
+    "build_api": "assistant.api",
 }
 
 

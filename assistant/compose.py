@@ -540,9 +540,7 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     pieces = [Piece(unit.text, (unit.passage,))]
     root = ctx.passages[unit.passage].section
     depth = len(root.split(" > ")) if root else 0
-    children = [
-        (c, ctx.passages[c].section.split(" > ")[depth].strip()) for c in ctx.outlines.get(unit.passage, [])
-    ]
+    children = [(c, ctx.passages[c].section.split(" > ")[depth].strip()) for c in ctx.outlines.get(unit.passage, [])]
     children = [(c, heading) for c, heading in children if not _BACK_MATTER.match(heading)]
     for child, heading in children[: ctx.quote.list_items]:
         pieces.append(_outline_item(ctx.passages[child], child, ctx.quote, query.text, heading))

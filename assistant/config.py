@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.tuning import REFUSAL
@@ -83,10 +83,15 @@ class Settings(BaseSettings):
     local_context: int = Field(4096, ge=512, description="Context window of the embedded LLM.")
 
     # UI
-    host: str = Field("127.0.0.1", description="Address the UI binds to.")
-    port: int = Field(7860, description="Port the UI listens on.")
+    host: str = Field("127.0.0.1", description="Address the server (UI and API) binds to.")
+    port: int = Field(7860, description="Port the server (UI and API) listens on.")
     username: str | None = Field(None, description="UI login name; no login when empty.")
     password: str | None = Field(None, description="UI password, used with username.")
+
+    # HTTP API
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated keys for /v1/*; when set, requests need `Authorization: Bearer <key>`."
+    )
 
     @property
     def index_path(self) -> Path:

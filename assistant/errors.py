@@ -66,6 +66,10 @@ class BackendError(AssistantError):
     """The chat model cannot be reached or loaded."""
 
 
+class DocumentNotFoundError(AssistantError):
+    """No document with that source is in the index."""
+
+
 def print_error(message: str, hint: str = "", stream: TextIO | None = None) -> int:
     """How the command-line shells report a problem: `error: <message>` then the hint, indented. Returns 2."""
     print(f"error: {message}" + (f"\n  {hint}" if hint else ""), file=stream or sys.stderr)

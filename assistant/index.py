@@ -131,6 +131,8 @@ class Index:
         self._files = self._collection(f"{collection}-files", None)
         self._registry_cache: tuple[int, dict[str, FileRecord]] | None = None
         self._lock = threading.RLock()
+        self.write_lock = threading.RLock()
+        """Held by every ingest run and removal in this process, so one never recovers another's half-written file."""
         self._check_model()
 
     @classmethod

@@ -163,8 +163,21 @@ class Ingestor:
         """Ingest files and folders; one bad file never stops the others or touches stored chunks.
 
         Files are embedded in groups of about EMBED_GROUP chunks (fewer, fuller model batches), then
-        written and flipped one file at a time, so a crash leaves each file either old or new.
+        written and flipped one file at a time, so a crash leaves each file either old or new. Runs and
+        removals in one process take turns (the index's write lock).
         """
+        with self.index.write_lock:
+            return self._run(paths, prune=prune, doc_type=doc_type, vendor=vendor, progress=progress)
+
+    def _run(
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool,
+        doc_type: DocType | None,
+        vendor: str | None,
+        progress: Progress | None,
+    ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         self._in_flight = {}
@@ -365,14 +378,22 @@ class Ingestor:
             self.index.put_file(_with(other, alias_of=heir.source))
         return True
 
-    def remove(self, source: str) -> None:
-        """Forget a file; an identical copy elsewhere inherits its chunks."""
-        record = self.index.registry().get(source)
-        if record is None:
-            return
-        if record.alias_of is None and not self._hand_over(record):
-            self.index.delete_chunks(source)
-        self.index.drop_file(source)
+    def remove(self, source: str) -> bool:
+        """Forget a file at once; an identical copy elsewhere inherits its chunks. False when it was not indexed.
+
+        Readers stop seeing the file with the first registry write (its live content is cleared and the old
+        one marked stale); the chunks go next, then the record. A crash in between leaves a record that
+        `recover()` finishes on the next run.
+        """
+        with self.index.write_lock:
+            record = self.index.registry().get(source)
+            if record is None:
+                return False
+            if record.alias_of is None and not self._hand_over(record):
+                self.index.put_file(_with(record, file_sha="", stale_sha=record.file_sha or record.stale_sha))
+                self.index.delete_chunks(source)
+            self.index.drop_file(source)
+            return True
 
 
 @dataclass(slots=True)

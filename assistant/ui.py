@@ -39,6 +39,7 @@ from assistant.presentation import (
 )
 from assistant.sources import resolve_source
 from assistant.types import Delta, Draft, Final, Retrieved
+from assistant.ui_documents import DocumentsTab
 
 if TYPE_CHECKING:
     from assistant.ingestion import IngestReport
@@ -100,6 +101,28 @@ class Turn:
     refused: bool
     answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     """The feedback store keys ratings by it: re-rating or un-rating one answer touches only its row."""
+
+
+@dataclass(slots=True)
+class _ChatWidgets:
+    """The Chat tab's components that handlers read or update."""
+
+    vendor_box: gr.Dropdown
+    doc_type_box: gr.Dropdown
+    backend_box: gr.Dropdown
+    chatbot: gr.Chatbot
+    question_box: gr.Textbox
+    send: gr.Button
+    feedback_row: gr.Row
+    comment_box: gr.Textbox
+    comment_send: gr.Button
+    feedback_note: gr.Markdown
+    new_chat: gr.Button
+    upload_type: gr.Dropdown
+    upload_vendor: gr.Textbox
+    upload: gr.File
+    upload_status: gr.Markdown
+    sources: gr.HTML
 
 
 class _DocumentLinks:
@@ -361,8 +384,7 @@ class ChatUI:
     # --- layout and wiring -----------------------------------------------------------------------------
 
     def build(self) -> gr.Blocks:
-        """Lay out the page and wire the handlers."""
-        assistant = self.assistant
+        """The page: a header, the Chat tab (conversation, filters, upload, sources) and the Documents tab."""
         with gr.Blocks(title=TITLE, fill_width=True) as demo:
             self.links.demo = demo
             turn_state = gr.State({})  # assistant message index -> Turn
@@ -372,154 +394,186 @@ class ChatUI:
                     f"# {TITLE}\nAnswers questions about pharmaceutical contract manufacturing from your documents. "
                     "Every answer cites the document and page it comes from."
                 )
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=460):
-                    with gr.Row():
-                        vendor_box = gr.Dropdown(
-                            choices=assistant.vendors(),
-                            value=[],
-                            multiselect=True,
-                            label="CMOs",
-                            info="Only search these vendors' brochures. Pick two or more and ask to compare them.",
-                            elem_id="cmo-vendors",
-                            scale=3,
-                        )
-                        doc_type_box = gr.Dropdown(
-                            choices=[(DOC_TYPE_LABELS.get(t, t), t) for t in assistant.doc_types()],
-                            value=[],
-                            multiselect=True,
-                            label="Document types",
-                            info="Empty means all.",
-                            elem_id="cmo-doc-types",
-                            scale=2,
-                        )
-                        backend_box = gr.Dropdown(
-                            choices=[(BACKEND_LABELS.get(b, b), b) for b in self.backends],
-                            value=self.default_backend,
-                            label="Answer mode",
-                            info="Quote copies exact sentences; LLM modes write them from those quotes.",
-                            elem_id="cmo-backend",
-                            scale=2,
-                        )
-                    chatbot = gr.Chatbot(
-                        label="Conversation",
-                        elem_id="cmo-chat",
-                        height=520,
-                        buttons=["copy"],
-                        placeholder=(
-                            "**Ask about contract manufacturing.**  \nAnswers quote your documents and cite the "
-                            "page; when the documents don't say, the assistant says so. Try one of these:"
-                        ),
-                        examples=[{"text": q} for q in EXAMPLES],
-                    )
-                    with gr.Row():
-                        question_box = gr.Textbox(
-                            placeholder="Ask a question, e.g. What must a quality agreement cover?",
-                            show_label=False,
-                            lines=1,
-                            max_lines=4,
-                            scale=8,
-                            elem_id="cmo-question",
-                            autofocus=True,
-                        )
-                        send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="cmo-ask")
-                    with gr.Row(visible=False, elem_id="cmo-feedback-row") as feedback_row:
-                        comment_box = gr.Textbox(
-                            placeholder="What was good or wrong about this answer? (optional)",
-                            show_label=False,
-                            scale=6,
-                            elem_id="cmo-comment",
-                        )
-                        comment_send = gr.Button("Save comment", scale=1, min_width=120, elem_id="cmo-comment-save")
-                    with gr.Row(equal_height=True):
-                        feedback_note = gr.Markdown("", elem_id="cmo-feedback-note")
-                        new_chat = gr.Button(
-                            "New conversation",
-                            variant="secondary",
-                            size="sm",
-                            scale=0,
-                            min_width=170,
-                            elem_id="cmo-new",
-                        )
-                    with gr.Accordion("Add documents", open=False, elem_id="cmo-upload-box"):
-                        gr.Markdown(
-                            "PDF, Markdown or text files. They are copied to the uploads folder and indexed; "
-                            "you can ask about them as soon as indexing finishes."
-                        )
-                        with gr.Row():
-                            upload_type = gr.Dropdown(
-                                choices=[("Detect", ""), *((label, key) for key, label in DOC_TYPE_LABELS.items())],
-                                value="",
-                                label="Document type",
-                                scale=1,
-                            )
-                            upload_vendor = gr.Textbox(
-                                label="Vendor (for brochures)",
-                                placeholder="e.g. Zentrix Labs",
-                                scale=2,
-                                elem_id="cmo-upload-vendor",
-                            )
-                        upload = gr.File(
-                            file_count="multiple",
-                            file_types=list(UPLOAD_SUFFIXES),
-                            label="Upload files",
-                            type="filepath",
-                            elem_id="cmo-upload",
-                            height=120,
-                        )
-                        upload_status = gr.Markdown("", elem_id="cmo-upload-status")
-                with gr.Column(scale=2, min_width=340):
-                    gr.Markdown("### Sources")
-                    sources = gr.HTML(EMPTY_SOURCES, elem_id="cmo-sources-box", container=False)
-
-            chat_inputs = [question_box, chatbot, vendor_box, doc_type_box, backend_box, turn_state]
-            chat_outputs = [chatbot, sources, question_box, turn_state, feedback_row]
-            chat_opts: dict[str, Any] = {
-                "show_progress": "hidden",
-                "concurrency_limit": 4,
-                "concurrency_id": "answer",
-                "api_visibility": "private",
-            }
-            gr.on([question_box.submit, send.click], self.respond, chat_inputs, chat_outputs, **chat_opts)
-            chatbot.example_select(self.pick_example, None, question_box, api_visibility="private", queue=False).then(
-                self.respond, chat_inputs, chat_outputs, **chat_opts
-            )
-            new_chat.click(
-                self.new_conversation,
-                None,
-                [chatbot, sources, turn_state, feedback_id, feedback_row, feedback_note, question_box],
-                api_visibility="private",
-                queue=False,
-            )
-            chatbot.like(
-                self.on_like,
-                [turn_state, feedback_id],
-                [feedback_id, feedback_row, feedback_note],
-                api_visibility="private",
-                queue=False,
-            )
-            gr.on(
-                [comment_send.click, comment_box.submit],
-                self.save_comment,
-                [comment_box, feedback_id],
-                [comment_box, feedback_row, feedback_note],
-                api_visibility="private",
-                queue=False,
-            )
-            upload.upload(
-                self.on_upload,
-                [upload, upload_type, upload_vendor],
-                [upload_status, vendor_box, doc_type_box, upload],
-                api_visibility="private",
-                concurrency_limit=1,
-                concurrency_id="ingest",
-                show_progress="full",
-                show_progress_on=upload_status,
-            )
+            with gr.Tabs(elem_id="cmo-tabs"):
+                with gr.Tab("Chat", id="chat", elem_id="cmo-chat-tab"):
+                    widgets = self._chat_layout()
+                DocumentsTab(self.assistant).render(widgets.vendor_box, widgets.doc_type_box)
+            self._wire(widgets, turn_state, feedback_id)
             # gr.api is public but missing from gradio.__all__, which mypy holds against it
             gr.api(self.ask_api, api_name="ask", concurrency_limit=4, concurrency_id="answer")  # type: ignore[attr-defined]
         demo.queue(default_concurrency_limit=4)
         return demo
+
+    def _chat_layout(self) -> _ChatWidgets:
+        """The Chat tab's components, laid out; the layout method, so longer than the others."""
+        assistant = self.assistant
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=460):
+                with gr.Row():
+                    vendor_box = gr.Dropdown(
+                        choices=assistant.vendors(),
+                        value=[],
+                        multiselect=True,
+                        label="CMOs",
+                        info="Only search these vendors' brochures. Pick two or more and ask to compare them.",
+                        elem_id="cmo-vendors",
+                        scale=3,
+                    )
+                    doc_type_box = gr.Dropdown(
+                        choices=[(DOC_TYPE_LABELS.get(t, t), t) for t in assistant.doc_types()],
+                        value=[],
+                        multiselect=True,
+                        label="Document types",
+                        info="Empty means all.",
+                        elem_id="cmo-doc-types",
+                        scale=2,
+                    )
+                    backend_box = gr.Dropdown(
+                        choices=[(BACKEND_LABELS.get(b, b), b) for b in self.backends],
+                        value=self.default_backend,
+                        label="Answer mode",
+                        info="Quote copies exact sentences; LLM modes write them from those quotes.",
+                        elem_id="cmo-backend",
+                        scale=2,
+                    )
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    elem_id="cmo-chat",
+                    height=520,
+                    buttons=["copy"],
+                    placeholder=(
+                        "**Ask about contract manufacturing.**  \nAnswers quote your documents and cite the "
+                        "page; when the documents don't say, the assistant says so. Try one of these:"
+                    ),
+                    examples=[{"text": q} for q in EXAMPLES],
+                )
+                with gr.Row():
+                    question_box = gr.Textbox(
+                        placeholder="Ask a question, e.g. What must a quality agreement cover?",
+                        show_label=False,
+                        lines=1,
+                        max_lines=4,
+                        scale=8,
+                        elem_id="cmo-question",
+                        autofocus=True,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="cmo-ask")
+                with gr.Row(visible=False, elem_id="cmo-feedback-row") as feedback_row:
+                    comment_box = gr.Textbox(
+                        placeholder="What was good or wrong about this answer? (optional)",
+                        show_label=False,
+                        scale=6,
+                        elem_id="cmo-comment",
+                    )
+                    comment_send = gr.Button("Save comment", scale=1, min_width=120, elem_id="cmo-comment-save")
+                with gr.Row(equal_height=True):
+                    feedback_note = gr.Markdown("", elem_id="cmo-feedback-note")
+                    new_chat = gr.Button(
+                        "New conversation",
+                        variant="secondary",
+                        size="sm",
+                        scale=0,
+                        min_width=170,
+                        elem_id="cmo-new",
+                    )
+                with gr.Accordion("Add documents", open=False, elem_id="cmo-upload-box"):
+                    gr.Markdown(
+                        "PDF, Markdown or text files. They are copied to the uploads folder and indexed; "
+                        "you can ask about them as soon as indexing finishes."
+                    )
+                    with gr.Row():
+                        upload_type = gr.Dropdown(
+                            choices=[
+                                ("Detect", ""),
+                                *((label, key) for key, label in DOC_TYPE_LABELS.items()),
+                            ],
+                            value="",
+                            label="Document type",
+                            scale=1,
+                        )
+                        upload_vendor = gr.Textbox(
+                            label="Vendor (for brochures)",
+                            placeholder="e.g. Zentrix Labs",
+                            scale=2,
+                            elem_id="cmo-upload-vendor",
+                        )
+                    upload = gr.File(
+                        file_count="multiple",
+                        file_types=list(UPLOAD_SUFFIXES),
+                        label="Upload files",
+                        type="filepath",
+                        elem_id="cmo-upload",
+                        height=120,
+                    )
+                    upload_status = gr.Markdown("", elem_id="cmo-upload-status")
+            with gr.Column(scale=2, min_width=340):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(EMPTY_SOURCES, elem_id="cmo-sources-box", container=False)
+        return _ChatWidgets(
+            vendor_box,
+            doc_type_box,
+            backend_box,
+            chatbot,
+            question_box,
+            send,
+            feedback_row,
+            comment_box,
+            comment_send,
+            feedback_note,
+            new_chat,
+            upload_type,
+            upload_vendor,
+            upload,
+            upload_status,
+            sources,
+        )
+
+    def _wire(self, w: _ChatWidgets, turn_state: gr.State, feedback_id: gr.State) -> None:
+        """Connect the Chat tab's events to the handlers."""
+        chat_inputs = [w.question_box, w.chatbot, w.vendor_box, w.doc_type_box, w.backend_box, turn_state]
+        chat_outputs = [w.chatbot, w.sources, w.question_box, turn_state, w.feedback_row]
+        chat_opts: dict[str, Any] = {
+            "show_progress": "hidden",
+            "concurrency_limit": 4,
+            "concurrency_id": "answer",
+            "api_visibility": "private",
+        }
+        gr.on([w.question_box.submit, w.send.click], self.respond, chat_inputs, chat_outputs, **chat_opts)
+        w.chatbot.example_select(self.pick_example, None, w.question_box, api_visibility="private", queue=False).then(
+            self.respond, chat_inputs, chat_outputs, **chat_opts
+        )
+        w.new_chat.click(
+            self.new_conversation,
+            None,
+            [w.chatbot, w.sources, turn_state, feedback_id, w.feedback_row, w.feedback_note, w.question_box],
+            api_visibility="private",
+            queue=False,
+        )
+        w.chatbot.like(
+            self.on_like,
+            [turn_state, feedback_id],
+            [feedback_id, w.feedback_row, w.feedback_note],
+            api_visibility="private",
+            queue=False,
+        )
+        gr.on(
+            [w.comment_send.click, w.comment_box.submit],
+            self.save_comment,
+            [w.comment_box, feedback_id],
+            [w.comment_box, w.feedback_row, w.feedback_note],
+            api_visibility="private",
+            queue=False,
+        )
+        w.upload.upload(
+            self.on_upload,
+            [w.upload, w.upload_type, w.upload_vendor],
+            [w.upload_status, w.vendor_box, w.doc_type_box, w.upload],
+            api_visibility="private",
+            concurrency_limit=1,
+            concurrency_id="ingest",
+            show_progress="full",
+            show_progress_on=w.upload_status,
+        )
 
 
 def build_ui(assistant: Assistant, feedback: FeedbackStore | None = None) -> gr.Blocks:

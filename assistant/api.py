@@ -1,0 +1,647 @@
+"""The OpenAI-compatible HTTP API over one Assistant: /v1/models, /v1/chat/completions, /v1/documents.
+
+build_api(assistant) returns a FastAPI app; assistant/server.py mounts the Gradio UI on the same app.
+Answers run in worker threads (the event loop only shuttles bytes), errors use OpenAI's error shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, SecretStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.documents import DOC_TYPES, DocumentLibrary
+from assistant.errors import (
+    AssistantError,
+    BackendError,
+    ConfigError,
+    DocumentNotFoundError,
+    IngestError,
+    OversizedFileError,
+    StoreError,
+    UnsupportedFileError,
+)
+from assistant.retrieval import Filters
+from assistant.types import Answer, AnswerEvent, Delta, Final
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+log = logging.getLogger(__name__)
+
+MODEL = "cmo-assistant"
+"""The model id of the default answer mode; `cmo-assistant-<mode>` names each mode."""
+PREFIX = "/v1"
+ENDPOINTS = "GET /v1/models, POST /v1/chat/completions, GET/POST /v1/documents, GET/DELETE /v1/documents/{source}"
+_UPLOAD_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTuning:
+    """Numbers that shape how the API serves answers."""
+
+    # Answer steps (retrieval, quote composition, one LLM token) running at once. benchmarks/api_threads.py,
+    # 16 clients, quote mode, two runs on the shared 2-core machine: req/s 0.60/0.84 at 1 thread, 1.34/0.91
+    # at 2, 1.40/1.21 at 4, 1.40/1.18 at 8. 4 is as fast as 8 and is the UI's answer concurrency too.
+    answer_threads: int = 4
+    # Longest list of known vendors/sources quoted back in a bad-filter error message.
+    listed_names: int = 20
+
+
+TUNING = ApiTuning()
+T = TypeVar("T")
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error answered in OpenAI's shape: {"error": {"message", "type", "param", "code"}}."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body."""
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+    def response(self) -> JSONResponse:
+        """The HTTP response; clients are told not to retry what a retry cannot fix."""
+        headers = {"x-should-retry": "false", **self.headers}
+        return JSONResponse(self.body(), status_code=self.status, headers=headers)
+
+
+def _text(exc: AssistantError) -> str:
+    return f"{exc.message} {exc.hint}".strip()
+
+
+def api_error(exc: BaseException) -> ApiError:
+    """The API error for an exception raised while serving a request."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, DocumentNotFoundError):
+        return ApiError(404, _text(exc), code="document_not_found")
+    if isinstance(exc, OversizedFileError):
+        return ApiError(413, _text(exc), code="file_too_large", param="file")
+    if isinstance(exc, UnsupportedFileError):
+        return ApiError(415, _text(exc), code="unsupported_file_type", param="file")
+    if isinstance(exc, IngestError):
+        return ApiError(422, _text(exc), code="invalid_file", param="file")
+    if isinstance(exc, BackendError):
+        return ApiError(502, _text(exc), type="server_error", code="backend_unreachable")
+    if isinstance(exc, StoreError):
+        return ApiError(503, _text(exc), type="server_error", code="index_unavailable")
+    if isinstance(exc, ConfigError):
+        return ApiError(503, _text(exc), type="server_error", code="server_misconfigured")
+    if isinstance(exc, AssistantError):
+        return ApiError(500, _text(exc), type="server_error")
+    if _is_connection_error(exc):
+        return ApiError(
+            502,
+            f"The chat model server did not answer ({exc.__class__.__name__}). Check that the server at "
+            "ASSISTANT_LLM_URL is running, or use the model cmo-assistant-quote, which needs no LLM.",
+            type="server_error",
+            code="backend_unreachable",
+        )
+    log.error("request failed", exc_info=exc)
+    return ApiError(500, "Unexpected error on the server; its log has the details.", type="server_error")
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """An OpenAI-client or HTTP-transport failure reaching the chat model server."""
+    names = {klass.__name__ for klass in type(exc).__mro__}
+    return bool(names & {"APIConnectionError", "APITimeoutError", "ConnectError", "TimeoutException"})
+
+
+# --- request bodies -----------------------------------------------------------------------------
+
+
+class ChatMessage(BaseModel):
+    """One message of the conversation; `content` is a string or a list of typed parts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[Any] | None = None
+
+
+class ChatRequest(BaseModel):
+    """The body of POST /v1/chat/completions; other OpenAI fields (temperature, ...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    messages: list[ChatMessage]
+    stream: bool = False
+    metadata: dict[str, Any] | None = None
+    filters: dict[str, Any] | None = None
+
+
+FILTER_KEYS = (("vendors", "vendor"), ("doc_types", "doc_type"), ("sources", "source"))
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or the text parts of a list of typed parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        kind = content.get("type", "text")
+        return str(content.get("text") or "") if kind in ("text", "input_text") else ""
+    if isinstance(content, Sequence):
+        return "\n".join(t for t in (text_of(part) for part in content) if t)
+    return ""
+
+
+def conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
+    """The question (the last user message) and the history before it, as {"role", "content"} turns."""
+    if not messages:
+        raise ApiError(
+            400,
+            'messages is empty. Send the conversation, ending with the question: [{"role": "user", "content": "..."}].',
+            param="messages",
+            code="empty_messages",
+        )
+    users = [i for i, m in enumerate(messages) if m.role == "user"]
+    if not users:
+        raise ApiError(
+            400,
+            "messages holds no user message. Put the question in a message with role 'user'.",
+            param="messages",
+            code="no_question",
+        )
+    last = users[-1]
+    question = text_of(messages[last].content).strip()
+    if not question:
+        raise ApiError(
+            400,
+            f"messages[{last}] (the last user message) has no text. Put the question in its content "
+            "(images and files are not read).",
+            param=f"messages[{last}].content",
+            code="no_question",
+        )
+    history = []
+    for message in messages[:last]:
+        text = text_of(message.content).strip()
+        if message.role in ("user", "assistant") and text:
+            history.append({"role": message.role, "content": text})
+    return question, history
+
+
+def _values(raw: Any, where: str, known: Sequence[str]) -> list[str]:
+    """A filter value as a list of strings: a list, a JSON list in a string, or a comma-separated string."""
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError:
+                raise ApiError(
+                    400, f"{where} is not a valid JSON list: {text[:80]!r}.", param=where, code="invalid_filter"
+                ) from None
+        elif text.lower() in {k.lower() for k in known}:  # a name that itself holds a comma
+            return [text]
+        else:
+            return [part.strip() for part in text.split(",") if part.strip()]
+    if isinstance(raw, (list, tuple)) and all(isinstance(v, str) for v in raw):
+        return [v.strip() for v in raw if v.strip()]
+    raise ApiError(
+        400, f"{where} must be a list of strings (or one comma-separated string).", param=where, code="invalid_filter"
+    )
+
+
+def _listed(names: Sequence[str]) -> str:
+    shown = ", ".join(names[: TUNING.listed_names])
+    return shown + (f" and {len(names) - TUNING.listed_names} more" if len(names) > TUNING.listed_names else "")
+
+
+def _canonical(values: list[str], known: Sequence[str], where: str, what: str, hint: str) -> list[str]:
+    by_lower = {k.lower(): k for k in known}
+    out = []
+    for value in values:
+        match = by_lower.get(value.lower())
+        if match is None:
+            raise ApiError(
+                400,
+                f"Unknown {what} {value!r} in {where}. {hint.format(names=_listed(list(known)) or 'none')}",
+                param=where,
+                code="invalid_filter",
+            )
+        out.append(match)
+    return out
+
+
+def request_filters(body: ChatRequest, vendors: Sequence[str], sources: Sequence[str]) -> Filters:
+    """Filters from the body's `filters` object, its top-level fields and its `metadata`, checked against the index."""
+    places: list[tuple[str, Mapping[str, Any]]] = [
+        ("filters", body.filters or {}),
+        ("", body.model_extra or {}),
+        ("metadata", body.metadata or {}),
+    ]
+    known = {"vendors": vendors, "doc_types": DOC_TYPES, "sources": sources}
+    hints = {
+        "vendors": "Vendors in the index: {names}.",
+        "doc_types": "Document types: {names}.",
+        "sources": "GET /v1/documents lists the sources.",
+    }
+    found: dict[str, list[str]] = {"vendors": [], "doc_types": [], "sources": []}
+    for place, data in places:
+        if not isinstance(data, Mapping):
+            raise ApiError(400, f"{place} must be an object.", param=place, code="invalid_filter")
+        for plural, singular in FILTER_KEYS:
+            for key in (plural, singular):
+                if key not in data:
+                    continue
+                where = f"{place}.{key}" if place else key
+                values = _values(data[key], where, known[plural])
+                what = singular.replace("_", " ")
+                for value in _canonical(values, known[plural], where, what, hints[plural]):
+                    if value not in found[plural]:
+                        found[plural].append(value)
+    return Filters(tuple(found["doc_types"]), tuple(found["vendors"]), tuple(found["sources"]))
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+def parse_api_keys(value: SecretStr | str | None) -> tuple[str, ...]:
+    """The keys of ASSISTANT_API_KEYS (comma-separated; blanks ignored)."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else (value or "")
+    return tuple(k.strip() for k in raw.split(",") if k.strip())
+
+
+class KeyCheck:
+    """Bearer-key check for /v1/*: keys are held as SHA-256 digests and compared in constant time."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._digests = tuple(hashlib.sha256(k.encode()).digest() for k in keys)
+
+    @property
+    def enabled(self) -> bool:
+        """True when keys are configured."""
+        return bool(self._digests)
+
+    def accepts(self, presented: str) -> bool:
+        """Whether a presented key is one of the keys; every key is compared, whatever matches first."""
+        given = hashlib.sha256(presented.encode()).digest()
+        matched = False
+        for digest in self._digests:
+            matched |= hmac.compare_digest(given, digest)
+        return matched
+
+    def __call__(self, request: Request) -> None:
+        """FastAPI dependency: raise a 401 ApiError unless the request carries a valid key."""
+        if not self.enabled:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(
+                401,
+                "Missing API key. Send `Authorization: Bearer <key>` with one of the keys in ASSISTANT_API_KEYS.",
+                code="missing_api_key",
+                headers=challenge,
+            )
+        if not self.accepts(token.strip()):
+            raise ApiError(
+                401,
+                "Incorrect API key. Use one of the keys in the server's ASSISTANT_API_KEYS.",
+                code="invalid_api_key",
+                headers=challenge,
+            )
+
+
+# --- the service --------------------------------------------------------------------------------
+
+
+def _close(events: Iterator[AnswerEvent]) -> None:
+    """Stop an answer stream early (a generator's close); other iterators need nothing."""
+    close = getattr(events, "close", None)
+    if callable(close):
+        close()
+
+
+def _sse(payload: Mapping[str, Any] | str) -> bytes:
+    data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    return f"data: {data}\n\n".encode()
+
+
+class ChatService:
+    """The answer side of the API: models, one completion, one streamed completion."""
+
+    def __init__(self, assistant: Assistant, tuning: ApiTuning = TUNING) -> None:
+        self.assistant = assistant
+        self.tuning = tuning
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def run(self, func: Callable[..., T], *args: Any) -> T:
+        """Run blocking work in a worker thread, at most `answer_threads` at once."""
+        if self._limiter is None:  # created inside the event loop, on first use
+            self._limiter = anyio.CapacityLimiter(self.tuning.answer_threads)
+        try:
+            return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+        except ApiError:
+            raise
+        except Exception as exc:  # every failure of the work becomes an error in OpenAI's shape
+            raise api_error(exc) from exc
+
+    # --- models ---
+
+    def models(self) -> dict[str, str]:
+        """Model id -> answer mode: `cmo-assistant` for the default mode, then one per available mode."""
+        backends = self.assistant.available_backends()
+        configured = self.assistant.settings.backend
+        default = configured if configured in backends else backends[0]
+        return {MODEL: default, **{f"{MODEL}-{b}": b for b in backends}}
+
+    def backend_for(self, model: str) -> str:
+        """The answer mode a model id names, or a 404 that lists the models."""
+        models = self.models()
+        if model in models:
+            return models[model]
+        from assistant.backends import ALL_BACKENDS
+
+        mode = model.removeprefix(f"{MODEL}-")
+        if model.startswith(f"{MODEL}-") and mode in ALL_BACKENDS:
+            needs = {
+                "local": "the embedded model (run `make model`)",
+                "ollama": "ASSISTANT_LLM_URL pointing at an Ollama server",
+                "openai": "ASSISTANT_LLM_URL pointing at an OpenAI-compatible server",
+            }
+            message = f"The model {model!r} is not available on this server: it needs {needs.get(mode, mode)}."
+        else:
+            message = f"The model {model!r} does not exist."
+        raise ApiError(404, f"{message} Use one of: {', '.join(models)}.", param="model", code="model_not_found")
+
+    # --- one request ---
+
+    def prepare(self, body: ChatRequest) -> tuple[str, str, list[dict[str, str]], Filters]:
+        """Check a request against the index: (mode, question, history, filters), or an ApiError."""
+        backend = self.backend_for(body.model)
+        question, history = conversation(body.messages)
+        registry = self.assistant.index.registry()
+        visible = [r for r in registry.values() if r.file_sha]
+        if not visible:
+            raise ApiError(
+                409,
+                "The index holds no documents, so there is nothing to answer from. Upload one with "
+                "POST /v1/documents, or run `python ingest.py corpus/` and restart.",
+                code="index_empty",
+            )
+        vendors = sorted({r.vendor for r in visible if r.vendor})
+        filters = request_filters(body, vendors, sorted(r.source for r in visible))
+        return backend, question, history, filters
+
+    def completion(self, body: ChatRequest, answer: Answer) -> dict[str, Any]:
+        """The chat.completion object for a finished answer."""
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": answer.text},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "citations": [c.as_dict() for c in answer.citations],
+            "refused": answer.refused,
+        }
+
+    async def stream(self, body: ChatRequest, events: Iterator[AnswerEvent]) -> StreamingResponse:
+        """Server-sent chat.completion.chunk events: the text as it is written, citations in the last chunk.
+
+        Events are read until the first piece of text before the response starts, so that errors found
+        until then (an unreachable chat model, say) get a proper HTTP status.
+        """
+        first: list[AnswerEvent] = []
+
+        def until_text() -> None:
+            for event in events:
+                first.append(event)
+                if isinstance(event, (Delta, Final)):
+                    return
+
+        try:
+            await self.run(until_text)
+        except BaseException:
+            _close(events)
+            raise
+        return StreamingResponse(
+            self._chunks(body, events, first),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    async def _chunks(
+        self, body: ChatRequest, events: Iterator[AnswerEvent], first: list[AnswerEvent]
+    ) -> AsyncIterator[bytes]:
+        ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+
+        def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+            choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+            base = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": body.model}
+            return _sse({**base, "choices": [choice], **extra})
+
+        def following() -> AnswerEvent | None:
+            return next(events, None)
+
+        yield chunk({"role": "assistant", "content": ""})
+        sent: list[str] = []
+        pending = list(first)
+        try:
+            while True:
+                event = pending.pop(0) if pending else await self.run(following)
+                if event is None:
+                    raise AssertionError("the answer stream ended without a Final event")
+                if isinstance(event, Delta):
+                    if event.text:
+                        sent.append(event.text)
+                        yield chunk({"content": event.text})
+                    continue
+                if not isinstance(event, Final):
+                    continue  # Retrieved and Draft carry no answer text
+                answer, extra = event.answer, {}
+                streamed = "".join(sent)
+                if not streamed:
+                    yield chunk({"content": answer.text})
+                elif answer.text != streamed:
+                    if answer.text.startswith(streamed):
+                        yield chunk({"content": answer.text[len(streamed) :]})
+                    else:  # the checked answer differs from the text already sent: send it whole as well
+                        log.warning("streamed text differs from the final answer; sending the final text as `answer`")
+                        extra["answer"] = answer.text
+                citations = [c.as_dict() for c in answer.citations]
+                yield chunk({}, "stop", citations=citations, refused=answer.refused, **extra)
+                break
+        except Exception as exc:
+            yield _sse(api_error(exc).body())
+        finally:
+            _close(events)
+        yield _sse("[DONE]")
+
+
+# --- the app ------------------------------------------------------------------------------------
+
+
+def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tuning: ApiTuning = TUNING) -> FastAPI:
+    """The FastAPI app serving /v1 for one Assistant; `api_keys` defaults to ASSISTANT_API_KEYS."""
+    keys = KeyCheck(parse_api_keys(assistant.settings.api_keys) if api_keys is None else api_keys)
+    service = ChatService(assistant, tuning)
+    library = DocumentLibrary(assistant.settings, assistant.index)
+    # no Swagger/ReDoc pages: they load their scripts from a CDN, and nothing here reaches the network
+    app = FastAPI(title="cmo-assistant API", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
+    app.state.assistant = assistant
+    app.state.api_keys_enabled = keys.enabled
+    router = APIRouter(prefix=PREFIX, dependencies=[Depends(keys)])
+
+    @app.get(PREFIX, include_in_schema=False, dependencies=[Depends(keys)])
+    async def index() -> dict[str, Any]:
+        """What this API offers."""
+        return {"object": "api", "endpoints": ENDPOINTS.split(", "), "openapi": f"{PREFIX}/openapi.json"}
+
+    @router.get("/models")
+    async def list_models() -> dict[str, Any]:
+        """The answer modes this server offers, as OpenAI model objects."""
+        models = await service.run(service.models)
+        created = int(time.time())
+        data = [{"id": m, "object": "model", "created": created, "owned_by": "cmo-assistant"} for m in models]
+        return {"object": "list", "data": data}
+
+    @router.get("/models/{model}")
+    async def get_model(model: str) -> dict[str, Any]:
+        """One model object."""
+        await service.run(service.backend_for, model)
+        return {"id": model, "object": "model", "created": int(time.time()), "owned_by": "cmo-assistant"}
+
+    @router.post("/chat/completions", response_model=None)
+    async def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        """Answer the last user message from the documents, with the earlier messages as history."""
+        backend, question, history, filters = await service.run(service.prepare, body)
+        if body.stream:
+            events = assistant.stream(question, history, filters, backend)
+            return await service.stream(body, events)
+        answer = await service.run(assistant.ask, question, history, filters, backend)
+        return service.completion(body, answer)
+
+    @router.get("/documents")
+    async def list_documents() -> dict[str, Any]:
+        """Every document the index answers from."""
+        documents = await service.run(library.list)
+        return {"object": "list", "data": [d.as_dict() for d in documents]}
+
+    @router.post("/documents", status_code=201, response_model=None)
+    async def upload_document(
+        file: Annotated[UploadFile, File(description="a PDF, Markdown or text file")],
+        doc_type: Annotated[str | None, Form(description=f"one of {', '.join(DOC_TYPES)}")] = None,
+        vendor: Annotated[str | None, Form(description="vendor name, for brochures")] = None,
+    ) -> dict[str, Any] | JSONResponse:
+        """Upload a file; it is indexed before the reply, so it can be asked about at once."""
+        name = file.filename or "upload"
+        doc_type = doc_type or None
+        if doc_type is not None and doc_type not in DOC_TYPES:
+            raise ApiError(400, f"Unknown doc_type {doc_type!r}. Use one of: {', '.join(DOC_TYPES)}.", param="doc_type")
+        library.check_upload(name, file.size or 0)
+        with tempfile.TemporaryDirectory(prefix="cmo-upload-") as tmp:
+            path = Path(tmp) / "upload"
+            size = 0
+            with path.open("wb") as out:
+                while block := await file.read(_UPLOAD_BLOCK):
+                    size += len(block)
+                    library.check_upload(name, size)
+                    out.write(block)
+            result = await service.run(library.add, path, name, doc_type, vendor or None)
+        payload = {**result.document.as_dict(), "status": result.status, "chunks_embedded": result.chunks_embedded}
+        if result.status == "unchanged":
+            return JSONResponse(payload, status_code=200)
+        return payload
+
+    @router.get("/documents/{source:path}")
+    async def get_document(source: str) -> dict[str, Any]:
+        """One document by its source (as listed)."""
+        return (await service.run(library.get, source)).as_dict()
+
+    @router.delete("/documents/{source:path}")
+    async def delete_document(source: str) -> dict[str, Any]:
+        """Remove a document and every chunk of it; it is never cited again."""
+        removed = await service.run(library.remove, source)
+        return {"id": removed.source, "object": "document", "deleted": True}
+
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def unknown(rest: str, request: Request) -> Response:
+        raise ApiError(
+            404, f"No {request.method} {PREFIX}/{rest} on this server. It offers {ENDPOINTS}.", code="unknown_endpoint"
+        )
+
+    app.include_router(router)
+
+    def is_api(request: Request) -> bool:
+        return request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
+
+    @app.exception_handler(ApiError)
+    async def on_api_error(request: Request, exc: ApiError) -> Response:
+        return exc.response()
+
+    @app.exception_handler(AssistantError)
+    async def on_assistant_error(request: Request, exc: AssistantError) -> Response:
+        if not is_api(request):
+            raise exc
+        return api_error(exc).response()
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        message = f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "invalid body"))
+        return ApiError(
+            400, f"Invalid request: {message}. See {ENDPOINTS}.", param=where or None, code="invalid_request"
+        ).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if not is_api(request):
+            return await http_exception_handler(request, exc)
+        return ApiError(exc.status_code, str(exc.detail)).response()
+
+    return app

@@ -1,0 +1,232 @@
+"""Documents as a resource: list what the index holds, add an uploaded file, remove a document.
+
+One implementation behind the Documents tab, `ingest.py --list/--remove` and `/v1/documents`. No
+Chroma, Gradio or HTTP here: the index and the ingester do the storage, the edges do the talking.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, get_args
+
+from assistant.config import Settings
+from assistant.errors import DocumentNotFoundError, IngestError, OversizedFileError, UnsupportedFileError
+from assistant.files import UPLOAD_SUFFIXES, StagedUpload, stage_upload
+from assistant.ingestion import Ingestor, source_key
+from assistant.types import DocType
+
+if TYPE_CHECKING:
+    from assistant.index import FileRecord, Index
+
+DOC_TYPES: tuple[str, ...] = get_args(DocType)
+UploadStatus = Literal["added", "updated", "unchanged", "duplicate"]
+_FIND_HINT = "See the exact names with `python ingest.py --list`, GET /v1/documents or the Documents tab."
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """One document the index answers from."""
+
+    source: str
+    title: str
+    doc_type: str
+    vendor: str | None
+    pages: int
+    chunks: int
+    ingested_at: float
+    content_hash: str
+    alias_of: str | None = None
+
+    @property
+    def ingested_iso(self) -> str:
+        """When it was ingested, as ISO 8601 in UTC (seconds)."""
+        return datetime.fromtimestamp(self.ingested_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form for the API and `ingest.py --list --json`."""
+        return {
+            "id": self.source,
+            "object": "document",
+            "source": self.source,
+            "title": self.title,
+            "doc_type": self.doc_type,
+            "vendor": self.vendor,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "ingested_at": self.ingested_iso,
+            "content_hash": self.content_hash,
+            "alias_of": self.alias_of,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    """What adding one uploaded file did."""
+
+    status: UploadStatus
+    document: DocumentInfo
+    chunks_embedded: int
+    seconds: float
+
+
+def _info(record: FileRecord, registry: dict[str, FileRecord]) -> DocumentInfo:
+    twin = registry.get(record.alias_of) if record.alias_of else None
+    return DocumentInfo(
+        source=record.source,
+        title=record.title or Path(record.source).name,
+        doc_type=record.doc_type,
+        vendor=record.vendor,
+        pages=record.pages,
+        chunks=twin.chunks if twin is not None else record.chunks,
+        ingested_at=float(record.ingested_at),
+        content_hash=record.file_sha,
+        alias_of=record.alias_of,
+    )
+
+
+class DocumentLibrary:
+    """List, add and remove the documents of one index."""
+
+    def __init__(self, settings: Settings, index: Index) -> None:
+        self.settings = settings
+        self.index = index
+        self.uploads_dir = settings.data_dir / "uploads"
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def list(self) -> list[DocumentInfo]:
+        """Every document readers can see, by title; files half-ingested or half-removed are left out."""
+        registry = self.index.registry()
+        visible = [r for r in registry.values() if r.file_sha]
+        return sorted((_info(r, registry) for r in visible), key=lambda d: (d.title.lower(), d.source))
+
+    def resolve(self, name: str) -> str | None:
+        """The index source for a name: the source itself, or a path to the file (relative or absolute)."""
+        registry = self.index.registry()
+        if name in registry and registry[name].file_sha:
+            return name
+        key = source_key(Path(name))
+        return key if key in registry and registry[key].file_sha else None
+
+    def get(self, name: str) -> DocumentInfo:
+        """One document by source or path; DocumentNotFoundError when the index doesn't hold it."""
+        source = self.resolve(name)
+        if source is None:
+            raise DocumentNotFoundError(f"No document {name!r} in the index.", _FIND_HINT)
+        registry = self.index.registry()
+        return _info(registry[source], registry)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def check_upload(self, name: str, size: int) -> None:
+        """Refuse a file by its name and size before it is copied anywhere."""
+        suffix = Path(name).suffix.lower()
+        if suffix not in UPLOAD_SUFFIXES:
+            raise UnsupportedFileError(
+                f"{name}: unsupported file type '{suffix or name}'.",
+                f"Upload one of: {', '.join(UPLOAD_SUFFIXES)}.",
+            )
+        limit = self.settings.max_file_mb * 1e6
+        if size > limit:
+            raise OversizedFileError(
+                f"{name}: {size / 1e6:.3g} MB is over the {self.settings.max_file_mb:g} MB limit.",
+                "Split the file, or raise ASSISTANT_MAX_FILE_MB if it really belongs in one piece.",
+            )
+
+    def add(
+        self, path: Path, name: str | None = None, doc_type: str | None = None, vendor: str | None = None
+    ) -> UploadResult:
+        """Copy an uploaded file into the uploads folder under `name` and ingest it; nothing is kept if it fails.
+
+        Raises an IngestError (with the ingester's reason and hint) when the file cannot be read; a file of
+        the same name uploaded before is put back then.
+        """
+        name = name or path.name
+        self.check_upload(name, path.stat().st_size)
+        if doc_type is not None and doc_type not in DOC_TYPES:
+            raise IngestError(f"Unknown document type {doc_type!r}.", f"Use one of: {', '.join(DOC_TYPES)}.")
+        try:
+            staged = stage_upload(path, self.uploads_dir, name)
+        except ValueError as exc:
+            raise IngestError(f"{exc}", "Rename the file and upload it again.") from exc
+        started = time.perf_counter()
+        options: dict[str, object] = {}
+        if doc_type:
+            options["doc_type"] = doc_type
+        if vendor and vendor.strip():
+            options["vendor"] = vendor.strip()
+        try:
+            report = Ingestor(self.settings, self.index).run([staged.path], **options)  # type: ignore[arg-type]
+        except BaseException:
+            staged.discard()
+            raise
+        source = source_key(staged.path)
+        failure = next((f for f in report.failed if f.source == source), None)
+        if failure is not None or source not in self.index.registry():
+            staged.discard()
+            reason = failure.reason if failure else "it could not be indexed."
+            hint = failure.hint if failure else "Check the file and upload it again."
+            raise IngestError(_named(reason, source, staged), hint)
+        staged.keep()
+        status: UploadStatus = (
+            "added"
+            if source in report.added
+            else "updated"
+            if source in report.updated
+            else "duplicate"
+            if source in report.duplicates
+            else "unchanged"
+        )
+        return UploadResult(status, self.get(source), report.chunks_embedded, time.perf_counter() - started)
+
+    def remove(self, name: str) -> DocumentInfo:
+        """Remove a document from the index at once (every chunk of it), and its copy in the uploads folder.
+
+        Files elsewhere (your own folders) are left on disk: ingesting that folder again adds them back.
+        """
+        info = self.get(name)
+        Ingestor(self.settings, self.index).remove(info.source)
+        self._delete_uploaded_copy(info.source)
+        return info
+
+    def _delete_uploaded_copy(self, source: str) -> None:
+        path = Path(source) if Path(source).is_absolute() else Path.cwd() / source
+        try:
+            inside = path.resolve().parent == self.uploads_dir.resolve()
+        except OSError:
+            return
+        if inside and source not in self.index.registry():
+            path.unlink(missing_ok=True)
+
+
+def _named(reason: str, source: str, staged: StagedUpload) -> str:
+    """The ingester's reason with the staged path replaced by the name the user uploaded."""
+    text = reason.replace(source, staged.original_name)
+    prefix = staged.original_name + ":"
+    if not text.startswith(prefix):
+        text = f"{prefix} {text}"
+    return text
+
+
+def summary_table(documents: Sequence[DocumentInfo]) -> list[list[str]]:
+    """Rows for a plain-text or UI table: title, type, vendor, pages, chunks, ingested, hash, source."""
+    return [
+        [
+            d.title + (f" (same content as {d.alias_of})" if d.alias_of else ""),
+            d.doc_type,
+            d.vendor or "",
+            str(d.pages),
+            str(d.chunks),
+            d.ingested_iso.replace("T", " ").rstrip("Z"),
+            d.content_hash[:12],
+            d.source,
+        ]
+        for d in documents
+    ]
+
+
+TABLE_HEADERS = ("title", "type", "vendor", "pages", "chunks", "ingested (UTC)", "content hash", "source")
