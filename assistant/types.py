@@ -10,10 +10,17 @@ DocType = Literal["guidance", "brochure", "other"]
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Cleaned text of one page; headings are marked with Markdown `#` syntax."""
+    """Cleaned text of one page; headings are marked with Markdown `#` syntax.
+
+    `number` is the page a reader opens (the PDF page; for a text conversion of a PDF, its printed page);
+    `printed` is the number printed on the page when it differs; `furniture` holds the running headers and
+    footers removed from it (the catalog learns document names and reference numbers from them).
+    """
 
     number: int | None
     text: str
+    printed: int | None = None
+    furniture: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,13 @@ class LoadedDocument:
     vendor: str | None
     file_sha: str
     pages: tuple[Page, ...]
+    short_names: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+
+    @property
+    def short_name(self) -> str:
+        """The name a reader cites the document by (its first learned short name, else its title)."""
+        return self.short_names[0] if self.short_names else self.title
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +56,9 @@ class Chunk:
     section: str
     file_sha: str
     ordinal: int
+    section_id: str = ""
+    printed_page: int | None = None
+    short_name: str = ""
 
     def metadata(self) -> dict[str, str | int]:
         """Chroma metadata (no None values allowed there)."""
@@ -57,12 +74,19 @@ class Chunk:
             meta["vendor"] = self.vendor
         if self.page is not None:
             meta["page"] = self.page
+        if self.section_id:
+            meta["section_id"] = self.section_id
+        if self.printed_page is not None:
+            meta["printed_page"] = self.printed_page
+        if self.short_name:
+            meta["short_name"] = self.short_name
         return meta
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict) -> Chunk:  # type: ignore[type-arg]
         """Rebuild a chunk from a Chroma record."""
         page = meta.get("page")
+        printed = meta.get("printed_page")
         return cls(
             id=chunk_id,
             text=text,
@@ -74,6 +98,9 @@ class Chunk:
             section=str(meta.get("section", "")),
             file_sha=str(meta.get("file_sha", "")),
             ordinal=int(meta.get("ordinal", 0)),
+            section_id=str(meta.get("section_id", "")),
+            printed_page=int(printed) if printed is not None else None,
+            short_name=str(meta.get("short_name", "")),
         )
 
 
@@ -111,6 +138,9 @@ class Citation:
     text: str
     chunk_id: str = ""
     doc_type: str = "other"
+    section_id: str = ""
+    printed_page: int | None = None
+    locator: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """JSON form used by the CLI and batch output."""
@@ -119,7 +149,10 @@ class Citation:
             "source": self.source,
             "title": self.title,
             "page": self.page,
+            "printed_page": self.printed_page,
+            "section_id": self.section_id,
             "section": self.section,
+            "locator": self.locator,
             "vendor": self.vendor,
             "text": self.text,
         }
