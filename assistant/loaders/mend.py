@@ -158,8 +158,16 @@ _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w) +(?=[,;:](?:\s|$))")
 
 
 def joins_hyphenated(head: str, tail: str, vocab: Vocabulary) -> bool:
-    """True when "manufac-" + "turing" is one word the document knows; "risk-" + "based" keeps its hyphen."""
-    return vocab.knows(head + tail) and vocab.counts.get(f"{head}-{tail}".lower(), 0) == 0
+    """True when "investi-" + "gated" is one word; "risk-" + "based" keeps its hyphen.
+
+    The hyphen stays when the document writes the compound with it elsewhere, or when both halves are words
+    and the joined form is not one the document uses.
+    """
+    if vocab.counts.get(f"{head}-{tail}".lower(), 0) > 0:
+        return False
+    if vocab.knows(head + tail):
+        return True
+    return not (vocab.counts.get(head.lower(), 0) > 0 and vocab.counts.get(tail.lower(), 0) > 1)
 
 
 def collapse_spaces(text: str) -> str:
