@@ -35,6 +35,7 @@ class LoadedDocument:
     pages: tuple[Page, ...]
     short_names: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()
 
     @property
     def short_name(self) -> str:

@@ -296,6 +296,8 @@ def _split_front_matter(text: str, source: str) -> tuple[str, dict[str, str]]:
         for key, value in data.items():
             if isinstance(value, (str, int, float)):
                 meta[str(key).lower()] = str(value)
+            elif isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+                meta[str(key).lower()] = "; ".join(str(v) for v in value)
         for value in data.values():  # one nested block (e.g. `source:` of a converter) fills what is missing
             if isinstance(value, dict):
                 for key, inner in value.items():
