@@ -141,6 +141,10 @@ def learn_names(title: str, source: str, pages: Sequence[Page], meta: Mapping[st
     if brand and designators:
         names.append(" ".join([brand, *[d for d in designators if not d.startswith("Part")]]))
     names += [f"{m.group(1)} {m.group(2)}" for m in _CODE.finditer(head_text)]
+    org = re.search(r"\b(ICH|ISO|WHO|PIC/S)\b", head_text + "\n" + _cover_lines(pages))
+    code = re.search(r"\b([QSEM]\d{1,2}[A-Z]?(?:\(R\d\))?)\b", head_text)
+    if org and code:
+        names.append(f"{org.group(1)} {code.group(1)}")
     names += [r for r in references if "CFR" in r]
     cover = "\n".join([head_text, *furniture, _cover_lines(pages)])
     agency = next((name for pattern, name in _AGENCIES if pattern.search(cover)), "")

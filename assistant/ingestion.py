@@ -11,7 +11,7 @@ from pathlib import Path
 from assistant.chunking import chunk_document
 from assistant.config import Settings
 from assistant.errors import IngestError
-from assistant.index import FileRecord, Index
+from assistant.index import FileRecord, Index, join_names
 from assistant.loaders import SUPPORTED_SUFFIXES, file_sha, load_file
 from assistant.types import Chunk, DocType
 
@@ -209,7 +209,19 @@ class Ingestor:
             if current and current.alias_of is None and not self._hand_over(current):
                 self.index.delete_chunks({"source": current.source})
             self.index.put_file(
-                FileRecord(source, sha, twin.title, twin.doc_type, twin.vendor, 0, twin.pages, twin.source)
+                FileRecord(
+                    source,
+                    sha,
+                    twin.title,
+                    twin.doc_type,
+                    twin.vendor,
+                    0,
+                    twin.pages,
+                    twin.source,
+                    short_names=twin.short_names,
+                    references=twin.references,
+                    covers=twin.covers,
+                )
             )
             report.duplicates.append(source)
             return None
@@ -224,9 +236,16 @@ class Ingestor:
             old_sha = None if self._hand_over(current) else current.file_sha
         base = FileRecord(source, old_sha or "", doc.title, doc.doc_type, doc.vendor)
         self.index.put_file(_with(base, pending_sha=sha))
-        self._in_flight[sha] = FileRecord(source, sha, doc.title, doc.doc_type, doc.vendor, len(chunks), len(doc.pages))
+        names = {
+            "short_names": join_names(doc.short_names),
+            "references": join_names(doc.references),
+            "covers": join_names(doc.covers),
+        }
+        self._in_flight[sha] = FileRecord(
+            source, sha, doc.title, doc.doc_type, doc.vendor, len(chunks), len(doc.pages), **names
+        )
         return _Prepared(
-            doc.source, doc.title, doc.doc_type, doc.vendor, sha, len(doc.pages), chunks, old_sha, bool(current)
+            doc.source, doc.title, doc.doc_type, doc.vendor, sha, len(doc.pages), chunks, old_sha, bool(current), names
         )
 
     def _commit(
@@ -261,6 +280,7 @@ class Ingestor:
                 chunks=len(item.chunks),
                 pages=item.pages,
                 stale_sha=item.old_sha,
+                **item.names,
             )
             self.index.put_file(record)
             (report.updated if item.existed else report.added).append(item.source)
@@ -279,7 +299,16 @@ class Ingestor:
             return False
         heir = heirs[0]
         promoted = FileRecord(
-            heir.source, record.file_sha, record.title, record.doc_type, record.vendor, record.chunks, record.pages
+            heir.source,
+            record.file_sha,
+            record.title,
+            record.doc_type,
+            record.vendor,
+            record.chunks,
+            record.pages,
+            short_names=record.short_names,
+            references=record.references,
+            covers=record.covers,
         )
         self.index.relabel(record.source, promoted)
         self.index.put_file(promoted)
@@ -310,6 +339,7 @@ class _Prepared:
     chunks: list[Chunk]
     old_sha: str | None
     existed: bool
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def _with(record: FileRecord, **changes: object) -> FileRecord:

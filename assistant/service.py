@@ -184,6 +184,10 @@ class Assistant:
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
         results = retrieval.results
+        absent = self._absent_document_answer(base, standalone, results, started, timings)  # issue 9: named doc
+        if absent is not None:
+            yield Final(absent)
+            return
         best = max((r.dense or 0.0) for r in results) if results else 0.0
         coverage = self.retriever.coverage(standalone, results) if results else 0.0
         timings["coverage"] = coverage
@@ -208,6 +212,20 @@ class Assistant:
             retrieved=tuple(closest),
             timings=timings,
         )
+
+    # --- issue 9: a named document the library does not hold (routing.py decides; this only answers) ---------
+
+    def _absent_document_answer(
+        self, base: Answer, question: str, closest: Sequence[ScoredChunk], started: float, timings: dict[str, float]
+    ) -> Answer | None:
+        """"The library does not include <it>." and the closest sources, when the question names only such documents."""
+        from assistant import routing
+
+        missing = routing.route(question, self.index.catalog()).missing
+        if not missing:
+            return None
+        refusal = self._refuse(base, closest, started, timings)
+        return replace(refusal, text=routing.absent_text(missing, logic.refusal_text(closest)))
 
     def _wants_survey(self, question: str, filters: Filters) -> bool:
         """A question across vendors ("which of these CMOs can ...") with no vendor chosen."""
