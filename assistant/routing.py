@@ -9,6 +9,7 @@ is the only knowledge of documents used here.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -131,6 +132,19 @@ def _phrase_named(question_tokens: list[str], entry: CatalogEntry, has_doc_word:
     return False
 
 
+def _acronym_named(question: str, entry: CatalogEntry, leads: Counter[str]) -> bool:
+    """"Under EU GMP, ..." or "the QPPV in GVP": a short name's leading acronyms, written as such in the question."""
+    for name in entry.short_names:
+        words = name.split()
+        pair = len(words) >= 2 and words[0].isupper() and words[1].isupper() and words[1].isalpha()
+        if pair and re.search(rf"\b{re.escape(words[0])} {re.escape(words[1])}\b", question):
+            return True
+        single = bool(words) and words[0].isupper() and len(words[0]) >= 3 and leads[words[0]] == 1
+        if single and re.search(rf"\b{re.escape(words[0])}\b", question):
+            return True
+    return False
+
+
 def route(question: str, catalog: Sequence[CatalogEntry]) -> Route:
     """The documents and clause a question names, and the named documents the library does not hold."""
     tokens = _tokens(question)
@@ -148,9 +162,12 @@ def route(question: str, catalog: Sequence[CatalogEntry]) -> Route:
             continue  # discussed by library documents (their own list of regulations): not missing, not one document
         missing.append(text)
     absent_series = [set(_tokens(m)[:-2]) for m in missing if len(_tokens(m)) >= 3]
+    leads = Counter(n.split()[0] for e in catalog for n in set(e.short_names) if n.split() and n.split()[0].isupper())
     for entry in catalog:
         contradicted = any(series and any(series <= set(n) for n in _names(entry)) for series in absent_series)
-        if entry.source not in named and not contradicted and _phrase_named(tokens, entry, has_doc_word):
+        if entry.source in named or contradicted:
+            continue
+        if _phrase_named(tokens, entry, has_doc_word) or _acronym_named(question, entry, leads):
             named.append(entry.source)
     clause = _clause(question)
     return Route(tuple(named), clause, tuple(dict.fromkeys(missing)) if not named else ())
