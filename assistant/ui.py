@@ -117,6 +117,7 @@ class Source:
     doc_type: str
     text: str
     support: tuple[str, ...] = ()
+    locator: str = ""  # issue 9: "EU GMP Chapter 2 §2.9(vii), p. 4"
 
     @classmethod
     def from_citation(cls, citation: Citation, n: int, support: Sequence[str] = ()) -> Source:
@@ -131,13 +132,16 @@ class Source:
             citation.doc_type,
             citation.text,
             tuple(support),
+            citation.locator,
         )
 
     @classmethod
     def from_chunk(cls, item: ScoredChunk) -> Source:
         """A retrieved passage that no answer sentence cites."""
+        from assistant.locators import chunk_locator
+
         c = item.chunk
-        return cls(None, c.title, c.source, c.page, c.section, c.vendor, c.doc_type, c.text)
+        return cls(None, c.title, c.source, c.page, c.section, c.vendor, c.doc_type, c.text, locator=chunk_locator(c))
 
     def as_dict(self) -> dict[str, object]:
         """JSON form for the API and the feedback store."""
@@ -302,7 +306,7 @@ def highlight(passage: str, sentences: Sequence[str]) -> str:
 def _card(source: Source, kind: str, link: str | None) -> str:
     esc = html.escape
     meta = [
-        f"Page {source.page}" if source.page is not None else None,
+        source.locator or (f"Page {source.page}" if source.page is not None else None),
         source.vendor,
         DOC_TYPE_LABELS.get(source.doc_type, source.doc_type.title()),
     ]
