@@ -174,9 +174,9 @@ def first_match_rank(retrieved: Sequence[Mapping[str, Any]], golds: Sequence[Any
 
 
 def found_terms(text: str, terms: Iterable[str]) -> list[str]:
-    """The terms that occur in text, case-insensitively (whitespace runs compared as one space)."""
+    """The terms that occur in text, case-insensitively (whitespace runs compared as one space); "a|b" is either."""
     haystack = " ".join(text.lower().split())
-    return [t for t in terms if " ".join(t.lower().split()) in haystack]
+    return [t for t in terms if any(" ".join(alt.lower().split()) in haystack for alt in t.split("|") if alt)]
 
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
