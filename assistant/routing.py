@@ -181,7 +181,7 @@ def _clause(question: str) -> str | None:
         if re.search(r"(?:CFR|[Pp]art)\s*$", before):
             return f"§ {value}"
         after = question[match.end(1) : match.end(1) + 2]
-        if re.search(r"\d\s*$", before) or value.startswith("0") or after.lstrip().startswith("%"):
+        if re.search(r"\d[,.]?$", before) or value.startswith("0") or after.lstrip().startswith("%"):
             continue  # "2,000.5", "0.1%": quantities, not clauses
         if re.fullmatch(r"\d+\.\d+", value) and re.search(r"\b(?:v|version|release)\s*$", before, re.I):
             continue
