@@ -408,7 +408,8 @@ def _page_lines(layout: PageLayout, vocab: Vocabulary | None) -> list[_Line]:
 
 
 def _norm(line: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", line.strip().lower()))
+    """Digits ignored (also a page number split by stray spaces: "Pag e 1 2 / 25")."""
+    return re.sub(r"\s+", " ", re.sub(r"\d(?:[\d ]*\d)?", "#", line.strip().lower()))
 
 
 def _edges(lines: Sequence[_Line]) -> set[int]:
