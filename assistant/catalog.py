@@ -131,7 +131,8 @@ def learn_names(title: str, source: str, pages: Sequence[Page], meta: Mapping[st
     series = [acr for expansion, acr in defined.items() if expansion in lowered]
     series += [m.group(1) for m in re.finditer(r"\(([A-Z]{2,6})\)", head_text)]
     region = re.search(r"\b(EU|US|UK|WHO|ICH|PIC/S)\b", head_text)
-    last = designators[-1] if designators else ""
+    specific = [d for d in designators if not d.startswith(("Part", "Volume", "Title"))]
+    last = (specific or designators or [""])[-1]
     for acr in _unique(series):
         prefix = f"{region.group(1)} " if region and region.group(1) != acr else ""
         names.append(f"{prefix}{acr} {last}".strip())

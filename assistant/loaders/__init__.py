@@ -121,7 +121,10 @@ def _usable_title(title: str | None) -> str | None:
     return text if text and not _JUNK_TITLE.match(text) else None
 
 
-def _title_block(pages: Sequence[Page], max_chars: int = 220) -> str | None:
+_DESIGNATOR = re.compile(r"\b(?:Chapter|Module|Annex|Part|Volume|Appendix|Section)\s+(?:[IVXL]+|\d+)\b", re.I)
+
+
+def _title_block(pages: Sequence[Page], max_chars: int = 100) -> str | None:
     """The run of top-level headings a document opens with, as one title ("EudraLex ... Chapter 2: Personnel")."""
     if not pages:
         return None
@@ -136,7 +139,11 @@ def _title_block(pages: Sequence[Page], max_chars: int = 220) -> str | None:
             break
         run.append(line.lstrip("#").strip())
     title = " ".join(run)
-    return title if len(title) <= max_chars else run[0]
+    if len(title) <= max_chars:
+        return title
+    # a long title block (EudraLex: six lines): its first line and the short lines naming volume and chapter
+    designated = [line for line in run[1:] if len(line) <= 40 and _DESIGNATOR.search(line)]
+    return " ".join([run[0], *designated])
 
 
 def _first_heading(pages: Iterable[Page]) -> str | None:
