@@ -203,7 +203,7 @@ def chunk_document(
             file_sha=doc.file_sha,
             ordinal=len(chunks),
             section_id=common_id([u.section_id for u in selected]),
-            printed_page=printed.get(selected[0].page),
+            printed_page=printed.get(selected[0].page) if selected[0].page is not None else None,
             short_name=short_name,
         )
         if chunk.id in seen:

@@ -236,13 +236,18 @@ class Ingestor:
             old_sha = None if self._hand_over(current) else current.file_sha
         base = FileRecord(source, old_sha or "", doc.title, doc.doc_type, doc.vendor)
         self.index.put_file(_with(base, pending_sha=sha))
-        names = {
-            "short_names": join_names(doc.short_names),
-            "references": join_names(doc.references),
-            "covers": join_names(doc.covers),
-        }
+        names = _Names(join_names(doc.short_names), join_names(doc.references), join_names(doc.covers))
         self._in_flight[sha] = FileRecord(
-            source, sha, doc.title, doc.doc_type, doc.vendor, len(chunks), len(doc.pages), **names
+            source,
+            sha,
+            doc.title,
+            doc.doc_type,
+            doc.vendor,
+            len(chunks),
+            len(doc.pages),
+            short_names=names.short_names,
+            references=names.references,
+            covers=names.covers,
         )
         return _Prepared(
             doc.source, doc.title, doc.doc_type, doc.vendor, sha, len(doc.pages), chunks, old_sha, bool(current), names
@@ -280,7 +285,9 @@ class Ingestor:
                 chunks=len(item.chunks),
                 pages=item.pages,
                 stale_sha=item.old_sha,
-                **item.names,
+                short_names=item.names.short_names,
+                references=item.names.references,
+                covers=item.names.covers,
             )
             self.index.put_file(record)
             (report.updated if item.existed else report.added).append(item.source)
@@ -326,6 +333,15 @@ class Ingestor:
         self.index.drop_file(source)
 
 
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """A document's learned names in registry form ("; "-joined)."""
+
+    short_names: str = ""
+    references: str = ""
+    covers: str = ""
+
+
 @dataclass(slots=True)
 class _Prepared:
     """A file read and chunked, waiting for its group to be embedded."""
@@ -339,7 +355,7 @@ class _Prepared:
     chunks: list[Chunk]
     old_sha: str | None
     existed: bool
-    names: dict[str, str] = field(default_factory=dict)
+    names: _Names = field(default_factory=lambda: _Names())
 
 
 def _with(record: FileRecord, **changes: object) -> FileRecord:
