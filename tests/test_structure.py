@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.catalog import acronyms, learn_names
 from assistant.chunking import chunk_document
 from assistant.clauses import ClauseTracker, common_id, heading_number, paragraph_clause
@@ -194,3 +196,16 @@ def test_realdocs_locators_parse_and_score() -> None:
     assert figures([row], gold)["locator_right"] == 1.0  # clause right, page far off
     scored = figures([wrong], gold)
     assert scored["cited_doc_any"] == 0.0 and scored["locator_right"] == 0.0 and scored["retrieved_doc_at_5"] == 1.0
+
+
+def test_realdocs_suite_is_skipped_with_a_note_where_the_folder_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evals.run import main
+
+    code = main(["--suite", "realdocs", "--realdocs", str(tmp_path / "absent"), "--out", str(tmp_path / "out")])
+
+    assert code == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("realdocs suite skipped")
+    assert not (tmp_path / "out").exists()
