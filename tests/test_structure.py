@@ -209,3 +209,17 @@ def test_realdocs_suite_is_skipped_with_a_note_where_the_folder_is_missing(
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith("realdocs suite skipped")
     assert not (tmp_path / "out").exists()
+
+
+def test_clause_and_printed_page_survive_the_chroma_metadata_round_trip() -> None:
+    from assistant.answer import make_citation
+    from assistant.types import Chunk
+
+    chunk = Chunk(
+        "id1", "text", "g.pdf", "Guide", "guidance", None, 12, "Key Personnel", "sha", 3, "2.7(b)", 10, "ICH Q10"
+    )
+
+    assert Chunk.from_record("id1", "text", chunk.metadata()) == chunk
+    data = make_citation(1, chunk).as_dict()
+    assert (data["section_id"], data["page"], data["printed_page"]) == ("2.7(b)", 12, 10)
+    assert data["locator"] == "ICH Q10 §2.7(b), p. 10"
