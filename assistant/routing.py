@@ -8,6 +8,7 @@ is the only knowledge of documents used here.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ TUNING = RoutingTuning()
 _DOC_WORDS = re.compile(
     r"\b(?:guidance|guideline|guide|chapter|module|annex|regulation|directive|brochure|part)\b", re.I
 )
+_DESIGNATOR_WORD = re.compile(r"^(?:Chapter|Module|Annex|Part|Volume|Appendix)$")
 _GENERIC = STOPWORDS | {"guidance", "guideline", "guidelines", "industry", "staff", "fda", "ema", "document", "draft"}
 _DESIGNATED = re.compile(
     r"\b((?:[A-Z][A-Za-z/]{1,12}\s+){0,3}?)(Chapter|Module|Annex|Part|Volume|Appendix)\s+([IVXL]{1,6}|\d{1,3})\b(?!\.\d)"
@@ -86,7 +88,10 @@ def _mentions(question: str) -> list[tuple[str, list[str]]]:
     """Document mentions with their token form: designated ("EU GMP Annex 16"), CFR, ICH-style codes, references."""
     found: list[tuple[str, list[str]]] = []
     for match in _DESIGNATED.finditer(question):
-        series = match.group(1).strip()
+        words = match.group(1).split()
+        while words and words[0].lower() in STOPWORDS:
+            words.pop(0)  # "Under Part 11", "In Annex 1": no series named
+        series = " ".join(words)
         if not series:
             continue
         text = f"{series} {match.group(2)} {match.group(3)}"
@@ -105,11 +110,19 @@ def _names(entry: CatalogEntry) -> list[list[str]]:
     return [_tokens(n) for n in (*entry.short_names, *entry.references, entry.title) if n]
 
 
+def _cfr_matches(mention: list[str], name: list[str]) -> bool:
+    """Same title and part; sections compared only when both name one ("21 CFR 211" holds 211.22)."""
+    if len(name) < 3 or name[:3] != mention[:3]:
+        return False
+    mine = mention[3] if len(mention) > 3 and mention[3].isdigit() else None
+    theirs = name[3] if len(name) > 3 and name[3].isdigit() else None
+    return mine is None or theirs is None or mine == theirs
+
+
 def _mention_matches(mention: list[str], names: list[list[str]], cfr: bool) -> bool:
     for name in names:
-        if cfr and len(mention) >= 3 and len(name) >= 3 and name[:2] == mention[:2]:
-            # 21 CFR 211 holds 211.22; 21 CFR 211.34 is not 211.22
-            if name[2:] == mention[2 : 2 + len(name) - 2]:
+        if cfr:
+            if "cfr" in name and _cfr_matches(mention, name[name.index("cfr") - 1 :] if name.index("cfr") else name):
                 return True
             continue
         if _contains(name, mention):
@@ -120,16 +133,24 @@ def _mention_matches(mention: list[str], names: list[list[str]], cfr: bool) -> b
     return False
 
 
-def _phrase_named(question_tokens: list[str], entry: CatalogEntry, has_doc_word: bool) -> bool:
+def _bigrams(entry: CatalogEntry) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for name in _names(entry):
+        words = [w for w in name if w not in _GENERIC and not w.isdigit()]
+        out.update(itertools.pairwise(words))
+    return out
+
+
+def _phrase_named(
+    question_tokens: list[str], entry: CatalogEntry, has_doc_word: bool, shared: Counter[tuple[str, str]]
+) -> bool:
+    """The whole short name is in the question, or (with a word like "guidance") a title phrase only it has."""
     for name in _names(entry):
         if len(name) >= 2 and _contains(question_tokens, name):
             return True
-        words = [w for w in name if w not in _GENERIC]
-        if has_doc_word and len(words) >= TUNING.min_phrase_words:
-            for i in range(len(words) - 1):
-                if _contains(question_tokens, words[i : i + 2]) and not words[i].isdigit():
-                    return True
-    return False
+    if not has_doc_word:
+        return False
+    return any(shared[pair] == 1 and _contains(question_tokens, list(pair)) for pair in _bigrams(entry))
 
 
 def _acronym_named(question: str, entry: CatalogEntry, leads: Counter[str]) -> bool:
@@ -139,7 +160,8 @@ def _acronym_named(question: str, entry: CatalogEntry, leads: Counter[str]) -> b
         pair = len(words) >= 2 and words[0].isupper() and words[1].isupper() and words[1].isalpha()
         if pair and re.search(rf"\b{re.escape(words[0])} {re.escape(words[1])}\b", question):
             return True
-        single = bool(words) and words[0].isupper() and len(words[0]) >= 3 and leads[words[0]] == 1
+        designated = len(words) >= 3 and bool(_DESIGNATOR_WORD.match(words[1]))
+        single = designated and words[0].isupper() and len(words[0]) >= 3 and leads[words[0]] == 1
         if single and re.search(rf"\b{re.escape(words[0])}\b", question):
             return True
     return False
@@ -162,12 +184,13 @@ def route(question: str, catalog: Sequence[CatalogEntry]) -> Route:
             continue  # discussed by library documents (their own list of regulations): not missing, not one document
         missing.append(text)
     absent_series = [set(_tokens(m)[:-2]) for m in missing if len(_tokens(m)) >= 3]
+    shared: Counter[tuple[str, str]] = Counter(pair for e in catalog for pair in _bigrams(e))
     leads = Counter(n.split()[0] for e in catalog for n in set(e.short_names) if n.split() and n.split()[0].isupper())
     for entry in catalog:
         contradicted = any(series and any(series <= set(n) for n in _names(entry)) for series in absent_series)
         if entry.source in named or contradicted:
             continue
-        if _phrase_named(tokens, entry, has_doc_word) or _acronym_named(question, entry, leads):
+        if _phrase_named(tokens, entry, has_doc_word, shared) or _acronym_named(question, entry, leads):
             named.append(entry.source)
     clause = _clause(question)
     return Route(tuple(named), clause, tuple(dict.fromkeys(missing)) if not named else ())
