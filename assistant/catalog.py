@@ -84,7 +84,7 @@ def acronyms(text: str) -> dict[str, str]:
 
 
 def cfr_reference(match: re.Match[str]) -> str:
-    """"21 CFR 211.22" (or "21 CFR 211" for a whole part)."""
+    """ "21 CFR 211.22" (or "21 CFR 211" for a whole part)."""
     title, part, section = match.group(1), match.group(2), match.group(3)
     return f"{title} CFR {part}.{section}" if section else f"{title} CFR {part}"
 

@@ -154,7 +154,7 @@ def _phrase_named(
 
 
 def _acronym_named(question: str, entry: CatalogEntry, leads: Counter[str]) -> bool:
-    """"Under EU GMP, ..." or "the QPPV in GVP": a short name's leading acronyms, written as such in the question."""
+    """ "Under EU GMP, ..." or "the QPPV in GVP": a short name's leading acronyms, written as such in the question."""
     for name in entry.short_names:
         words = name.split()
         pair = len(words) >= 2 and words[0].isupper() and words[1].isupper() and words[1].isalpha()

@@ -175,7 +175,6 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-
 # --- answer events: what Assistant.stream() yields, in order -------------------------------------
 
 

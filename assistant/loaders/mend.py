@@ -90,11 +90,12 @@ def _pairs(text: str) -> list[tuple[str, str]]:
 
 
 def join_split_words(text: str, vocab: Vocabulary) -> str:
-    """"contamin ation" -> "contamination" when the document knows the joined word and a part is no word.
+    """ "contamin ation" -> "contamination" when the document knows the joined word and a part is no word.
 
     A part counts as a word when the document uses it outside such candidate pairs ("the", "in"), so a
     fragment split the same way many times ("ation") is still no word.
     """
+
     def word(part: str) -> bool:
         lower = part.lower()
         return vocab.counts.get(lower, 0) - vocab.halves.get(lower, 0) > 0
@@ -141,7 +142,7 @@ def _last_word(piece: str) -> str:
 
 
 def drop_footnote_marks(text: str, vocab: Vocabulary) -> str:
-    """"audit18" -> "audit", "operations;15" -> "operations;" when the document uses the bare word."""
+    """ "audit18" -> "audit", "operations;15" -> "operations;" when the document uses the bare word."""
     pattern = re.compile(_FUSED_NOTE.pattern % (TUNING.min_footnote_word, TUNING.max_footnote_digits, 2))
 
     def repl(match: re.Match[str]) -> str:

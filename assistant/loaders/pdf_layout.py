@@ -341,9 +341,7 @@ def _table_rows(table: _Table, frags: Sequence[Fragment], vocab: Vocabulary | No
         candidates = _cluster(list(counts), TUNING.column_tolerance)
         starts = []
         for start in candidates:
-            rows = sum(
-                any(abs(f.x - start) <= TUNING.column_tolerance for f in band) for band in bands
-            )
+            rows = sum(any(abs(f.x - start) <= TUNING.column_tolerance for f in band) for band in bands)
             if rows >= TUNING.column_share * len(bands):
                 starts.append(start)
     if len(starts) < 2:
