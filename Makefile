@@ -51,10 +51,12 @@ system-ocr:
 test: setup system-deps
 	$(PY) -m pytest
 
-# Slow suites: the full eval gate (quote mode + LLM subset) and the real embedded LLM.
+# Slow suites: the full eval gate (quote mode + LLM subset), the real-document suite (read from ../shared/realdocs;
+# skipped with a note where that folder is missing) and the real embedded LLM.
 test-slow: setup system-deps model
 	$(PY) -m pytest -m "slow or llm"
 	$(PY) -m evals --backend quote --gate
+	$(PY) -m evals --backend quote --suite realdocs --gate
 	$(PY) -m evals --backend local --subset llm --no-baseline --gate
 
 lint: setup

@@ -101,9 +101,8 @@ def _ask(args: argparse.Namespace) -> int:
     else:
         print(answer.text)
         for c in answer.citations:
-            where = f", p. {c.page}" if c.page is not None else ""
             section = f" — {c.section}" if c.section else ""
-            print(f"  [{c.n}] {c.title}{where}{section} ({c.source})")
+            print(f"  [{c.n}] {c.locator or c.title}{section} ({c.source})")
     return 0
 
 

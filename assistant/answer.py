@@ -88,15 +88,13 @@ def is_refusal(text: str) -> bool:
 
 
 def passage_label(chunk: Chunk) -> str:
-    """`Title, p. 3, Section` (page only for paginated sources)."""
-    parts = [chunk.title]
-    if chunk.vendor and chunk.vendor.lower() not in chunk.title.lower():
-        parts.append(chunk.vendor)
-    if chunk.page is not None:
-        parts.append(f"p. {chunk.page}")
-    if chunk.section:
-        parts.append(chunk.section)
-    return ", ".join(parts)
+    """The passage's locator (`EU GMP Chapter 2 §2.9(vii), p. 4`), then its section title when it adds one."""
+    from assistant.locators import chunk_locator
+
+    label = chunk_locator(chunk)
+    if chunk.section and chunk.section not in label:
+        label += f", {chunk.section}"
+    return label
 
 
 def number_passages(blocks: Sequence[tuple[Chunk, str]]) -> str:
@@ -106,6 +104,8 @@ def number_passages(blocks: Sequence[tuple[Chunk, str]]) -> str:
 
 def make_citation(n: int, chunk: Chunk) -> Citation:
     """A citation for passage n."""
+    from assistant.locators import chunk_locator
+
     return Citation(
         n=n,
         source=chunk.source,
@@ -117,6 +117,9 @@ def make_citation(n: int, chunk: Chunk) -> Citation:
         chunk_id=chunk.id,
         doc_type=chunk.doc_type,
         ocr=chunk.ocr,
+        section_id=chunk.section_id,
+        printed_page=chunk.printed_page,
+        locator=chunk_locator(chunk),
     )
 
 

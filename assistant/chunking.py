@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from assistant.clauses import ClauseTracker, clause_base, common_id
 from assistant.types import Chunk, LoadedDocument, embedding_text
 
 CountTokens = Callable[[str], int]
@@ -30,6 +31,7 @@ class Unit:
     section: str
     paragraph: int
     tokens: int
+    section_id: str = ""
 
 
 def split_sentences(text: str) -> list[str]:
@@ -65,7 +67,7 @@ def iter_blocks(text: str) -> Iterator[tuple[str, str]]:
                 paragraph = []
             yield "heading", line
             continue
-        if _LIST_ITEM.match(line) or line.lstrip().startswith("|"):
+        if _LIST_ITEM.match(line) or line.lstrip().startswith("|") or " | " in line:
             if paragraph:
                 yield "para", " ".join(paragraph)
                 paragraph = []
@@ -102,6 +104,7 @@ def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> l
     units: list[Unit] = []
     stack: list[tuple[int, str]] = []
     paths: dict[tuple[tuple[int, str], ...], str] = {}
+    clauses = ClauseTracker()
     paragraph = 0
     for page in doc.pages:
         for kind, text in iter_blocks(page.text):
@@ -112,16 +115,18 @@ def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> l
                 while stack and stack[-1][0] >= level:
                     stack.pop()
                 stack.append((level, title))
+                clauses.heading(level, title)
                 paragraph += 1
                 continue
             key = tuple(stack)
             if key not in paths:
                 paths[key] = _section_path(doc, stack, count_tokens, max_tokens // 2)
             section = paths[key]
+            section_id = clauses.paragraph(text.lstrip("-*+\u2022 "))
             paragraph += 1
             pieces = [text] if kind == "line" else split_sentences(text)
             for piece in pieces:
-                units.append(Unit(piece, page.number, section, paragraph, count_tokens(piece)))
+                units.append(Unit(piece, page.number, section, paragraph, count_tokens(piece), section_id))
     return units
 
 
@@ -137,7 +142,7 @@ def _split_long(unit: Unit, budget: int, count_tokens: CountTokens) -> list[Unit
         while start + size < len(words) and count_tokens(" ".join(words[start : start + size + 1])) <= budget:
             size += 1
         piece = " ".join(words[start : start + size])
-        out.append(Unit(piece, unit.page, unit.section, unit.paragraph, count_tokens(piece)))
+        out.append(Unit(piece, unit.page, unit.section, unit.paragraph, count_tokens(piece), unit.section_id))
         start += size
     return out
 
@@ -165,12 +170,17 @@ def chunk_document(
     max_tokens: int,
     overlap_tokens: int = 0,
 ) -> list[Chunk]:
-    """Pack sentences into chunks that never cross a page or section and never exceed max_tokens.
+    """Pack sentences into chunks that never cross a page, section or clause and never exceed max_tokens.
+
+    A chunk's section_id is the clause all its sentences lie in: list items of one clause share a chunk
+    under the clause's id ("2.7"), one item alone keeps its own ("2.7(b)").
 
     max_tokens counts the whole embedding text (title and section prefix included), without the
     model's special tokens. Neighbouring chunks of one section share up to overlap_tokens of sentences.
     """
     units = _units(doc, count_tokens, max_tokens)
+    printed = {p.number: p.printed for p in doc.pages if p.number is not None}
+    short_name = doc.short_names[0] if doc.short_names else ""
     chunks: list[Chunk] = []
     seen: set[str] = set()
     group: list[Unit] = []
@@ -192,6 +202,9 @@ def chunk_document(
             section=selected[0].section,
             file_sha=doc.file_sha,
             ordinal=len(chunks),
+            section_id=common_id([u.section_id for u in selected]),
+            printed_page=printed.get(selected[0].page) if selected[0].page is not None else None,
+            short_name=short_name,
         )
         if chunk.id in seen:
             return
@@ -231,7 +244,11 @@ def chunk_document(
             emit(current)
 
     for unit in units:
-        if group and (unit.page != group[0].page or unit.section != group[0].section):
+        if group and (
+            unit.page != group[0].page
+            or unit.section != group[0].section
+            or clause_base(unit.section_id) != clause_base(group[0].section_id)
+        ):
             flush(group)
             group = []
         group.append(unit)

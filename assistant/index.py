@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.errors import StoreError
+from assistant.routing import CatalogEntry
 from assistant.tuning import RETRIEVAL
 from assistant.types import Chunk, Filters, embedding_text
 
@@ -64,6 +65,9 @@ class FileRecord:
     pending_sha: str | None = None
     stale_sha: str | None = None
     ingested_at: float = field(default_factory=time.time)
+    short_names: str = ""  # "; "-joined: what the document is called (catalog.py learns them at ingest)
+    references: str = ""  # "; "-joined reference numbers ("EMA/541760/2011", "21 CFR 211.34")
+    covers: str = ""  # "; "-joined regulations the document says it covers (front matter)
 
     def to_metadata(self) -> dict[str, str | int | float]:
         """Chroma metadata form. Every key is always written, None as "": Chroma merges upserted metadata."""
@@ -76,6 +80,15 @@ class FileRecord:
         optional = {"vendor", "alias_of", "pending_sha", "stale_sha"}
         values: dict[str, Any] = {k: (None if k in optional and v == "" else v) for k, v in meta.items() if k in names}
         return cls(**values)
+
+
+def _split(joined: str) -> tuple[str, ...]:
+    return tuple(part for part in joined.split("; ") if part)
+
+
+def join_names(names: tuple[str, ...]) -> str:
+    """The registry form of a tuple of names."""
+    return "; ".join(name.replace(";", ",") for name in names)
 
 
 def _chroma_settings() -> Any:
@@ -239,6 +252,23 @@ class Index:
         with self._lock:
             self._files.delete(ids=[source])
             self._bump()
+
+    def catalog(self) -> list[CatalogEntry]:
+        """The library's documents with their learned names, for routing (aliases of one content once)."""
+        out = []
+        for record in sorted(self.registry().values(), key=lambda r: r.source):
+            if record.alias_of is not None or not record.file_sha:
+                continue
+            out.append(
+                CatalogEntry(
+                    source=record.source,
+                    title=record.title,
+                    short_names=_split(record.short_names),
+                    references=_split(record.references),
+                    covers=_split(record.covers),
+                )
+            )
+        return out
 
     def live_shas(self) -> dict[str, str]:
         """source -> the file_sha whose chunks are visible for it (aliases resolved)."""

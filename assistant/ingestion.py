@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from assistant.chunking import chunk_document
 from assistant.config import Settings
 from assistant.errors import IngestError
-from assistant.index import FileRecord, Index
+from assistant.index import FileRecord, Index, join_names
 from assistant.loaders import SUPPORTED_SUFFIXES, file_sha, load_file
 from assistant.sources import resolve_source, source_key
 from assistant.types import Chunk, DocType, LoadedDocument
@@ -262,7 +262,19 @@ class Ingestor:
             if current and current.alias_of is None and not self._hand_over(current):
                 self.index.delete_chunks(current.source)
             self.index.put_file(
-                FileRecord(source, sha, twin.title, twin.doc_type, twin.vendor, 0, twin.pages, twin.source)
+                FileRecord(
+                    source,
+                    sha,
+                    twin.title,
+                    twin.doc_type,
+                    twin.vendor,
+                    0,
+                    twin.pages,
+                    twin.source,
+                    short_names=twin.short_names,
+                    references=twin.references,
+                    covers=twin.covers,
+                )
             )
             report.duplicates.append(source)
             return None
@@ -301,9 +313,21 @@ class Ingestor:
             old_sha = None if self._hand_over(current) else current.file_sha
         base = FileRecord(source, old_sha or "", doc.title, doc.doc_type, doc.vendor)
         self.index.put_file(_with(base, pending_sha=sha))
-        self._in_flight[sha] = FileRecord(source, sha, doc.title, doc.doc_type, doc.vendor, len(chunks), len(doc.pages))
+        names = _Names(join_names(doc.short_names), join_names(doc.references), join_names(doc.covers))
+        self._in_flight[sha] = FileRecord(
+            source,
+            sha,
+            doc.title,
+            doc.doc_type,
+            doc.vendor,
+            len(chunks),
+            len(doc.pages),
+            short_names=names.short_names,
+            references=names.references,
+            covers=names.covers,
+        )
         return _Prepared(
-            doc.source, doc.title, doc.doc_type, doc.vendor, sha, len(doc.pages), chunks, old_sha, bool(current)
+            doc.source, doc.title, doc.doc_type, doc.vendor, sha, len(doc.pages), chunks, old_sha, bool(current), names
         )
 
     def _commit(
@@ -338,6 +362,9 @@ class Ingestor:
                 chunks=len(item.chunks),
                 pages=item.pages,
                 stale_sha=item.old_sha,
+                short_names=item.names.short_names,
+                references=item.names.references,
+                covers=item.names.covers,
             )
             self.index.put_file(record)
             (report.updated if item.existed else report.added).append(item.source)
@@ -370,7 +397,16 @@ class Ingestor:
             return False
         heir = heirs[0]
         promoted = FileRecord(
-            heir.source, record.file_sha, record.title, record.doc_type, record.vendor, record.chunks, record.pages
+            heir.source,
+            record.file_sha,
+            record.title,
+            record.doc_type,
+            record.vendor,
+            record.chunks,
+            record.pages,
+            short_names=record.short_names,
+            references=record.references,
+            covers=record.covers,
         )
         self.index.relabel(record.source, promoted)
         self.index.put_file(promoted)
@@ -396,6 +432,15 @@ class Ingestor:
             return True
 
 
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """A document's learned names in registry form ("; "-joined)."""
+
+    short_names: str = ""
+    references: str = ""
+    covers: str = ""
+
+
 @dataclass(slots=True)
 class _Prepared:
     """A file read and chunked, waiting for its group to be embedded."""
@@ -409,6 +454,7 @@ class _Prepared:
     chunks: list[Chunk]
     old_sha: str | None
     existed: bool
+    names: _Names = field(default_factory=lambda: _Names())
 
 
 def mark_ocr(doc: LoadedDocument, chunks: list[Chunk]) -> list[Chunk]:

@@ -49,6 +49,8 @@ class Source:
     support: tuple[str, ...] = ()
     ocr: bool = False
     """The passage was read from a scanned page by OCR."""
+    locator: str = ""
+    """What a reader checks: "EU GMP Chapter 2 §2.9(vii), p. 4"."""
 
     @classmethod
     def from_citation(cls, citation: Citation, support: Sequence[str] = ()) -> Source:
@@ -64,13 +66,18 @@ class Source:
             citation.text,
             tuple(support),
             citation.ocr,
+            citation.locator,
         )
 
     @classmethod
     def from_chunk(cls, item: ScoredChunk) -> Source:
         """A retrieved passage that no answer sentence cites."""
+        from assistant.locators import chunk_locator
+
         c = item.chunk
-        return cls(None, c.title, c.source, c.page, c.section, c.vendor, c.doc_type, c.text, (), c.ocr)
+        return cls(
+            None, c.title, c.source, c.page, c.section, c.vendor, c.doc_type, c.text, (), c.ocr, chunk_locator(c)
+        )
 
     def as_dict(self) -> dict[str, object]:
         """JSON form for the API and the feedback store."""
@@ -84,6 +91,7 @@ class Source:
             "doc_type": self.doc_type,
             "text": self.text,
             "ocr": self.ocr,
+            "locator": self.locator,
         }
 
 
@@ -191,7 +199,7 @@ def card(source: Source, kind: str, link: str | None) -> str:
     """One source card: number, title, page/vendor/type, section, the passage (highlighted), a link."""
     esc = html.escape
     meta = [
-        f"Page {source.page}" if source.page is not None else None,
+        source.locator or (f"Page {source.page}" if source.page is not None else None),
         source.vendor,
         DOC_TYPE_LABELS.get(source.doc_type, source.doc_type.title()),
         "read by OCR" if source.ocr else None,

@@ -14,12 +14,14 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from assistant.config import Settings
+from assistant.routing import TUNING as ROUTING
+from assistant.routing import CatalogEntry, Route, clause_matches, route
 from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
 from assistant.tuning import RETRIEVAL, RetrievalTuning
 from assistant.types import Chunk, Filters, ScoredChunk, embedding_text
@@ -79,6 +81,10 @@ class Retriever(Protocol):
         """What a vendor's documents say it is: their titles and opening passages ("" when unknown)."""
         ...
 
+    def route(self, question: str) -> Route:
+        """The library's documents and clause the question names, and named documents the library lacks."""
+        ...
+
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """BM25 tokens: lower-case stemmed words without stopwords (`_empty_` for a text with none)."""
@@ -114,6 +120,7 @@ class HybridRetriever:
         self._keyword: _KeywordIndex | None = None
         self._lock = threading.Lock()
         self._reranker: Any = None
+        self._catalog: tuple[int, list[CatalogEntry]] | None = None
 
     # --- keyword side ------------------------------------------------------------------------
 
@@ -248,15 +255,79 @@ class HybridRetriever:
                 parts.append(embedding_text(chunks[0]))
         return "\n".join(parts)
 
+    # --- named documents and clauses -------------------------------------------------------------
+
+    def catalog(self) -> list[CatalogEntry]:
+        """The library's documents with their learned names (cached until the registry changes)."""
+        version = self.index.version()
+        with self._lock:
+            if self._catalog is None or self._catalog[0] != version:
+                self._catalog = (version, self.index.catalog())
+            return self._catalog[1]
+
+    def route(self, question: str) -> Route:
+        """The documents and clause the question names, and named documents the library lacks."""
+        return route(question, self.catalog())
+
+    def _named_first(
+        self, query: str, filters: Filters, found: Route, retrieval: Retrieval, k: int, started: float
+    ) -> Retrieval:
+        """Passages of the named clause, then of each named document, ahead of the rest."""
+        assert retrieval.query_vector is not None
+        vector = np.asarray(retrieval.query_vector, dtype=np.float32)
+        sources = [s for s in found.sources if not filters.sources or s in filters.sources]
+        first: list[ScoredChunk] = []
+        if found.clause:
+            pool = [
+                c
+                for c in self.keyword_index().chunks
+                if clause_matches(c.section_id, found.clause)
+                and filters.admits(c)
+                and (not sources or c.source in sources)
+            ]
+            if pool:
+                sims = self.index.similarities(vector.tolist(), [c.id for c in pool[:50]])
+                ranked = sorted(pool[:50], key=lambda c: sims.get(c.id, 0.0), reverse=True)
+                first += [ScoredChunk(c, 1.0, dense=sims.get(c.id, 0.0)) for c in ranked[:2]]
+        per_source = [
+            self._search(query, replace(filters, sources=(source,)), ROUTING.named_first, vector).results
+            for source in sources
+        ]
+        for rank in range(ROUTING.named_first):
+            first += [results[rank] for results in per_source if rank < len(results)]
+        seen: set[str] = set()
+        merged: list[ScoredChunk] = []
+        for item in [*first, *retrieval.results]:
+            if item.chunk.id not in seen:
+                seen.add(item.chunk.id)
+                merged.append(item)
+        timings = dict(retrieval.timings)
+        timings["retrieval_s"] = time.perf_counter() - started
+        timings["named_documents"] = float(len(sources))
+        return Retrieval(merged[:k], timings, retrieval.query_vector)
+
     # --- search ------------------------------------------------------------------------------
 
     def search(self, query: str, filters: Filters | None = None, k: int | None = None) -> Retrieval:
-        """Top-k passages for a query; every one of them satisfies the filters."""
+        """Top-k passages for a query; every one of them satisfies the filters.
+
+        A document or clause the query names (routing.py) is searched first: its passages lead the results.
+        """
         filters = filters or Filters()
         k = k or self.settings.top_k
+        started = time.perf_counter()
+        retrieval = self._search(query, filters, k)
+        found = self.route(query)
+        if found.sources or found.clause:
+            return self._named_first(query, filters, found, retrieval, k, started)
+        return retrieval
+
+    def _search(self, query: str, filters: Filters, k: int, query_vector: np.ndarray | None = None) -> Retrieval:
+        """Dense + keyword search fused by reciprocal rank, near-duplicates dropped."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        query_vector = np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
+        if query_vector is None:
+            query_vector = np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
         timings["embed_query_s"] = time.perf_counter() - started
 
         mark = time.perf_counter()

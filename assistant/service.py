@@ -169,6 +169,10 @@ class Assistant:
         retrieval = self._survey(resolved.question, flt) if survey else self._search(query, resolved.search_text, flt)
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
+        absent = self._absent_document_answer(base, resolved.question, retrieval.results, started, timings)
+        if absent is not None:  # the question names a document the library does not hold (routing.py)
+            yield Final(absent)
+            return
         if not self._relevant(resolved.search_text, retrieval.results, timings):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
@@ -307,6 +311,18 @@ class Assistant:
         results = [*retrieval.results[:head], *extra, *retrieval.results[head:]]
         timings = {**retrieval.timings, "definitions_found": float(found)}
         return Retrieval(results, timings, retrieval.query_vector)
+
+    def _absent_document_answer(
+        self, base: Answer, question: str, closest: Sequence[ScoredChunk], started: float, timings: dict[str, float]
+    ) -> Answer | None:
+        """"The library does not include <it>." plus the closest sources, when only such documents are named."""
+        from assistant import routing
+
+        missing = self.retriever.route(question).missing
+        if not missing:
+            return None
+        refusal = self._refuse(base, closest, started, timings)
+        return replace(refusal, text=routing.absent_text(missing, logic.refusal_text(closest)))
 
     def _survey(self, question: str, filters: Filters) -> Retrieval:
         """One retrieval per vendor; each vendor's best two passages, best vendors first."""

@@ -10,12 +10,19 @@ DocType = Literal["guidance", "brochure", "other"]
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Cleaned text of one page; headings are marked with Markdown `#` syntax."""
+    """Cleaned text of one page; headings are marked with Markdown `#` syntax.
+
+    `number` is the page a reader opens (the PDF page; for a text conversion of a PDF, its printed page);
+    `printed` is the number printed on the page when it differs; `furniture` holds the running headers and
+    footers removed from it (the catalog learns document names and reference numbers from them).
+    """
 
     number: int | None
     text: str
     ocr: bool = False
     """True when the text was read from the page image by OCR (the page had no text layer)."""
+    printed: int | None = None
+    furniture: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +37,14 @@ class LoadedDocument:
     pages: tuple[Page, ...]
     warnings: tuple[str, ...] = ()
     """Things the reader skipped but that did not stop the file (e.g. a page where OCR found no text)."""
+    short_names: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()
+
+    @property
+    def short_name(self) -> str:
+        """The name a reader cites the document by (its first learned short name, else its title)."""
+        return self.short_names[0] if self.short_names else self.title
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +62,9 @@ class Chunk:
     file_sha: str
     ordinal: int
     ocr: bool = False
+    section_id: str = ""
+    printed_page: int | None = None
+    short_name: str = ""
 
     def metadata(self) -> dict[str, str | int]:
         """Chroma metadata (no None values allowed there)."""
@@ -64,12 +82,19 @@ class Chunk:
             meta["page"] = self.page
         if self.ocr:
             meta["ocr"] = True
+        if self.section_id:
+            meta["section_id"] = self.section_id
+        if self.printed_page is not None:
+            meta["printed_page"] = self.printed_page
+        if self.short_name:
+            meta["short_name"] = self.short_name
         return meta
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict) -> Chunk:  # type: ignore[type-arg]
         """Rebuild a chunk from a Chroma record."""
         page = meta.get("page")
+        printed = meta.get("printed_page")
         return cls(
             id=chunk_id,
             text=text,
@@ -82,6 +107,9 @@ class Chunk:
             file_sha=str(meta.get("file_sha", "")),
             ordinal=int(meta.get("ordinal", 0)),
             ocr=bool(meta.get("ocr", False)),
+            section_id=str(meta.get("section_id", "")),
+            printed_page=int(printed) if printed is not None else None,
+            short_name=str(meta.get("short_name", "")),
         )
 
 
@@ -157,6 +185,9 @@ class Citation:
     doc_type: str = "other"
     ocr: bool = False
     """The passage was read by OCR from a scanned page: the source card says so."""
+    section_id: str = ""
+    printed_page: int | None = None
+    locator: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """JSON form used by the CLI and batch output."""
@@ -165,7 +196,10 @@ class Citation:
             "source": self.source,
             "title": self.title,
             "page": self.page,
+            "printed_page": self.printed_page,
+            "section_id": self.section_id,
             "section": self.section,
+            "locator": self.locator,
             "vendor": self.vendor,
             "text": self.text,
             "ocr": self.ocr,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.index import where
 from assistant.retrieval import HybridRetriever, Retrieval
+from assistant.routing import Route
 from assistant.types import Chunk, Filters, LoadedDocument, ScoredChunk
 
 if TYPE_CHECKING:
@@ -172,6 +173,10 @@ class BaselineRetriever:
     def profile(self, vendor: str) -> str:
         """No vendor profiles in the plain baseline."""
         return ""
+
+    def route(self, question: str) -> Route:
+        """The project's document routing, so both systems say the same about documents the library lacks."""
+        return self.helper.route(question)
 
 
 def build_baseline(corpus: Sequence[Path], helper: HybridRetriever, persist_dir: Path) -> BaselineRetriever:

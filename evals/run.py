@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals import metrics
+from evals import metrics, realdocs
 from evals.metrics import Question
 
 if TYPE_CHECKING:
@@ -50,6 +50,16 @@ FIGURES = (
     ("latency_p95_s", "latency p95 (s)", "sec"),
     ("citations", "citations shown", "int"),
     ("errors", "errors", "int"),
+    # real-document suite (evals/realdocs.py); shown only where measured
+    ("cited_doc_all", "cited document right: all citations in gold docs", "pct"),
+    ("cited_doc_any", "cited document right: at least one", "pct"),
+    ("every_gold_doc_cited", "every gold document cited", "pct"),
+    ("locator_right", "page (within one) or clause right", "pct"),
+    ("every_locator_right", "every gold locator right", "pct"),
+    ("retrieved_doc_at_5", "retrieval: a gold document in top 5", "pct"),
+    ("retrieved_every_doc_at_5", "retrieval: every gold document in top 5", "pct"),
+    ("retrieved_locator_at_5", "retrieval: gold locator in top 5", "pct"),
+    ("false_refusal", "false refusal (answerable refused)", "pct"),
 )
 KIND_FIGURES = ("recall_at_5", "mrr", "citation_precision", "must_include", "answer_rate", "refusal_recall")
 CHART_FIGURES = ("recall_at_5", "citation_precision", "must_include", "refusal_recall")
@@ -160,7 +170,16 @@ def row_for(
     if answer is None:
         return row
     citations = [
-        {"n": c.n, "chunk_id": c.chunk_id, "source": c.source, "page": c.page, "section": c.section}
+        {
+            "n": c.n,
+            "chunk_id": c.chunk_id,
+            "source": c.source,
+            "page": c.page,
+            "printed_page": c.printed_page,
+            "section": c.section,
+            "section_id": c.section_id,
+            "locator": c.locator,
+        }
         for c in answer.citations
     ]
     retrieved = [
@@ -168,7 +187,9 @@ def row_for(
             "chunk_id": s.chunk.id,
             "source": s.chunk.source,
             "page": s.chunk.page,
+            "printed_page": s.chunk.printed_page,
             "section": s.chunk.section,
+            "section_id": s.chunk.section_id,
             "score": round(float(s.score), 5),
         }
         for s in answer.retrieved
@@ -283,6 +304,8 @@ def render_markdown(payload: Mapping[str, Any]) -> str:
         "|---|---:|---:|" if has_base else "|---|---:|",
     ]
     for key, label, style in FIGURES:
+        if key not in aggs["assistant"]["overall"]:
+            continue
         cells = [fmt(aggs["assistant"]["overall"].get(key), style)]
         if has_base:
             cells.append(fmt(aggs["baseline"]["overall"].get(key), style))
@@ -404,6 +427,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder (default evals/reports)")
     parser.add_argument("--quiet", action="store_true", help="no per-question progress")
+    parser.add_argument(
+        "--suite",
+        choices=["gold", "realdocs", "all"],
+        default="gold",
+        help="gold (evals/gold.jsonl on corpus/), realdocs (real documents, see --realdocs) or all, in one report",
+    )
+    parser.add_argument(
+        "--realdocs",
+        type=Path,
+        default=realdocs.DEFAULT_DIR,
+        help="folder with questions.jsonl and docs/ of the real-document suite (default ../shared/realdocs)",
+    )
     return parser.parse_args(argv)
 
 
@@ -420,8 +455,8 @@ def _progress(system: str) -> Progress:
     return report
 
 
-def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
-    """Build the indexes, answer, aggregate and gate; returns (payload, exit code)."""
+def run(args: argparse.Namespace, command: str, suite: str = "gold") -> tuple[dict[str, Any], int]:
+    """Build the indexes, answer, aggregate and gate for one suite; returns (payload, exit code)."""
     from assistant.embeddings import Embedder
     from assistant.index import Index
     from assistant.ingestion import Ingestor
@@ -431,14 +466,23 @@ def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
 
     started = time.perf_counter()
     thresholds = load_thresholds(args.thresholds)
-    questions = load_questions(args.questions)
+    locators: dict[str, Any] = {}
+    if suite == "realdocs":
+        questions, locators = realdocs.load(args.realdocs)
+        questions_file = args.realdocs / "questions.jsonl"
+        corpus = [args.realdocs / "docs"]
+    else:
+        questions = load_questions(args.questions)
+        questions_file = args.questions
+        corpus = args.corpus or [DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else ROOT / "corpus"]
     ids = [i.strip() for i in args.ids.split(",") if i.strip()]
     if args.subset:
         ids = ids or subset_ids(thresholds, args.subset)
-    questions = select(questions, ids, args.limit)
+    questions = select(
+        questions, [i for i in ids if any(q.id == i for q in questions)] if suite != "gold" else ids, args.limit
+    )
     if not questions:
         raise ValueError("No questions selected.")
-    corpus = args.corpus or [DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else ROOT / "corpus"]
 
     with tempfile.TemporaryDirectory(prefix="cmo-eval-") as tmp:
         settings = eval_settings(Path(tmp) / "data", args.backend)
@@ -464,9 +508,17 @@ def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
         chunks = index.count()
         top_k = settings.top_k
 
-    name = backend + (f"-{args.subset}" if args.subset else "")
-    section = thresholds_section(backend, args.subset)
+    name = backend + (f"-{args.subset}" if args.subset else "") + (f"-{suite}" if suite != "gold" else "")
+    section = suite if suite != "gold" and not args.subset else thresholds_section(backend, args.subset)
     aggregates = {system: summarize(system_rows) for system, system_rows in rows.items()}
+    if suite == "realdocs":
+        for system, system_rows in rows.items():
+            aggregates[system]["overall"].update(realdocs.figures(system_rows, locators))
+            for row in system_rows:
+                row["gold_locators"] = [g.as_dict() for g in locators.get(row["id"], [])]
+                row["problems"] = list(row.get("problems") or []) + realdocs.row_problems(
+                    row, locators.get(row["id"], [])
+                )
     limits = {k: v for k, v in thresholds.get(section, {}).items() if not isinstance(v, dict)}
     failures = metrics.gate_failures(aggregates["assistant"]["overall"], limits) if limits else []
     payload: dict[str, Any] = {
@@ -477,7 +529,8 @@ def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "seconds": time.perf_counter() - started,
             "questions": len(questions),
-            "questions_file": str(args.questions),
+            "questions_file": str(questions_file),
+            "suite": suite,
             "corpus": ", ".join(map(str, corpus)),
             "assistant_chunks": chunks,
             "baseline_chunks": baseline_chunks,
@@ -508,24 +561,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m evals " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     from assistant.errors import AssistantError
 
-    try:
-        payload, code = run(args, command.strip())
-    except (ValueError, OSError, AssistantError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    paths = write_reports(payload, args.out)
+    suites = ["gold", "realdocs"] if args.suite == "all" else [args.suite]
+    if "realdocs" in suites and not (args.realdocs / "questions.jsonl").is_file():
+        print(f"realdocs suite skipped: no {args.realdocs}/questions.jsonl here (pass --realdocs DIR)")
+        suites.remove("realdocs")
+        if not suites:
+            return 0
+    code = 0
+    markdowns: list[str] = []
+    for suite in suites:
+        try:
+            payload, suite_code = run(args, command.strip(), suite)
+        except (ValueError, OSError, AssistantError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        code = max(code, suite_code)
+        paths = write_reports(payload, args.out)
+        markdowns.append(paths[1].read_text(encoding="utf-8"))
+        _print_summary(payload, paths, args.gate, suite_code)
+    if len(suites) > 1:
+        combined = args.out / f"{payload['meta']['backend']}-all.md"
+        combined.write_text("\n\n".join(markdowns), encoding="utf-8")
+        print(f"combined report: {combined}")
+    return code
+
+
+def _print_summary(payload: Mapping[str, Any], paths: Sequence[Path], gate_on: bool, code: int) -> None:
     overall = payload["aggregates"]
-    for key, label, style in FIGURES[:10]:
+    print(f"== suite {payload['meta'].get('suite', 'gold')} ({payload['meta']['questions']} questions)")
+    for key, label, style in FIGURES:
+        if key in ("latency_p50_s", "latency_p95_s", "citations", "errors"):
+            continue
+        if key not in overall["assistant"]["overall"]:
+            continue
         cells = [fmt(overall[s]["overall"].get(key), style) for s in overall]
-        print(f"{label:40s} " + "  ".join(f"{c:>8s}" for c in cells))
+        print(f"{label:52s} " + "  ".join(f"{c:>8s}" for c in cells))
     print("columns: " + ", ".join(overall))
     print("reports: " + ", ".join(str(p) for p in paths))
     gate = payload["gate"]
-    if args.gate:
+    if gate_on:
         if gate["missing"]:
-            print(f"GATE FAIL: no thresholds for [{gate['section']}] in {args.thresholds}", file=sys.stderr)
+            print(f"GATE FAIL: no thresholds for [{gate['section']}]", file=sys.stderr)
         for line in gate["failures"]:
-            print(f"GATE FAIL {line}", file=sys.stderr)
+            print(f"GATE FAIL [{gate['section']}] {line}", file=sys.stderr)
         if code == 0:
             print(f"gate [{gate['section']}]: pass")
-    return code

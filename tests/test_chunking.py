@@ -121,7 +121,7 @@ def test_brochure_chunks_carry_citation_metadata(embedder: Embedder) -> None:
     meta = chunks[5].metadata()
     assert None not in meta.values()
     assert Chunk.from_record(chunks[5].id, chunks[5].text, meta) == chunks[5]
-    table = [c for c in chunks if "V1 | Cork | Glass vials" in c.text]
+    table = [c for c in chunks if "Line: V1 | Site: Cork | Container: Glass vials" in c.text]
     assert len(table) == 1 and table[0].page == 2
     assert table[0].section.endswith("Table 1. Aseptic filling lines")
 

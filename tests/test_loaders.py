@@ -71,8 +71,11 @@ def test_brochure_table_rows_headings_and_pages_land_where_drawn() -> None:
 
     assert page2[0] == "## Filling lines and freeze dryers"
     assert "#### Table 1. Aseptic filling lines" in page2
-    row = next(line for line in page2 if line.startswith("V1 | "))
-    assert row.startswith("V1 | Cork | Glass vials, liquid fill | 2 to 50 mL | 24,000 | 20,000 to 300,000 vials")
+    row = next(line for line in page2 if line.startswith("Line: V1 | "))
+    assert row == (
+        "Line: V1 | Site: Cork | Container: Glass vials, liquid fill | Fill volume: 2 to 50 mL | "
+        "Speed (units/hour): 24,000 | Batch size range: 20,000 to 300,000 vials | Barrier: Isolator"
+    )
     assert "The largest batch we can fill in one run is 300,000 vials on line V1" in doc.pages[1].text
     assert "300,000 vials on line V1" not in doc.pages[0].text
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.catalog import learn_names
 from assistant.errors import EmptyDocumentError, OversizedFileError, UnsupportedFileError
 from assistant.types import DocType, LoadedDocument, Page
 
@@ -114,7 +115,8 @@ def load_file(
     final_vendor = vendor or meta.get("vendor")
     if final_type == "brochure" and not final_vendor:
         final_vendor = meta.get("author") or humanize(path.stem)
-    title = meta.get("title") or _first_heading(pages) or humanize(path.stem)
+    title = _usable_title(meta.get("title")) or _title_block(pages) or humanize(path.stem)
+    names = learn_names(title, source, pages, meta)
     return LoadedDocument(
         source=source,
         title=title,
@@ -123,6 +125,9 @@ def load_file(
         file_sha=sha,
         pages=tuple(pages),
         warnings=tuple(warnings),
+        short_names=names.short_names,
+        references=names.references,
+        covers=names.covers,
     )
 
 
@@ -131,6 +136,40 @@ def _doc_type(value: object) -> DocType | None:
     if text in ("guidance", "brochure", "other"):
         return text  # type: ignore[return-value]
     return None
+
+
+_JUNK_TITLE = re.compile(r"^(?:untitled|document\d*|microsoft word\b.*|.*\.(?:docx?|pdf|rtf))$", re.I)
+
+
+def _usable_title(title: str | None) -> str | None:
+    """A metadata title, unless it is an export tool's placeholder ("untitled", "Microsoft Word - x.docx")."""
+    text = " ".join((title or "").split())
+    return text if text and not _JUNK_TITLE.match(text) else None
+
+
+_DESIGNATOR = re.compile(r"\b(?:Chapter|Module|Annex|Part|Volume|Appendix|Section)\s+(?:[IVXL]+|\d+)\b", re.I)
+
+
+def _title_block(pages: Sequence[Page], max_chars: int = 100) -> str | None:
+    """The run of top-level headings a document opens with, as one title ("EudraLex ... Chapter 2: Personnel")."""
+    if not pages:
+        return None
+    lines = [ln for ln in pages[0].text.splitlines() if ln.strip()]
+    heads = [ln for ln in lines if ln.startswith("#")]
+    if not heads:
+        return _first_heading(pages)
+    level = len(heads[0]) - len(heads[0].lstrip("#"))
+    run: list[str] = []
+    for line in lines[lines.index(heads[0]) :]:
+        if not line.startswith("#" * level + " "):
+            break
+        run.append(line.lstrip("#").strip())
+    title = " ".join(run)
+    if len(title) <= max_chars:
+        return title
+    # a long title block (EudraLex: six lines): its first line and the short lines naming volume and chapter
+    designated = [line for line in run[1:] if len(line) <= 40 and _DESIGNATOR.search(line)]
+    return " ".join([run[0], *designated])
 
 
 def _first_heading(pages: Iterable[Page]) -> str | None:

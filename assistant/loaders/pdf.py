@@ -149,7 +149,7 @@ def read_pdf(
     return PdfContent(pages, meta, warnings)
 
 
-def _open(path: Path, source: str) -> tuple[list[tuple[str, list[Any]]], dict[str, Any]]:
+def _open(path: Path, source: str) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
     """The text layer of every page and the document info; an owner password alone does not stop it."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
