@@ -147,15 +147,22 @@ def units_of(
         lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
         position = 0
         lead: int | None = None
+        numbered: tuple[int, int] | None = None  # (lead index, last item number) of a numbered list
         asked = ""
         for para, line in enumerate(lines):
             is_item = bool(BULLET.match(line))
             is_row = " | " in line or _looks_like_row(line)
             text = BULLET.sub("", line).strip() if is_item else line
-            if is_item and lead is not None:
-                unit = Unit(text, p, para, position, "item")
-                out.append(unit)
-                out[lead] = _with_item(out[lead], len(out) - 1)
+            number = _item_number(line) if is_item else None
+            owner = lead
+            if owner is None and numbered is not None and number == numbered[1] + 1:
+                owner = numbered[0]  # "2." after item 1's explanatory paragraphs still belongs to the lead-in
+            if is_item and owner is not None:
+                out.append(Unit(text, p, para, position, "item", (), owner, True))
+                out[owner] = _with_item(out[owner], len(out) - 1)
+                if number is not None:
+                    numbered = (owner, number)
+                lead = owner if lead is not None else None
                 position += 1
                 continue
             lead = None
@@ -176,13 +183,27 @@ def units_of(
                 if piece.endswith(":") and j == len(pieces) - 1 and not is_row:
                     form = "lead"
                 anaphoric = bool(_ANAPHOR.match(piece)) and not _SELF_REFERENCE.match(piece)
+                if anaphoric and previous is None and out and out[-1].passage == p and out[-1].form != "item":
+                    previous = len(out) - 1  # "These may include:" refers to the paragraph before it
                 out.append(Unit(piece, p, para, position, form, (), previous, anaphoric, asked))
                 asked = ""
                 if form == "lead":
                     lead = len(out) - 1
+                    numbered = (lead, 0)
                 previous = len(out) - 1
                 position += 1
-    return [u for u in out if u.form != "lead" or u.items]
+    return [_as_sentence(u) if u.form == "lead" and not u.items else u for u in out]
+
+
+def _item_number(line: str) -> int | None:
+    match = re.match(r"^\s*\(?(\d{1,2})[.)]\s", line)
+    return int(match.group(1)) if match else None
+
+
+def _as_sentence(unit: Unit) -> Unit:
+    return Unit(
+        unit.text, unit.passage, unit.para, unit.position, "sentence", (), unit.previous, unit.anaphoric, unit.asked
+    )
 
 
 def select(units: Sequence[Unit], keep: Sequence[int]) -> list[Unit]:
@@ -286,9 +307,13 @@ def defines(unit: Unit, names: Sequence[str], chunk: Chunk, first_in_chunk: bool
             return 0.9  # a glossary or definitions entry: the heading names the term, the text defines it
         start = re.match(rf"^(?:an?\s+|the\s+)?{re.escape(n)}s?\b", lowered)
         if start:
-            rest = text[start.end() :].lstrip()
-            rest = re.sub(r"^(?:,\s*or\s+[^,]{1,60},|\([^)]{1,80}\)|:|\u2013|-|—)\s*", "", rest).lstrip()
-            apposition = rest != text[start.end() :].lstrip()
+            after = text[start.end() :].lstrip()
+            rest = after
+            for _ in range(3):  # "Official Action Indicated (OAI): Indicates ...", "X, or Y, (Z) is ..."
+                rest = re.sub(r"^(?:,\s*or\s+[^,]{1,60},|\([^)]{1,80}\)|[\"'\u201c\u201d]+)\s*", "", rest).lstrip()
+            apposition = rest != after
+            if re.match(r"^(?::|\u2013|—|-\s)\s*\S", rest):
+                return 0.9  # "Term: what it is", as definitions lists write it
             if _DEFINING_VERB.match(rest):
                 return 1.0 if _COPULA_COMPLEMENT.match(rest) else 0.3
             if rest and _ACTION_VERB.match(rest):
@@ -425,12 +450,19 @@ def _unit_words(unit: Unit, units: Sequence[Unit]) -> int:
 
 
 def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context) -> list[Piece]:
+    """Pieces in the chosen order; a lead-in brings its whole list, unless some of its items were chosen (as
+    the answer to a question about one step), then only those."""
     out: list[Piece] = []
+    picked = set(chosen)
     for i in chosen:
         unit = units[i]
         if unit.form == "lead":
+            own = [j for j in unit.items if j in picked]
             out.append(Piece(unit.text, (unit.passage,)))
-            out.extend(Piece(units[j].text, (units[j].passage,), item=True) for j in unit.items[: ctx.quote.list_items])
+            items = own or list(unit.items[: ctx.quote.list_items])
+            out.extend(Piece(units[j].text, (units[j].passage,), item=True) for j in items)
+        elif unit.form == "item" and unit.previous is not None and unit.previous in picked:
+            continue  # rendered under its lead-in
         else:
             out.append(Piece(unit.text, (unit.passage,), item=unit.form == "item"))
     return out
@@ -536,7 +568,8 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
         return []
     unit = units[index]
     if how == "lead":
-        return _pieces(units, [index], ctx)
+        antecedent = [unit.previous] if unit.anaphoric and unit.previous is not None else []
+        return _pieces(units, [*antecedent, index], ctx)
     pieces = [Piece(unit.text, (unit.passage,))]
     root = ctx.passages[unit.passage].section
     depth = len(root.split(" > ")) if root else 0

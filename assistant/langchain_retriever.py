@@ -20,7 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from assistant.config import Settings
-from assistant.retrieval import HybridRetriever, Retriever
+from assistant.retrieval import HybridRetriever
 from assistant.types import Filters, ScoredChunk
 
 
@@ -49,7 +49,7 @@ class CmoRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    retriever: Retriever
+    retriever: HybridRetriever
     """The assistant's hybrid retriever (see `from_settings`)."""
     k: int | None = None
     """Passages to return; None means ASSISTANT_TOP_K."""

@@ -182,7 +182,11 @@ class Query:
 
 def _clean_term(term: str) -> str:
     term = re.sub(r"^(?:an?|the)\s+", "", term.strip(" '\"\u2018\u2019\u201c\u201d"), flags=re.I)
-    return re.sub(r"\s+", " ", term).strip(" ,.;:")
+    term = re.sub(r"\s+(?:in|under|according\s+to|as\s+defined\s+in|per)\s+[A-Z][\w .()/-]*$", "", term)
+    return re.sub(r"\s+", " ", term).strip(" ,.;:'\"\u2018\u2019\u201c\u201d")
+
+
+_QUOTED = re.compile(r"['\"\u2018\u201c](?P<term>[^'\"\u2019\u201d]{2,60})['\"\u2019\u201d]")
 
 
 def _is_short_term(term: str) -> bool:
@@ -269,22 +273,13 @@ def _analyse(question: str, vendors: Sequence[str] = ()) -> Query:
         superlative = "min" if sup.group("word").lower() in _SMALLEST else "max"
         after = re.findall(r"[A-Za-z][\w-]+", last[sup.end() :])
         target = next((w for w in after if w.lower() not in _TARGET_SKIP), "")
-    for pattern in _DIFFERENCE:
-        match = pattern.search(last)
-        if match:
-            a, b = _clean_term(match.group("a")), _clean_term(match.group("b"))
-            if _is_short_term(a) and _is_short_term(b):
-                return Query(text, "difference", (a, b), wants)
-    for pattern in _DEFINITION:
-        match = pattern.search(last)
-        if match:
-            term = _clean_term(match.group("term"))
-            if _is_short_term(term) and not _FIGURE.search(last) and not wants:
-                second = _SECOND_TERM.search(last)
-                other = _clean_term(second.group("term")) if second else ""
-                if other and _is_short_term(other) and other.lower() != term.lower():
-                    return Query(text, "difference", (term, other), wants)
-                return Query(text, "definition", (term,), wants)
+    for asked in _asked_sentences(bare):  # "What does X mean? Is it just Y?": the first question defines
+        found = _definition_of(asked, wants)
+        if found is not None and found.terms and found.terms[0].lower() in ("that", "it", "this", "these", "those"):
+            quoted = _QUOTED.search(bare)  # "GVP says the QPPV must be a 'natural person'. What does that mean?"
+            found = replace(found, terms=(quoted.group("term"),)) if quoted else None
+        if found is not None:
+            return replace(found, text=text)
     named_vendor = any(v.lower() in last.lower() or v.split()[0].lower() in last.lower().split() for v in vendors)
     if _VENDORS.search(last) and not named_vendor:
         return Query(text, "vendors", wants=wants, superlative=superlative, target=target, aspects=aspects_of(last))
@@ -325,6 +320,34 @@ def _action_of(question: str) -> str:
     return ""
 
 
+def _definition_of(sentence: str, wants: tuple[Want, ...]) -> Query | None:
+    """A difference or definition question, when the sentence is one."""
+    for pattern in _DIFFERENCE:
+        match = pattern.search(sentence)
+        if match:
+            a, b = _clean_term(match.group("a")), _clean_term(match.group("b"))
+            if _is_short_term(a) and _is_short_term(b):
+                return Query(sentence, "difference", (a, b), wants)
+    for pattern in _DEFINITION:
+        match = pattern.search(sentence)
+        if match:
+            term = _clean_term(match.group("term"))
+            if _is_short_term(term) and not _FIGURE.search(sentence) and not wants:
+                second = _SECOND_TERM.search(sentence)
+                other = _clean_term(second.group("term")) if second else ""
+                if other and _is_short_term(other) and other.lower() != term.lower():
+                    return Query(sentence, "difference", (term, other), wants)
+                return Query(sentence, "definition", (term,), wants)
+    return None
+
+
+def _asked_sentences(text: str) -> list[str]:
+    """The sentences of a message that ask something, in order (the whole text when none ends in '?')."""
+    pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if p.strip()]
+    asked = [p for p in pieces if p.endswith("?")]
+    return asked or [_last_question(text)]
+
+
 def _last_question(text: str) -> str:
     """The sentence that asks: a message may set context first ("We use X. Where do we record it?")."""
     pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if p.strip()]
@@ -346,10 +369,12 @@ _COMMON_CAPITALISED = frozenset(
 )
 
 
-def names_in(question: str) -> list[str]:
+def names_in(question: str, proper_only: bool = False) -> list[str]:
     """Proper names, acronyms and clause numbers a question mentions ("Lonza", "NMPA", "211.67"), in order.
 
-    Capitalised words count only away from a sentence's start; common function words never count.
+    Capitalised words count only away from a sentence's start; common function words never count. With
+    `proper_only`, acronyms are left out (documents often spell them out: "Qualified Person" for QP) and so
+    are names after "our"/"my" (the asker's own "Singapore office").
     """
     out: list[str] = []
     for sentence in re.split(r"(?<=[.?!:;])\s+", question.strip()):
@@ -361,6 +386,16 @@ def names_in(question: str) -> list[str]:
                 continue
             if word in _COMMON_CAPITALISED or word.lower() in ("the",):
                 continue
+            if proper_only and (_is_acronym(word) or _OWN.search(sentence[: match.start()])):
+                continue
             if word not in out:
                 out.append(word)
     return out
+
+
+_OWN = re.compile(r"\b(?:our|my|your|their|its)\s+$", re.I)
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= 2 and not any(c.isdigit() for c in word[-1:])

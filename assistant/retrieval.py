@@ -228,7 +228,8 @@ class HybridRetriever:
         escaped = re.escape(term.strip())
         opening = re.compile(
             rf"^(?:[-*\u2022]\s*)?(?:\*\*)?['\"\u201c]?(?:an?\s+|the\s+)?{escaped}s?['\"\u201d]?(?:\*\*)?"
-            rf"\s*(?::|\u2013|—|-\s|\(|,?\s+(?:means|is|are|refers)\b)",
+            rf"\s*(?::|\u2013|—|-\s|\(|,?\s+(?:means|is|are|refers)\b)"
+            rf"|^(?:[-*\u2022]\s*)?[A-Z][\w ,/-]{{2,80}}\(\s*{escaped}s?\s*\)",  # "Official Action Indicated (OAI)"
             re.I | re.M,
         )
         headed: list[tuple[int, Chunk]] = []

@@ -215,7 +215,7 @@ class Assistant:
         from assistant.textmatch import content_terms
 
         unknown = []
-        for name in names_in(question):
+        for name in names_in(question, proper_only=True):
             terms = content_terms(name)
             if terms and all(self.retriever.document_frequency(t) == 0 for t in terms):
                 unknown.append(name)

@@ -152,8 +152,8 @@ def _split_complete(buffer: str) -> tuple[str, str]:
         complete_lines, rest = "", buffer
     sentences = split_sentences(rest)
     if len(sentences) > 1:
-        done = rest[: rest.rfind(sentences[-1])]
-        return complete_lines + done, sentences[-1]
+        start = rest.rfind(sentences[-1])
+        return complete_lines + rest[:start], rest[start:]  # the unfinished sentence keeps its trailing space
     return complete_lines, rest
 
 

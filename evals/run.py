@@ -210,6 +210,7 @@ def row_for(
         lexical_supported=supported,
         latency_s=answer.timings.get("total_s", latency),
         standalone_question=answer.standalone_question,
+        signals={k: round(float(v), 4) for k, v in answer.timings.items() if not k.endswith("_s")},
     )
     row["first_match_rank"] = metrics.first_match_rank(row["retrieved"], question.sources)
     row["problems"] = metrics.question_problems(row)
