@@ -17,6 +17,7 @@ from assistant.config import Settings
 from assistant.errors import DocumentNotFoundError, IngestError, OversizedFileError, UnsupportedFileError
 from assistant.files import UPLOAD_SUFFIXES, StagedUpload, stage_upload
 from assistant.ingestion import Ingestor, source_key
+from assistant.sources import resolve_source
 from assistant.types import DocType
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ class DocumentLibrary:
         return info
 
     def _delete_uploaded_copy(self, source: str) -> None:
-        path = Path(source) if Path(source).is_absolute() else Path.cwd() / source
+        path = resolve_source(source)
         try:
             inside = path.resolve().parent == self.uploads_dir.resolve()
         except OSError:

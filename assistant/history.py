@@ -32,8 +32,14 @@ def text_of(content: Any) -> str:
     return str(content)
 
 
+_ROLES = frozenset({"user", "assistant", "system"})
+
+
 def turns(history: History | None) -> list[Turn]:
     """(role, text) turns with role "user" or "assistant"; empty turns and other roles are dropped.
+
+    Takes messages ({"role", "content"}), (user, assistant) pairs, or (role, text) turns as it returns them,
+    so normalising twice changes nothing.
 
     Raises ConfigError for a string that is not JSON, or for something that is not a list of messages.
     """
@@ -52,6 +58,10 @@ def turns(history: History | None) -> list[Turn]:
     for item in history:
         if isinstance(item, Mapping):
             role, text = str(item.get("role", "user")), text_of(item.get("content"))
+            if role in ("user", "assistant") and text.strip():
+                out.append((role, text))
+        elif isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2 and item[0] in _ROLES:
+            role, text = str(item[0]), text_of(item[1])  # a (role, text) turn, as this function returns
             if role in ("user", "assistant") and text.strip():
                 out.append((role, text))
         elif isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2:

@@ -258,7 +258,7 @@ class ChatUI:
         try:
             reply = None
             for kind, item in self.events(
-                question or "", turns(history), vendors or [], doc_types or [], backend or self.default_backend
+                question or "", history or [], vendors or [], doc_types or [], backend or self.default_backend
             ):
                 if kind == "reply":
                     reply = item

@@ -503,7 +503,8 @@ def test_uploaded_document_is_answerable_at_once_and_never_cited_after_delete(
 @pytest.mark.parametrize(
     ("name", "content", "status", "says"),
     [
-        ("notes.docx", b"PK\x03\x04 not ours", 415, "Upload one of"),
+        ("notes.xlsx", b"PK\x03\x04 not ours", 415, "Upload one of"),
+        ("notes.docx", b"PK\x03\x04 not ours", 422, "notes.docx"),
         ("broken.pdf", b"%PDF-1.7\nthis is not really a PDF\n%%EOF\n", 422, "broken.pdf"),
         ("empty.md", b"", 422, "empty"),
     ],

@@ -242,7 +242,9 @@ def test_llm_answer_streams_after_the_sources(page: Any) -> None:
         text = ask(page, "What must a quality agreement cover?")
     finally:
         choose_one(page, "#cmo-backend", "Quote (no LLM)")
-    assert text.endswith("[1].") and cited(page)
+    body, _, note = text.partition("\n\n")
+    assert body.endswith("[1].") and cited(page)
+    assert note.startswith("Written by the language model"), text  # the reader is told who wrote it
     states = page.evaluate("window.__cmoStates")
     assert states.index("retrieved") < states.index("done"), states
     texts = page.evaluate("window.__cmoTexts")

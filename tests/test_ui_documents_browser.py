@@ -73,7 +73,8 @@ def wait_status(page: Any, text: str) -> str:
 
 
 def vendor_choices(page: Any) -> list[str]:
-    """The options of the chat's vendor filter."""
+    """The options of the chat's vendor filter (it lives on the Chat tab)."""
+    page.get_by_role("tab", name="Chat").click()
     page.click("#cmo-vendors input")
     page.wait_for_selector("#cmo-vendors li")
     options = page.eval_on_selector_all("#cmo-vendors li", "els => els.map(e => e.getAttribute('aria-label'))")
