@@ -562,6 +562,23 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
         answer = await service.run(assistant.ask, question, history, filters, backend)
         return service.completion(body, answer)
 
+    _document_routes(router, service, library)
+
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def unknown(rest: str, request: Request) -> Response:
+        raise ApiError(
+            404, f"No {request.method} {PREFIX}/{rest} on this server. It offers {ENDPOINTS}.", code="unknown_endpoint"
+        )
+
+    app.include_router(router)
+
+    _error_handlers(app)
+    return app
+
+
+def _document_routes(router: APIRouter, service: ChatService, library: DocumentLibrary) -> None:
+    """GET/POST/DELETE /v1/documents: list, upload (indexed before the reply) and delete."""
+
     @router.get("/documents")
     async def list_documents() -> dict[str, Any]:
         """Every document the index answers from."""
@@ -570,7 +587,7 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
 
     @router.post("/documents", status_code=201, response_model=None)
     async def upload_document(
-        file: Annotated[UploadFile, File(description="a PDF, Markdown or text file")],
+        file: Annotated[UploadFile, File(description="a PDF, Word (.docx), HTML, Markdown or text file")],
         doc_type: Annotated[str | None, Form(description=f"one of {', '.join(DOC_TYPES)}")] = None,
         vendor: Annotated[str | None, Form(description="vendor name, for brochures")] = None,
     ) -> dict[str, Any] | JSONResponse:
@@ -605,13 +622,9 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
         removed = await service.run(library.remove, source)
         return {"id": removed.source, "object": "document", "deleted": True}
 
-    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    async def unknown(rest: str, request: Request) -> Response:
-        raise ApiError(
-            404, f"No {request.method} {PREFIX}/{rest} on this server. It offers {ENDPOINTS}.", code="unknown_endpoint"
-        )
 
-    app.include_router(router)
+def _error_handlers(app: FastAPI) -> None:
+    """Errors under /v1 in OpenAI's error shape; the UI's own paths keep FastAPI's handlers."""
 
     def is_api(request: Request) -> bool:
         return request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
@@ -643,5 +656,3 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
         if not is_api(request):
             return await http_exception_handler(request, exc)
         return ApiError(exc.status_code, str(exc.detail)).response()
-
-    return app

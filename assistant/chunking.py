@@ -178,19 +178,43 @@ def chunk_document(
     max_tokens counts the whole embedding text (title and section prefix included), without the
     model's special tokens. Neighbouring chunks of one section share up to overlap_tokens of sentences.
     """
-    units = _units(doc, count_tokens, max_tokens)
-    printed = {p.number: p.printed for p in doc.pages if p.number is not None}
-    short_name = doc.short_names[0] if doc.short_names else ""
-    chunks: list[Chunk] = []
-    seen: set[str] = set()
+    packer = _Packer(doc, count_tokens, max_tokens, overlap_tokens)
     group: list[Unit] = []
+    for unit in _units(doc, count_tokens, max_tokens):
+        if group and (
+            unit.page != group[0].page
+            or unit.section != group[0].section
+            or clause_base(unit.section_id) != clause_base(group[0].section_id)
+        ):
+            packer.flush(group)
+            group = []
+        group.append(unit)
+    packer.flush(group)
+    return packer.chunks
 
-    def prefix_budget(section: str, page: int | None) -> int:
+
+class _Packer:
+    """Packs the units of one page, section and clause into chunks (see chunk_document)."""
+
+    def __init__(self, doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int, overlap_tokens: int) -> None:
+        self.doc = doc
+        self.count_tokens = count_tokens
+        self.max_tokens = max_tokens
+        self.overlap_tokens = overlap_tokens
+        self.printed = {p.number: p.printed for p in doc.pages if p.number is not None}
+        self.short_name = doc.short_names[0] if doc.short_names else ""
+        self.chunks: list[Chunk] = []
+        self.seen: set[str] = set()
+
+    def prefix_budget(self, section: str, page: int | None) -> int:
+        """Tokens left for the text once the title and section prefix are counted."""
+        doc = self.doc
         probe = Chunk("", "", doc.source, doc.title, doc.doc_type, doc.vendor, page, section, doc.file_sha, 0)
-        return max_tokens - count_tokens(embedding_text(probe)) - 2
+        return self.max_tokens - self.count_tokens(embedding_text(probe)) - 2
 
-    def emit(selected: list[Unit]) -> None:
-        text = _join(selected)
+    def emit(self, selected: list[Unit]) -> None:
+        """One chunk of these units (halved while its embedding text is too long); repeats are skipped."""
+        doc, text = self.doc, _join(selected)
         chunk = Chunk(
             id=chunk_id(doc.file_sha, text),
             text=text,
@@ -201,56 +225,49 @@ def chunk_document(
             page=selected[0].page,
             section=selected[0].section,
             file_sha=doc.file_sha,
-            ordinal=len(chunks),
+            ordinal=len(self.chunks),
             section_id=common_id([u.section_id for u in selected]),
-            printed_page=printed.get(selected[0].page) if selected[0].page is not None else None,
-            short_name=short_name,
+            printed_page=self.printed.get(selected[0].page) if selected[0].page is not None else None,
+            short_name=self.short_name,
         )
-        if chunk.id in seen:
+        if chunk.id in self.seen:
             return
-        if count_tokens(embedding_text(chunk)) > max_tokens and len(selected) > 1:
+        if self.count_tokens(embedding_text(chunk)) > self.max_tokens and len(selected) > 1:
             half = len(selected) // 2
-            emit(selected[:half])
-            emit(selected[half:])
+            self.emit(selected[:half])
+            self.emit(selected[half:])
             return
-        seen.add(chunk.id)
-        chunks.append(chunk)
+        self.seen.add(chunk.id)
+        self.chunks.append(chunk)
 
-    def flush(items: list[Unit]) -> None:
+    def flush(self, items: list[Unit]) -> None:
+        """Chunks of one group, neighbours sharing up to overlap_tokens of units."""
         if not items:
             return
-        budget = max(16, prefix_budget(items[0].section, items[0].page))
+        budget = max(16, self.prefix_budget(items[0].section, items[0].page))
         pieces: list[Unit] = []
         for unit in items:
-            pieces.extend(_split_long(unit, budget, count_tokens) if unit.tokens > budget else [unit])
+            pieces.extend(_split_long(unit, budget, self.count_tokens) if unit.tokens > budget else [unit])
         current: list[Unit] = []
         used = 0
         for unit in pieces:
             if current and used + unit.tokens > budget:
-                emit(current)
-                carried: list[Unit] = []
-                carried_tokens = 0
-                for previous in reversed(current):
-                    if carried_tokens + previous.tokens > overlap_tokens or len(carried) + 1 >= len(current):
-                        break
-                    carried.insert(0, previous)
-                    carried_tokens += previous.tokens
-                if carried_tokens + unit.tokens > budget:
-                    carried, carried_tokens = [], 0
-                current, used = carried, carried_tokens
+                self.emit(current)
+                current, used = self._carried(current, unit.tokens, budget)
             current.append(unit)
             used += unit.tokens
         if current:
-            emit(current)
+            self.emit(current)
 
-    for unit in units:
-        if group and (
-            unit.page != group[0].page
-            or unit.section != group[0].section
-            or clause_base(unit.section_id) != clause_base(group[0].section_id)
-        ):
-            flush(group)
-            group = []
-        group.append(unit)
-    flush(group)
-    return chunks
+    def _carried(self, current: list[Unit], next_tokens: int, budget: int) -> tuple[list[Unit], int]:
+        """The trailing units of a full chunk that open the next one (the overlap), and their tokens."""
+        carried: list[Unit] = []
+        carried_tokens = 0
+        for previous in reversed(current):
+            if carried_tokens + previous.tokens > self.overlap_tokens or len(carried) + 1 >= len(current):
+                break
+            carried.insert(0, previous)
+            carried_tokens += previous.tokens
+        if carried_tokens + next_tokens > budget:
+            return [], 0
+        return carried, carried_tokens

@@ -225,26 +225,13 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(
-        self,
-        path: Path,
-        source: str,
-        max_bytes: int,
-        doc_type: DocType | None,
-        vendor: str | None,
-        report: IngestReport,
-        progress: Progress | None = None,
-        done: int = 0,
-    ) -> _Prepared | None:
-        """Read and chunk one file and announce its new content; None when there is nothing to embed."""
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            load_file(path, source)  # raises the unsupported-type error with its hint
-        sha = file_sha(path)
+    def _already_held(self, source: str, sha: str, report: IngestReport) -> bool:
+        """True when the index holds this content already: unchanged, moved here, or a copy of another file."""
         registry = self.index.registry()
         current = registry.get(source)
         if current and current.file_sha == sha and not current.pending_sha:
             report.unchanged.append(source)
-            return None
+            return True
         twin = next(
             (r for r in registry.values() if r.file_sha == sha and r.alias_of is None and r.source != source),
             None,
@@ -257,7 +244,7 @@ class Ingestor:
         ):
             self._move(twin, source)
             report.moved.append(source)
-            return None
+            return True
         if twin is not None and resolve_source(twin.source).exists():
             if current and current.alias_of is None and not self._hand_over(current):
                 self.index.delete_chunks(current.source)
@@ -277,6 +264,26 @@ class Ingestor:
                 )
             )
             report.duplicates.append(source)
+            return True
+        return False
+
+    def _prepare(
+        self,
+        path: Path,
+        source: str,
+        max_bytes: int,
+        doc_type: DocType | None,
+        vendor: str | None,
+        report: IngestReport,
+        progress: Progress | None = None,
+        done: int = 0,
+    ) -> _Prepared | None:
+        """Read and chunk one file and announce its new content; None when there is nothing to embed."""
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            load_file(path, source)  # raises the unsupported-type error with its hint
+        sha = file_sha(path)
+        current = self.index.registry().get(source)
+        if self._already_held(source, sha, report):
             return None
 
         def on_ocr_page(pages_done: int, pages_total: int) -> None:

@@ -106,19 +106,9 @@ def read_pdf(
             if skipped:
                 warnings.append(f"{_pages(skipped)} without a text layer skipped: {_lower(exc.message)} {exc.hint}")
         else:
-            dpis = {i: ocr.tuning.render_dpi(looks[i].image_dpi) for i in to_ocr}
-            read, failed = _ocr_pages(path, dpis, ocr, ocr_workers, on_ocr_page)
-            for i in to_ocr:
-                page = read.get(i)
-                if page is None:
-                    kept = "page skipped" if not chars[i] else "its short text layer is kept"
-                    warnings.append(f"page {i + 1}: OCR failed ({failed.get(i, 'unknown error')}); {kept}.")
-                elif page.chars >= ocr.tuning.min_found_chars and page.chars > chars[i]:
-                    raw_pages[i] = (page.text, page.fragments())
-                    chars[i] = page.chars
-                    ocr_pages.add(i)
-                elif not chars[i]:
-                    warnings.append(f"page {i + 1}: no text layer, and OCR found no text on it either.")
+            found, notes = _apply_ocr(path, to_ocr, raw_pages, chars, looks, ocr, ocr_workers, on_ocr_page)
+            ocr_pages |= found
+            warnings += notes
     elif to_ocr:
         if not any(chars):
             raise NoTextLayerError(
@@ -141,12 +131,46 @@ def read_pdf(
     pages = clean_pdf_pages(raw_pages)
     if len(pages) == len(raw_pages):
         pages = [replace(page, ocr=True) if i in ocr_pages else page for i, page in enumerate(pages)]
+    return PdfContent(pages, _info_meta(info), warnings)
+
+
+def _info_meta(info: Any) -> dict[str, str]:
+    """Title, vendor, author and document type from the PDF's document information."""
     meta: dict[str, str] = {}
     for key, name in (("/Title", "title"), ("/Vendor", "vendor"), ("/Author", "author"), ("/DocType", "doc_type")):
         value = info.get(key)
         if value and str(value).strip():
             meta[name] = str(value).strip()
-    return PdfContent(pages, meta, warnings)
+    return meta
+
+
+def _apply_ocr(
+    path: Path,
+    to_ocr: list[int],
+    raw_pages: list[Any],
+    chars: list[int],
+    looks: dict[int, Any],
+    ocr: Tesseract,
+    workers: int,
+    on_ocr_page: OcrProgress | None,
+) -> tuple[set[int], list[str]]:
+    """OCR the pages without (enough) text, in place: the pages OCR replaced, and a warning per page it could not."""
+    dpis = {i: ocr.tuning.render_dpi(looks[i].image_dpi) for i in to_ocr}
+    read, failed = _ocr_pages(path, dpis, ocr, workers, on_ocr_page)
+    replaced: set[int] = set()
+    warnings: list[str] = []
+    for i in to_ocr:
+        page = read.get(i)
+        if page is None:
+            kept = "page skipped" if not chars[i] else "its short text layer is kept"
+            warnings.append(f"page {i + 1}: OCR failed ({failed.get(i, 'unknown error')}); {kept}.")
+        elif page.chars >= ocr.tuning.min_found_chars and page.chars > chars[i]:
+            raw_pages[i] = (page.text, page.fragments())
+            chars[i] = page.chars
+            replaced.add(i)
+        elif not chars[i]:
+            warnings.append(f"page {i + 1}: no text layer, and OCR found no text on it either.")
+    return replaced, warnings
 
 
 def _open(path: Path, source: str) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
