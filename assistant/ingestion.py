@@ -282,9 +282,9 @@ class Ingestor:
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             load_file(path, source)  # raises the unsupported-type error with its hint
         sha = file_sha(path)
-        current = self.index.registry().get(source)
         if self._already_held(source, sha, report):
             return None
+        current = self.index.registry().get(source)  # cached: the check above changed nothing when it returns False
 
         def on_ocr_page(pages_done: int, pages_total: int) -> None:
             self._ocr_done += 1
