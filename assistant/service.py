@@ -372,11 +372,11 @@ class Assistant:
             yield Delta(piece)
         timings["generation_s"] = time.perf_counter() - mark
         text = "".join(raw).strip()
-        if logic.leaks_prompt(text, prompts.SYSTEM) or (logic.is_refusal(text) and not written):
+        if logic.leaks_prompt(text, prompts.SYSTEM):
             yield Final(self._refuse(quoted, quoted.retrieved, started, timings))
             return
-        if not written:
-            yield Final(replace(quoted, timings=_total(timings, started), dropped=tuple(checker.state.dropped)))
+        if not written:  # the model replied NOT_IN_DOCUMENTS, or none of its sentences passed the check
+            yield Final(self._fall_back(quoted, checker.state.dropped, logic.is_refusal(text), timings, started))
             return
         yield Final(
             replace(
@@ -390,6 +390,20 @@ class Assistant:
                 timings=_total(timings, started),
             )
         )
+
+    def _fall_back(
+        self,
+        quoted: Answer,
+        dropped: Sequence[Sentence],
+        model_refused: bool,
+        timings: dict[str, float],
+        started: float,
+    ) -> Answer:
+        """The quote answer, when nothing the model wrote can be shown: it already passed every refusal check,
+        so a small model's NOT_IN_DOCUMENTS (or unsupported prose) does not turn an answer into a refusal."""
+        timings["written_fallback"] = 1.0
+        timings["model_refused"] = float(model_refused)
+        return replace(quoted, dropped=tuple(dropped), timings=_total(timings, started))
 
     # --- comparison ----------------------------------------------------------------------------------
 

@@ -1,0 +1,43 @@
+"""Written answers through the service: the evidence answer first, the written one after it, and the
+quote answer kept whenever nothing the model wrote can be shown. The LLM is a fake behind LangChain's
+real chat-model interface; retrieval, the index and the embedder are real."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from assistant import prompts
+from assistant.answer import REFUSAL
+from assistant.config import Settings
+from assistant.index import Index
+from assistant.service import Assistant
+from assistant.types import Delta, Draft, Final
+
+QUESTION = "Who releases a batch made by a contract manufacturer?"
+
+
+@pytest.fixture
+def assistant(corpus_index: tuple[Index, Settings]) -> Assistant:
+    index, settings = corpus_index
+    return Assistant(settings, index)
+
+
+def test_a_model_that_says_not_in_documents_leaves_the_quote_answer_not_a_refusal(assistant: Assistant) -> None:
+    assistant._chat_models["openai"] = FakeListChatModel(responses=[prompts.NOT_IN_DOCUMENTS])
+    events = list(assistant.stream(QUESTION, backend="openai"))
+    draft = next(e for e in events if isinstance(e, Draft)).answer
+    final = events[-1]
+    assert isinstance(final, Final)
+    answer = final.answer
+    assert not answer.refused and not answer.written
+    assert answer.text == draft.text and answer.citations == draft.citations
+    assert not any(isinstance(e, Delta) for e in events)  # nothing written replaces the draft
+    assert answer.timings["written_fallback"] == 1.0 and answer.timings["model_refused"] == 1.0
+
+
+def test_a_model_that_repeats_its_instructions_is_still_refused(assistant: Assistant) -> None:
+    assistant._chat_models["openai"] = FakeListChatModel(responses=[prompts.SYSTEM])
+    answer = assistant.ask(QUESTION, backend="openai")
+    assert answer.refused and answer.text.startswith(REFUSAL)
+    assert "NOT_IN_DOCUMENTS" not in answer.text
