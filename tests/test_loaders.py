@@ -178,3 +178,64 @@ def test_oversized_file_is_refused_with_the_configured_limit(tmp_path: Path) -> 
     assert "ASSISTANT_MAX_FILE_MB" in message
     # The limit the user configured (0.02 MB) must be the one named, not a rounded "0 MB".
     assert "0.02 MB" in message, message
+
+
+def _tables_around_prose(path: Path) -> Path:
+    """A ruled inspection table, a paragraph and a list, then a ruled two-column facts table: both tables'
+    rules start at the same x and the prose between them is under 160 pt tall, as on a brochure page."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    ruled = [("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.grey), ("LEFTPADDING", (0, 0), (-1, -1), 4)]
+    inspections = Table(
+        [
+            [Paragraph(f"<b>{name}</b>") for name in ("Date", "Authority", "Site", "Outcome")],
+            ["May 2024", "Swissmedic", "Schaffhausen", "Compliant"],
+            ["August 2023", "US FDA", "Hyderabad", "Three observations, closed"],
+        ],
+        colWidths=[80, 100, 100, 200],
+        hAlign="LEFT",
+    )
+    inspections.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.lightblue), *ruled]))
+    facts = Table(
+        [["Quality assurance staff", "120 people, 6 Qualified Persons"], ["Batches released in 2025", "2,300"]],
+        colWidths=[170, 310],
+        hAlign="LEFT",
+    )
+    facts.setStyle(TableStyle([("BACKGROUND", (0, 0), (0, -1), colors.lightgrey), *ruled]))
+    prose = [
+        Paragraph(
+            "Hyderabad has not been inspected by the Japanese authority and does not currently supply Japan; "
+            "all Japanese volume is made in Schaffhausen.",
+            styles["BodyText"],
+        ),
+        Paragraph("<b>Certificates</b>", styles["BodyText"]),
+        Paragraph("- <b>GMP certificate</b> (Swissmedic, 2024): Schaffhausen", styles["BodyText"]),
+        Paragraph("- <b>ISO 14001</b>: both plants", styles["BodyText"]),
+    ]
+    SimpleDocTemplate(str(path), pagesize=A4).build([inspections, *prose, facts])
+    return path
+
+
+def test_prose_between_two_ruled_tables_keeps_out_of_their_rows(tmp_path: Path) -> None:
+    doc = load_file(_tables_around_prose(tmp_path / "tables.pdf"))
+    lines = doc.pages[0].text.splitlines()
+
+    assert "Date: May 2024 | Authority: Swissmedic | Site: Schaffhausen | Outcome: Compliant" in lines
+    assert "Quality assurance staff: 120 people, 6 Qualified Persons" in lines
+    assert "Batches released in 2025: 2,300" in lines
+    prose = next(line for line in lines if "has not been inspected" in line)
+    assert prose.startswith("Hyderabad has not been inspected") and " | " not in prose
+    assert not [line for line in lines if line.startswith("Date:") and "May 2024" not in line and "2023" not in line]
+
+
+def test_shipped_brochure_facts_after_a_list_name_their_own_keys() -> None:
+    page = load_file(BROCHURES / "granula-oral-solids.pdf").pages[3].text.splitlines()
+
+    staff = "Quality assurance staff: 210 people across both plants; 14 Qualified Persons and responsible pharmacists"
+    assert staff in page
+    assert "#### Certificates" in page
+    assert not [line for line in page if line.startswith("Date: ") and "Authority: " not in line]

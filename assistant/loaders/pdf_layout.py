@@ -57,6 +57,9 @@ class LayoutTuning:
     """Cell text starting within 3pt of a column's left edge belongs to that column."""
     column_share: float = 0.5
     """Without a header row, a column is an x position where text starts in at least half the rows."""
+    width_doubt: float = 0.15
+    """Share of a fragment's estimated width that may be wrong (Times runs ~10% narrower than the 0.5 guess),
+    left out when asking whether a line runs into the next column (a judgement)."""
     wide_line_share: float = 0.7
     """A line at least 0.7 of the page's wide line length wraps into the next (reflow of justified prose)."""
 
@@ -267,17 +270,21 @@ def _tables(layout: PageLayout) -> list[_Table]:
 
 
 def _split_tables(tables: Sequence[_Table], fragments: Sequence[Fragment]) -> list[_Table]:
-    """Keep the runs of bands whose text starts at two or more x positions (cells); a title band splits tables."""
+    """Keep the runs of bands whose text starts at two or more x positions (cells); a title band splits tables,
+    and so does a band of prose (text between two tables whose rules happen to line up)."""
     out: list[_Table] = []
     for table in tables:
         run: list[float] = []
+        previous: list[float] = []  # the cell starts of the run's last row
         for upper, lower in zip(table.ys, table.ys[1:], strict=False):
             band = [f for f in fragments if lower < f.y < upper and table.x0 - 2 <= f.x <= table.x1 + 2]
-            cells = len(_cluster([f.x for f in band], TUNING.column_tolerance))
+            starts = _cluster([f.x for f in band], TUNING.column_tolerance)
+            cells = 0 if _is_prose(band, starts, previous if run else []) else len(starts)
             if cells >= 2 or (not band and run):
                 if not run:
                     run = [upper]
                 run.append(lower)
+                previous = starts or previous
                 continue
             if len(run) >= 2:
                 out.append(_Table(table.x0, table.x1, run))
@@ -285,6 +292,25 @@ def _split_tables(tables: Sequence[_Table], fragments: Sequence[Fragment]) -> li
         if len(run) >= 2:
             out.append(_Table(table.x0, table.x1, run))
     return out
+
+
+def _is_prose(band: Sequence[Fragment], starts: Sequence[float], previous: Sequence[float]) -> bool:
+    """Whether a band between two rules holds prose rather than a table row.
+
+    In a table row every line stays inside its column. A paragraph and a list between two tables do not:
+    the paragraph's lines run across the list's indent and its second-column phrases (granula brochure,
+    page 4). A line running over one other start may be a cell's own hanging indent; it marks prose only
+    when the band also shares no column start with the row above it. Only part of a line's estimated width
+    counts (`width_doubt`), since `Fragment.x_end` guesses glyph widths.
+    """
+    crossed = 0
+    for frag in band:
+        reach = frag.x + (1 - TUNING.width_doubt) * (frag.x_end - frag.x)
+        crossed = max(crossed, sum(frag.x + TUNING.column_tolerance < start < reach for start in starts))
+    if crossed >= 2:
+        return True
+    shared = any(abs(a - b) <= TUNING.column_tolerance for a in starts for b in previous)
+    return crossed == 1 and bool(previous) and not shared
 
 
 def _cluster(values: Sequence[float], tolerance: float) -> list[float]:
