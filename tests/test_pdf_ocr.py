@@ -233,3 +233,38 @@ def test_scanned_certificate_is_found_by_a_question(
     assert cited.ocr is True and cited.as_dict()["ocr"] is True
     stored = next(iter(index.iter_chunks()))
     assert stored.ocr is True
+
+
+def test_a_dropped_ocr_word_leaves_no_cell_gap() -> None:
+    hocr = b"""<?xml version="1.0" encoding="UTF-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml"><body><div class='ocr_page' title='bbox 0 0 2000 3000'>
+<span class='ocr_line' title="bbox 146 288 816 329; x_size 30">
+ <span class='ocrx_word' title='bbox 390 294 468 322; x_wconf 95'>torn</span>
+ <span class='ocrx_word' title='bbox 485 290 616 329; x_wconf 93'>gasket</span>
+ <span class='ocrx_word' title='bbox 630 289 780 320; x_wconf 0'>on-filler</span>
+ <span class='ocrx_word' title='bbox 796 288 816 318; x_wconf 96'>3</span></span>
+</div></body></html>"""
+
+    assert [line.text for line in parse_hocr(hocr, dpi=200)] == ["torn gasket 3"]  # not "torn gasket | 3"
+
+
+def test_headings_on_a_scanned_page_come_from_its_text_sizes(tmp_path: Path, tesseract: Tesseract) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    text_pdf = tmp_path / "coa-text.pdf"
+    pdf = canvas.Canvas(str(text_pdf), pagesize=A4)
+    pdf.setFont("Helvetica-Bold", 20)
+    pdf.drawString(60, 780, "Certificate of Analysis")
+    pdf.setFont("Helvetica", 11)
+    for i, line in enumerate(COA_LINES):
+        pdf.drawString(60, 740 - 16 * i, line)
+    pdf.showPage()
+    pdf.save()
+    memo = write_lines_pdf(tmp_path / "memo.pdf", [MEMO_LINES], size=9)  # text pages set smaller than the scan
+
+    doc = load_file(join_pdfs([memo, scan_of(text_pdf, tmp_path / "scan.pdf")], tmp_path / "mixed.pdf"), ocr=tesseract)
+
+    scanned = doc.pages[1].text.splitlines()
+    assert doc.pages[1].ocr and scanned[0] == "# Certificate of Analysis", scanned
+    assert [line for line in scanned if line.startswith("#")] == [scanned[0]]  # body lines of the scan are not headings

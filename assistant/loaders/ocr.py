@@ -9,7 +9,6 @@ text pages. Why tesseract and not RapidOCR: README "OCR" and `benchmarks/ocr.py`
 from __future__ import annotations
 
 import io
-import itertools
 import os
 import re
 import shutil
@@ -173,7 +172,8 @@ def parse_hocr(data: bytes, dpi: int, tuning: OcrTuning = OCR_TUNING) -> tuple[O
             continue
         title = span.get("title", "")
         size_match = _X_SIZE.search(title)
-        words: list[tuple[str, int, int, float]] = []
+        words: list[tuple[str, int, int, float]] = []  # (text, left, right end of the word before it, confidence)
+        previous_end: int | None = None
         for word in span.iter(f"{_NS}span"):
             if word.get("class") != "ocrx_word":
                 continue
@@ -181,9 +181,14 @@ def parse_hocr(data: bytes, dpi: int, tuning: OcrTuning = OCR_TUNING) -> tuple[O
             box = _BBOX.search(word.get("title", ""))
             conf = _CONF.search(word.get("title", ""))
             confidence = float(conf.group(1)) if conf else 0.0
-            if not text or box is None or confidence < tuning.min_word_confidence:
+            if box is None:
                 continue
-            words.append((text, int(box.group(1)), int(box.group(3)), confidence))
+            start, end = int(box.group(1)), int(box.group(3))
+            # The gap is measured from the word before, kept or not: a dropped word leaves no cell gap.
+            before, previous_end = (start if previous_end is None else previous_end), end
+            if not text or confidence < tuning.min_word_confidence:
+                continue
+            words.append((text, start, before, confidence))
         if not words:
             continue
         height_px = float(size_match.group(1)) if size_match else 0.0
@@ -191,8 +196,8 @@ def parse_hocr(data: bytes, dpi: int, tuning: OcrTuning = OCR_TUNING) -> tuple[O
             box = _BBOX.search(title)
             height_px = float(int(box.group(4)) - int(box.group(2))) if box else 0.0
         pieces = [words[0][0]]
-        for (_, _, prev_end, _), (text, start, _, _) in itertools.pairwise(words):
-            gap = start - prev_end
+        for text, start, before, _ in words[1:]:
+            gap = start - before
             pieces.append((" | " if height_px and gap > tuning.cell_gap * height_px else " ") + text)
         text = "".join(pieces)
         if count_chars(text) == 0:

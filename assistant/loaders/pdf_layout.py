@@ -60,6 +60,10 @@ class LayoutTuning:
     width_doubt: float = 0.15
     """Share of a fragment's estimated width that may be wrong (Times runs ~10% narrower than the 0.5 guess),
     left out when asking whether a line runs into the next column (a judgement)."""
+    ocr_heading_ratio: float = 1.3
+    """An OCR line at least 1.3x its page's body size may be a heading. Tesseract's size of one font varies:
+    13.0 to 15.5 pt over the lines of a 40-px (14.4 pt) scan, a 1.19 spread; a 20-pt title over 11-pt
+    text read as 19 over 11 (a judgement between the two; a 14-pt subheading, read at 1.23, is lost)."""
     wide_line_share: float = 0.7
     """A line at least 0.7 of the page's wide line length wraps into the next (reflow of justified prose)."""
 
@@ -546,18 +550,17 @@ def _continues_heading(previous: str, line: str) -> bool:
 def clean_pdf_pages(raw_pages: Sequence[tuple[str, Any]]) -> list[Page]:
     """Pages without running headers/footers, with printed page numbers, table rows, headings and mended text.
 
-    `raw_pages` holds `extract_page` results; an item whose layout is not a PageLayout (an OCR text page,
-    say) is read as plain lines.
+    `raw_pages` holds `extract_page` results; an OCR page comes as (text, [(line, size in points, bold)])
+    (`OcrPage.fragments`), so its headings are found by size like a text page's; anything else is read as
+    plain lines.
     """
-    layouts = [raw[1] if isinstance(raw[1], PageLayout) else None for raw in raw_pages]
     vocab = Vocabulary.of(raw[0] for raw in raw_pages)
-    page_lines: list[list[_Line]] = []
-    for (text, _), layout in zip(raw_pages, layouts, strict=True):
-        if layout is None:
-            plain = [ln.strip() for ln in text.splitlines() if ln.strip()]
-            page_lines.append([_Line(ln, -i, 0.0, 0.0, 10.0, False, i) for i, ln in enumerate(plain)])
-        else:
-            page_lines.append(_page_lines(layout, vocab))
+    laid_out = [_page_lines(layout, vocab) if isinstance(layout, PageLayout) else None for _, layout in raw_pages]
+    text_body = _body_size([line for lines in laid_out if lines for line in lines])
+    page_lines = [
+        lines if lines is not None else _read_lines(text, layout, text_body)
+        for (text, layout), lines in zip(raw_pages, laid_out, strict=True)
+    ]
 
     edges = [_edges(lines) for lines in page_lines]
     counts: Counter[str] = Counter()
@@ -572,12 +575,7 @@ def clean_pdf_pages(raw_pages: Sequence[tuple[str, Any]]) -> list[Page]:
         candidates.append(numbers)
     printed = printed_numbers(candidates)
 
-    sizes: Counter[float] = Counter()
-    for lines in page_lines:
-        for line in lines:
-            if not line.row:
-                sizes[round(line.size, 1)] += len(line.text)
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    body = _body_size([line for lines in page_lines for line in lines])
     levels = _heading_sizes([ln for lines in page_lines for ln in lines], body)
 
     pages: list[Page] = []
@@ -599,6 +597,37 @@ def clean_pdf_pages(raw_pages: Sequence[tuple[str, Any]]) -> list[Page]:
             )
         )
     return pages
+
+
+def _body_size(lines: Sequence[_Line]) -> float:
+    """The text size most characters are set in (table rows left out); 10 without lines."""
+    sizes: Counter[float] = Counter()
+    for line in lines:
+        if not line.row:
+            sizes[round(line.size, 1)] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+def _read_lines(text: str, fragments: object, body: float) -> list[_Line]:
+    """Lines of a page read without a layout, in reading order: OCR's (line, size, bold), else the text's lines.
+
+    OCR sizes are estimates that vary from line to line of one font, and their scale is the scan's, not the
+    text pages'. A line keeps its size only when it stands out from the page's own body size by
+    `ocr_heading_ratio`; it is then scaled to `body`, the text pages' body size. Every other line is body text.
+    """
+    read: list[tuple[str, float, bool]] = []
+    if isinstance(fragments, Sequence) and all(isinstance(f, tuple) and len(f) == 3 for f in fragments):
+        read = [(str(t).strip(), float(size or 0.0), bool(bold)) for t, size, bold in fragments]
+    else:
+        read = [(line.strip(), 0.0, False) for line in text.splitlines()]
+    read = [item for item in read if item[0]]
+    page_body = _body_size([_Line(t, 0.0, 0.0, 0.0, size, bold, 0) for t, size, bold in read if size > 0])
+    lines = []
+    for i, (t, size, bold) in enumerate(read):
+        ratio = size / page_body if size > 0 else 1.0
+        shown = body * ratio if ratio >= TUNING.ocr_heading_ratio else body
+        lines.append(_Line(t, -i, 0.0, 0.0, shown, bold, i))
+    return lines
 
 
 def _reflow(lines: Sequence[_Line], body: float, levels: dict[float, int], vocab: Vocabulary) -> str:
