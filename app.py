@@ -22,10 +22,9 @@ def main() -> int:
     """Open the index, build the UI and the /v1 API, serve both until interrupted; exit 2 when setup fails."""
     go_offline()  # before Gradio is imported: no analytics, no hub calls
     import uvicorn
-    from pydantic import ValidationError
 
-    from assistant.config import Settings
-    from assistant.errors import AssistantError
+    from assistant.config import load_settings
+    from assistant.errors import AssistantError, print_error
     from assistant.errors import report as report_error
     from assistant.feedback import FeedbackStore
     from assistant.index_lock import IndexLock
@@ -33,17 +32,15 @@ def main() -> int:
     from assistant.service import Assistant
 
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "ASSISTANT_" + "_".join(str(p) for p in first["loc"]).upper()
-        print(f"error: {name}: {first['msg']}.\n  Fix it in the environment or in .env.", file=sys.stderr)
-        return 2
+        settings = load_settings()
+    except AssistantError as exc:
+        return report_error(exc)
     problem = port_problem(settings.host, settings.port)
     if problem:
-        print(f"error: cannot listen on {settings.host}:{settings.port} ({problem}).", file=sys.stderr)
-        print("  Stop the other server there, or set ASSISTANT_PORT to another port.", file=sys.stderr)
-        return 2
+        return print_error(
+            f"cannot listen on {settings.host}:{settings.port} ({problem}).",
+            "Stop the other server there, or set ASSISTANT_PORT to another port.",
+        )
     lock = None
     try:
         # The UI writes the local index (uploads) while it runs: hold its lock, so `ingest.py` on the same

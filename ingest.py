@@ -78,11 +78,35 @@ def manage(library: DocumentLibrary, args: argparse.Namespace) -> int:
     return code
 
 
+class ProgressBar:
+    """The ingest's progress bar on stderr: chunks embedded, files done, files/s and OCR pages read."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(unit=" chunks", desc="ingest", dynamic_ncols=True, file=sys.stderr)
+        self.ocr_pages = 0
+
+    def __call__(self, event: str, files: int, count: int) -> None:
+        """An Ingestor progress event: ("ocr", files, OCR pages so far) or (other, files, chunks so far)."""
+        if event == "ocr":
+            self.ocr_pages = count
+        else:
+            self.bar.update(count - self.bar.n)
+        rate = files / max(self.bar.format_dict["elapsed"], 1e-9)
+        ocr = f", {self.ocr_pages} OCR pages" if self.ocr_pages else ""
+        self.bar.set_postfix_str(f"{files} files, {rate:.1f} files/s{ocr}")
+
+    def close(self) -> None:
+        """End the bar's line."""
+        self.bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one ingest (or --list/--remove); exit 1 when any file failed, 2 when the index cannot be opened."""
     args = build_parser().parse_args(argv)
     go_offline()
-    from assistant.config import Settings
+    from assistant.config import load_settings
     from assistant.embeddings import Embedder
     from assistant.errors import AssistantError
     from assistant.errors import report as report_error
@@ -99,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         overrides["chroma_url"] = args.chroma_url
     if args.no_ocr:
         overrides["ocr"] = False
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = load_settings(**overrides)
+    except AssistantError as exc:
+        return report_error(exc)
     if args.list and not args.remove:  # read-only: works while the UI holds the index
         try:
             from assistant.documents import DocumentLibrary
@@ -122,28 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if lock is not None:
                 lock.release()
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(unit=" chunks", desc="ingest", dynamic_ncols=True, file=sys.stderr)
-
-    ocr_pages = 0
-
-    def progress(event: str, files: int, count: int) -> None:
-        nonlocal ocr_pages
-        if event == "ocr":
-            ocr_pages = count
-        elif bar is not None:
-            bar.update(count - bar.n)
-        if bar is not None:
-            rate = files / max(bar.format_dict["elapsed"], 1e-9)
-            ocr = f", {ocr_pages} OCR pages" if ocr_pages else ""
-            bar.set_postfix_str(f"{files} files, {rate:.1f} files/s{ocr}")
-
+    bar = ProgressBar() if not args.quiet else None
     try:
         report = Ingestor(settings, index).run(
-            args.paths, prune=args.prune, doc_type=args.doc_type, vendor=args.vendor, progress=progress
+            args.paths, prune=args.prune, doc_type=args.doc_type, vendor=args.vendor, progress=bar
         )
     except AssistantError as exc:
         return report_error(exc)

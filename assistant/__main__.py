@@ -67,14 +67,14 @@ def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from assistant.config import Settings
+    from assistant.config import load_settings
 
     overrides: dict[str, Any] = {}
     if getattr(args, "index", None):
         overrides["index_dir"] = args.index
     if getattr(args, "backend", None):
         overrides["backend"] = args.backend
-    return Settings(**overrides)
+    return load_settings(**overrides)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -148,11 +148,13 @@ def _batch(assistant: Any, args: argparse.Namespace) -> int:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from assistant.config import Settings
-    from assistant.errors import print_error
+    from assistant.errors import AssistantError, print_error, report
     from assistant.feedback import FeedbackStore
 
-    db = args.db or Settings().data_dir / "feedback.sqlite"
+    try:
+        db = args.db or _settings(args).data_dir / "feedback.sqlite"
+    except AssistantError as exc:
+        return report(exc)
     if not Path(db).exists():
         return print_error(f"no feedback database at {db}.", "Give feedback in the UI first, or pass --db.")
     rows = FeedbackStore(db).export_csv(args.out)

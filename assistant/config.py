@@ -97,3 +97,18 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         """The local Chroma folder."""
         return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, `.env` and `overrides`; a bad value raises ConfigError naming its variable."""
+    from pydantic import ValidationError
+
+    from assistant.errors import ConfigError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "ASSISTANT_" + "_".join(str(part) for part in first["loc"]).upper()
+        more = f" ({exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{name}: {first['msg']}{more}.", "Fix it in the environment or in .env.") from exc

@@ -44,7 +44,9 @@ class FileFailure:
     hint: str
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.reason} {self.hint}".strip()
+        # Loader errors already open with the file's name ("a.pdf: the PDF is empty."): name it once.
+        reason = self.reason if self.reason.startswith(f"{self.source}:") else f"{self.source}: {self.reason}"
+        return f"{reason} {self.hint}".strip()
 
 
 @dataclass(slots=True)
