@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.runtime import go_offline  # noqa: E402
+from evals.metrics import percentile  # noqa: E402  (the one percentile definition; the eval reports use it too)
 
 go_offline()
 
@@ -37,11 +38,6 @@ QUESTIONS = [
     ("Who releases a batch made by a contract manufacturer?", {}),
     ("How are deviations at a CMO handled?", {}),
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def free_port() -> int:
@@ -129,7 +125,7 @@ def main() -> int:
             elapsed = time.perf_counter() - started
             server.should_exit = True
             thread.join()
-            rows.append((n, len(many) / elapsed, statistics.median(many), percentile(many, 0.95), alone))
+            rows.append((n, len(many) / elapsed, statistics.median(many), percentile(many, 95) or 0.0, alone))
         print(
             f"{args.clients} clients, {args.seconds:.0f} s per setting, {os.cpu_count()} CPUs, "
             f"load average {os.getloadavg()[0]:.1f} at the end"

@@ -18,6 +18,7 @@ from openai import OpenAI
 from assistant.config import Settings
 from assistant.index import Index
 from assistant.service import Assistant
+from evals.metrics import percentile
 from tests.api_server import RunningServer, start_app
 
 pytestmark = pytest.mark.slow
@@ -99,11 +100,6 @@ def answer(client: OpenAI, question: str, filters: dict[str, list[str]], stream:
     return text, (chunks[-1].model_extra or {})["citations"]
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
 def test_sixteen_clients_for_a_minute(server: RunningServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert len(CONVERSATIONS) == CLIENTS and len({c[2] for c in CONVERSATIONS}) == CLIENTS
     clients = [
@@ -156,7 +152,7 @@ def test_sixteen_clients_for_a_minute(server: RunningServer, capsys: pytest.Capt
         "requests": len(every),
         "requests_per_s": round(len(every) / elapsed, 2),
         "latency_p50_s": round(statistics.median(every), 3) if every else None,
-        "latency_p95_s": round(percentile(every, 0.95), 3) if every else None,
+        "latency_p95_s": round(percentile(every, 95) or 0.0, 3) if every else None,
         "latency_max_s": round(max(every), 3) if every else None,
         "per_client_requests": [len(x) for x in latencies],
         "errors": len(problems),
