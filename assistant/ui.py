@@ -7,6 +7,7 @@ model imports here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from assistant.errors import AssistantError, ConfigError
-from assistant.feedback import FeedbackStore
 from assistant.files import UPLOAD_SUFFIXES, StagedUpload, document_link, resolve_document, stage_upload
 from assistant.history import as_messages, turns
 from assistant.presentation import (
@@ -42,6 +42,7 @@ from assistant.types import Delta, Draft, Final, Retrieved
 from assistant.ui_documents import DocumentsTab
 
 if TYPE_CHECKING:
+    from assistant.feedback import FeedbackStore
     from assistant.ingestion import IngestReport
     from assistant.service import Assistant
 
@@ -346,19 +347,20 @@ class ChatUI:
     def _ingest(self, staged: list[StagedUpload], doc_type: str, vendor: str, progress: gr.Progress) -> IngestReport:
         total = len(staged)
         progress(0, desc=f"Indexing {total} file{'s' if total != 1 else ''}…")
-
-        def step(event: str, done: int, count: int) -> None:
-            if event == "ocr":  # count: pages read by OCR so far
-                progress(min(done, total) / total, desc=f"Reading scanned pages (OCR): {count} done")
-            else:
-                progress(min(done, total) / total, desc=f"Indexed {done} of {total} files, {count} passages")
-
-        options: dict[str, Any] = {"progress": step}
+        options: dict[str, Any] = {"progress": functools.partial(self._show_progress, progress, total)}
         if doc_type:
             options["doc_type"] = doc_type
         if (vendor or "").strip():
             options["vendor"] = vendor.strip()
         return self.assistant.ingest([s.path for s in staged], **options)
+
+    @staticmethod
+    def _show_progress(progress: gr.Progress, total: int, event: str, done: int, count: int) -> None:
+        """An ingest progress event on the upload's progress bar (count: OCR pages or passages so far)."""
+        if event == "ocr":
+            progress(min(done, total) / total, desc=f"Reading scanned pages (OCR): {count} done")
+        else:
+            progress(min(done, total) / total, desc=f"Indexed {done} of {total} files, {count} passages")
 
     @staticmethod
     def _settle(staged: list[StagedUpload], report: IngestReport, problems: list[str]) -> tuple[list[str], list[str]]:
@@ -478,7 +480,8 @@ class ChatUI:
                     )
                 with gr.Accordion("Add documents", open=False, elem_id="cmo-upload-box"):
                     gr.Markdown(
-                        "PDF, Markdown or text files. They are copied to the uploads folder and indexed; "
+                        "PDF (scans are OCRed), Word (.docx), HTML, Markdown or text files. They are copied to "
+                        "the uploads folder and indexed; "
                         "you can ask about them as soon as indexing finishes."
                     )
                     with gr.Row():
@@ -574,9 +577,3 @@ class ChatUI:
             show_progress="full",
             show_progress_on=w.upload_status,
         )
-
-
-def build_ui(assistant: Assistant, feedback: FeedbackStore | None = None) -> gr.Blocks:
-    """The chat UI over one Assistant (feedback stored in `<data_dir>/feedback.sqlite` unless one is given)."""
-    store = feedback or FeedbackStore(assistant.settings.data_dir / "feedback.sqlite")
-    return ChatUI(assistant, store).build()

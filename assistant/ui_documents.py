@@ -180,7 +180,7 @@ class DocumentsTab:
                 upload = gr.File(
                     file_count="multiple",
                     file_types=list(UPLOAD_SUFFIXES),
-                    label="Upload PDF, Markdown or text files",
+                    label="Upload PDF, Word (.docx), HTML, Markdown or text files",
                     type="filepath",
                     elem_id="cmo-doc-upload",
                     height=120,
