@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import unicodedata
@@ -25,14 +26,19 @@ _MAX_NAME = 120
 def safe_filename(name: str) -> str:
     """The basename of an uploaded file's name with unsafe characters replaced.
 
+    A name written only in other scripts ("品質契約.pdf") becomes "upload-<8 hex digits of the name>.pdf".
     Raises ValueError for names that are empty or only dots once cleaned (".", "..", "../").
     """
-    base = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name  # drop any folder part, / or \
-    base = "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))  # é -> e
+    original = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name  # drop any folder part, / or \
+    base = "".join(c for c in unicodedata.normalize("NFKD", original) if not unicodedata.combining(c))  # é -> e
     base = re.sub(r"_{2,}", "_", _UNSAFE.sub("_", base)).strip(" .")
     stem, dot, suffix = base.rpartition(".")
     if not (stem if dot else base).strip(" ._-"):
-        raise ValueError(f"{name!r} is not a usable file name.")
+        if not any(c.isalnum() for c in original.rpartition(".")[0] or original):
+            raise ValueError(f"{name!r} is not a usable file name.")
+        digest = hashlib.sha256(original.encode("utf-8", errors="replace")).hexdigest()[:8]
+        base = f"upload-{digest}" + (f".{suffix}" if dot and suffix.strip(" ._-") else "")
+        stem, dot, suffix = base.rpartition(".")
     if dot and len(base) > _MAX_NAME:
         base = stem[: _MAX_NAME - len(suffix) - 1] + "." + suffix
     return base[:_MAX_NAME]

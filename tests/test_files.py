@@ -19,6 +19,13 @@ from assistant.files import document_link, resolve_document, safe_filename, stag
         ("qualité agréement (v2).pdf", "qualite agreement _v2_.pdf"),
         ("a\x00b.txt", "ab.txt"),
         ("  .hidden.md  ", "hidden.md"),
+        ("a/../../b.pdf", "b.pdf"),
+        ("~/.ssh/id_rsa", "id_rsa"),
+        ("%2e%2e%2fetc.pdf", "_2e_2e_2fetc.pdf"),  # percent-escapes are not decoded into a path
+        ("report\nfinal.pdf", "report_final.pdf"),
+        ("\u202egpj.pdf", "_gpj.pdf"),  # a right-to-left override cannot disguise the suffix
+        ("<script>alert(1)</script>.md", "script_.md"),
+        ("con:stream.txt", "con_stream.txt"),
     ],
 )
 def test_safe_filename_keeps_only_a_clean_basename(name: str, expected: str) -> None:
@@ -29,6 +36,13 @@ def test_safe_filename_keeps_only_a_clean_basename(name: str, expected: str) -> 
 def test_names_that_are_nothing_once_cleaned_are_refused(name: str) -> None:
     with pytest.raises(ValueError, match="not a usable file name"):
         safe_filename(name)
+
+
+def test_names_in_other_scripts_get_a_stable_name_of_their_own() -> None:
+    first, again, other = safe_filename("品質契約.pdf"), safe_filename("品質契約.pdf"), safe_filename("製造記録.pdf")
+
+    assert first == again and first != other
+    assert first.startswith("upload-") and first.endswith(".pdf") and first.isascii()
 
 
 def test_long_names_are_cut_but_keep_their_suffix() -> None:
@@ -44,6 +58,48 @@ def test_stage_upload_stays_inside_the_uploads_folder(tmp_path: Path) -> None:
     assert staged.path == (uploads / "outside.md").resolve()
     assert not (tmp_path / "outside.md").exists()
     assert staged.path.read_text(encoding="utf-8") == "hello"
+
+
+@pytest.mark.parametrize(
+    "name", ["/etc/cron.d/job.md", "C:\\Users\\x\\job.md", "..\\..\\job.md", "uploads/../../job.md"]
+)
+def test_absolute_and_climbing_names_land_inside_the_uploads_folder(tmp_path: Path, name: str) -> None:
+    upload = tmp_path / "browser-temp-file"
+    upload.write_text("hello", encoding="utf-8")
+    uploads = tmp_path / "deep" / "data" / "uploads"
+
+    staged = stage_upload(upload, uploads, name)
+
+    assert staged.path == (uploads / "job.md").resolve()
+    assert staged.original_name == name
+    assert sorted(p.name for p in tmp_path.rglob("job.md")) == ["job.md"]
+
+
+@pytest.mark.parametrize("name", ["..", "../", "/", " . "])
+def test_an_unusable_name_stages_nothing(tmp_path: Path, name: str) -> None:
+    upload = tmp_path / "browser-temp-file"
+    upload.write_text("hello", encoding="utf-8")
+    uploads = tmp_path / "uploads"
+
+    with pytest.raises(ValueError, match="not a usable file name"):
+        stage_upload(upload, uploads, name)
+
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_a_link_planted_in_the_uploads_folder_is_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text("keep me", encoding="utf-8")
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "notes.md").symlink_to(outside)
+    upload = tmp_path / "browser-temp-file"
+    upload.write_text("overwrite", encoding="utf-8")
+
+    with pytest.raises(ValueError, match="not a usable file name"):
+        stage_upload(upload, uploads, "notes.md")
+
+    assert outside.read_text(encoding="utf-8") == "keep me"
 
 
 def test_a_replaced_upload_comes_back_when_the_new_one_is_discarded(tmp_path: Path) -> None:
