@@ -201,7 +201,7 @@ def render(sentences: Sequence[Sentence]) -> str:
 
 
 def cited_numbers(text: str) -> list[int]:
-    """The [n] numbers in a rendered text, in order (for tests and checks of rendered output)."""
+    """The [n] numbers in a rendered text, in order (tests read the API's and the UI's output with it)."""
     return [int(n) for group in _MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
 
 

@@ -18,7 +18,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_openai import ChatOpenAI
 from openai import OpenAI
 
-from assistant.answer import REFUSAL
+from assistant.answer import REFUSAL, cited_numbers
 from assistant.config import Settings
 from assistant.index import Index
 from assistant.server import LAUNCH_ONLY, mount_options
@@ -40,7 +40,7 @@ def user(text: str) -> list[dict[str, Any]]:
 
 
 def markers(text: str) -> set[int]:
-    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    return set(cited_numbers(text))
 
 
 @pytest.fixture(scope="module")

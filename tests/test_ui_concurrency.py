@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
+from assistant.answer import cited_numbers
 from assistant.config import Settings
 from assistant.index import Index
 from assistant.service import Assistant
@@ -85,7 +85,7 @@ def test_eight_sessions_at_once_keep_their_own_answers_and_history(ui: RunningUI
             # its own document comes first and carries most of the answer (others may add a sentence)
             assert sources[0] == expected, f"{question!r} ({turn}) cites {sources}"
             assert sources.count(expected) * 2 >= len(sources), f"{question!r} ({turn}) cites {sources}"
-            numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+            numbers = set(cited_numbers(text))
             assert numbers == {c["n"] for c in citations}, (text, citations)
 
 
@@ -97,12 +97,12 @@ def test_comparison_gives_one_row_per_vendor_with_its_own_citations(ui: RunningU
     assert set(rows) == {packsure, granula}, text
     vendor_of = {c["n"]: c["vendor"] for c in citations}
     for vendor, row in rows.items():
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", row)]
+        numbers = cited_numbers(row)
         if numbers:
             assert {vendor_of[n] for n in numbers} == {vendor}, row
         else:
             assert "not stated in the brochure" in row, row
-    assert any(re.search(r"\[\d+\]", row) for row in rows.values()), text
+    assert any(cited_numbers(row) for row in rows.values()), text
 
 
 def test_bad_history_gets_a_clear_error(ui: RunningUI) -> None:
