@@ -109,13 +109,18 @@ def _cover_lines(pages: Sequence[Page]) -> str:
     return "\n".join(ln for ln in block.splitlines() if 0 < len(ln.split()) <= 8)
 
 
+def file_name_label(source: str) -> str:
+    """The name a file's name gives a document, the last of its names: `06-batch-release.md` -> `06 Batch Release`."""
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return " ".join(w if w.isupper() or w.isdigit() else w.capitalize() for w in re.split(r"[-_\s]+", stem) if w)
+
+
 def learn_names(title: str, source: str, pages: Sequence[Page], meta: Mapping[str, str] | None = None) -> DocNames:
     """Short names, reference numbers and covered regulations of one document."""
     meta = meta or {}
     headings = _title_lines(pages)
     furniture = [f for page in pages[:3] for f in page.furniture]
     head_text = " ".join([title, *headings])
-    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     whole = "\n".join(page.text for page in pages[:4])
     defined = acronyms(whole)
 
@@ -157,6 +162,6 @@ def learn_names(title: str, source: str, pages: Sequence[Page], meta: Mapping[st
         names.append(f"{agency} {main} {kind}".strip())
     if main and len(main.split()) <= 8:
         names.append(main)
-    names.append(" ".join(w if w.isupper() or w.isdigit() else w.capitalize() for w in re.split(r"[-_\s]+", stem) if w))
+    names.append(file_name_label(source))
     covers = _unique([c for c in meta.get("regulations", "").split("; ") if c.strip()])
     return DocNames(_unique(names)[: TUNING.max_names], _unique(references), covers)

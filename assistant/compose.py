@@ -13,12 +13,12 @@ unit and its close runners-up. A unit that opens with "This"/"These" brings the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from assistant.chunking import split_sentences
-from assistant.facts import counts, holds
+from assistant.facts import counts, has_number, holds
 from assistant.questions import Query
 from assistant.textmatch import content_terms, heading_names, jaccard, stem
 from assistant.tuning import COMPOSE, QUOTE, ComposeTuning, QuoteTuning
@@ -137,17 +137,28 @@ class Composition:
 
 
 def units_of(
-    passages: Sequence[Chunk], min_words: int = QUOTE.min_words, heading_words: int = QUOTE.heading_words
+    passages: Sequence[Chunk],
+    min_words: int = QUOTE.min_words,
+    heading_words: int = QUOTE.heading_words,
+    continues: Mapping[int, int] | None = None,
 ) -> list[Unit]:
-    """Split passages into quotable units; headings, captions, questions and instructions are skipped."""
+    """Split passages into quotable units; headings, captions, questions and instructions are skipped.
+
+    `continues` maps a passage to the passage it continues (the next chunk of a list cut at a chunk
+    boundary): its first items belong to the lead-in left open at the end of the other one.
+    """
     from assistant.answer import looks_like_injection
 
+    continues = continues or {}
     out: list[Unit] = []
-    for p, chunk in enumerate(passages):
+    open_lists: dict[int, tuple[int | None, tuple[int, int] | None]] = {}
+    for p in _reading_order(len(passages), continues):
+        chunk = passages[p]
         lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
         position = 0
-        lead: int | None = None
-        numbered: tuple[int, int] | None = None  # (lead index, last item number) of a numbered list
+        lead: int | None
+        numbered: tuple[int, int] | None  # (lead index, last item number) of a numbered list
+        lead, numbered = open_lists.get(continues.get(p, -1), (None, None))
         asked = ""
         for para, line in enumerate(lines):
             is_item = bool(BULLET.match(line))
@@ -177,7 +188,7 @@ def units_of(
                 if words < min_words or looks_like_injection(piece):
                     previous = None
                     continue
-                if not (is_row or is_item) and not _TERMINAL.search(piece) and words < heading_words:
+                if not (is_row or is_item or _TERMINAL.search(piece) or _is_callout(piece)) and words < heading_words:
                     continue  # a heading or caption, not a statement
                 form: Form = "row" if is_row else ("item" if is_item else "sentence")
                 if piece.endswith(":") and j == len(pieces) - 1 and not is_row:
@@ -192,7 +203,35 @@ def units_of(
                     numbered = (lead, 0)
                 previous = len(out) - 1
                 position += 1
+        open_lists[p] = (lead, numbered)
     return [_as_sentence(u) if u.form == "lead" and not u.items else u for u in out]
+
+
+def _reading_order(count: int, continues: Mapping[int, int]) -> list[int]:
+    """Passage indexes with each continuation right after the passage it continues."""
+    after: dict[int, int] = {}
+    for nxt, prev in continues.items():
+        if 0 <= prev < count and 0 <= nxt < count and prev != nxt:
+            after.setdefault(prev, nxt)
+    placed = set(after.values())
+    order: list[int] = []
+    for p in range(count):
+        if p in placed:
+            continue
+        while p is not None and p not in order:
+            order.append(p)
+            p = after.get(p)  # type: ignore[assignment]
+    order += [p for p in range(count) if p not in order]
+    return order
+
+
+_CAPTION = re.compile(r"^(?:table|figure|fig\.|exhibit|chart|appendix|annex|section|chapter|part|page)\s", re.I)
+
+
+def _is_callout(line: str) -> bool:
+    """A brochure's key-figure line ("1,150 employees in Switzerland and India", "8,000 L largest single
+    reactor"): short and unpunctuated like a caption, but it states a figure."""
+    return has_number(line) and not _CAPTION.match(line) and not line.lstrip().startswith("#")
 
 
 def _item_number(line: str) -> int | None:
@@ -434,15 +473,25 @@ def pick(units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning) ->
     with_antecedents: list[int] = []
     for i in chosen:
         unit = units[i]
-        if unit.anaphoric and unit.previous is not None and unit.previous not in chosen:
-            with_antecedents.append(unit.previous)
-        elif unit.anaphoric and unit.previous is None and len(chosen) > 1 and i != chosen[0]:
+        if unit.anaphoric and unit.previous is None and len(chosen) > 1 and i != chosen[0]:
             continue  # a runner-up whose antecedent is out of reach
+        with_antecedents.extend(antecedents(units, i))
         with_antecedents.append(i)
     primary = units[chosen[0]].passage
     return sorted(
         set(with_antecedents), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
     )
+
+
+def antecedents(units: Sequence[Unit], i: int, limit: int = 3) -> list[int]:
+    """The units a unit leans on, nearest last: an item's lead-in, and the sentence a "These ..." lead-in
+    refers to ("The heads of ... have shared responsibilities. These may include: ... vii. ...")."""
+    out: list[int] = []
+    unit = units[i]
+    while unit.anaphoric and unit.previous is not None and len(out) < limit:
+        out.insert(0, unit.previous)
+        unit = units[unit.previous]
+    return out
 
 
 def _unit_words(unit: Unit, units: Sequence[Unit]) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,20 @@ class Evidence:
     offered: tuple[ScoredChunk, ...]
     best: float
     missing: str | None = None
+
+
+@dataclass(slots=True)
+class Offered:
+    """The passages composition may quote, and how they hang together."""
+
+    chunks: list[Chunk]
+    ranks: list[float]
+    outlines: dict[int, list[int]] = field(default_factory=dict)
+    """Section intro -> the first chunks of its subsections (list questions)."""
+    only_items: set[int] = field(default_factory=set)
+    """Chunks added only as outline items (their sentences are not scored)."""
+    continues: dict[int, int] = field(default_factory=dict)
+    """Chunk -> the chunk whose list it continues."""
 
 
 class Quoter:
@@ -60,12 +74,11 @@ class Quoter:
         with self._lock:
             return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
-    def offered(
-        self, query: Query, results: Sequence[ScoredChunk], tuning: QuoteTuning
-    ) -> tuple[list[Chunk], list[float], dict[int, list[int]], set[int]]:
-        """The chunks composition may quote and their ranks; for list questions also the outlines (section
-        intro -> its subsections' first chunks) of the passages and of their parent sections, and which
-        chunks were added only as outline items (their sentences are not scored)."""
+    def offered(self, query: Query, results: Sequence[ScoredChunk], tuning: QuoteTuning) -> Offered:
+        """The chunks composition may quote and their ranks; the chunks that continue a list cut at a chunk
+        boundary; for list questions also the outlines (section intro -> its subsections' first chunks) of the
+        passages and of their parent sections, and which chunks were added only as outline items (their
+        sentences are not scored)."""
         chunks = [r.chunk for r in results[: tuning.passages]]
         ranks = rank_weights(results[: tuning.passages], tuning.rank_power)
         position = {c.id: i for i, c in enumerate(chunks)}
@@ -81,10 +94,11 @@ class Quoter:
             return position[chunk.id]
 
         outlines: dict[int, list[int]] = {}
+        continues: dict[int, int] = {}
         for i, chunk in enumerate(list(chunks)):
             follow = self.retriever.following(chunk) if _ends_in_list(chunk) else None
             if follow is not None:
-                place(follow, ranks[i])
+                continues.setdefault(place(follow, ranks[i]), i)
             if not query.asks_list:
                 continue
             parent = self.retriever.parent(chunk)
@@ -94,7 +108,7 @@ class Quoter:
                     continue
                 root_index = place(root, ranks[i])
                 outlines[root_index] = [place(c, ranks[i], as_item=True) for c in children]
-        return chunks, ranks, outlines, only_items
+        return Offered(chunks, ranks, outlines, only_items, continues)
 
     def compose(
         self,
@@ -107,18 +121,12 @@ class Quoter:
     ) -> Evidence:
         """The evidence answer for a question from its retrieved passages."""
         tuning = tuning or (SURVEY if survey else (DIFFERENCE if query.kind == "difference" else QUOTE))
-        outlines: dict[int, list[int]]
-        only_items: set[int]
         if survey:
-            chunks, ranks, outlines, only_items = (
-                [r.chunk for r in results],
-                _vendor_ranks(results, tuning.rank_power),
-                {},
-                set(),
-            )
+            offer = Offered([r.chunk for r in results], _vendor_ranks(results, tuning.rank_power))
         else:
-            chunks, ranks, outlines, only_items = self.offered(query, results, tuning)
-        units = compose.units_of(chunks)
+            offer = self.offered(query, results, tuning)
+        chunks, ranks, outlines, only_items = offer.chunks, offer.ranks, offer.outlines, offer.only_items
+        units = compose.units_of(chunks, continues=offer.continues)
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
         sims = self.vectors([u.text for u in scored_units]) @ question_vector if scored_units else np.zeros(0)
         asked_at = [i for i, u in enumerate(scored_units) if u.asked]

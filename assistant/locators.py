@@ -23,8 +23,16 @@ def format_locator(name: str, section_id: str = "", page: int | None = None, pri
 
 
 def chunk_locator(chunk: Chunk) -> str:
-    """The locator of a stored passage (its document's short name, else its title)."""
-    name = chunk.short_name or chunk.title
+    """The locator of a stored passage: its document's short name, else its title.
+
+    A short name learned only from the file name ("06 Batch Release And Owner Responsibilities") is not what
+    a reader looks for on the document: the title is shown instead.
+    """
+    from assistant.catalog import file_name_label
+
+    name = chunk.short_name
+    if not name or (name == file_name_label(chunk.source) and chunk.title):
+        name = chunk.title
     if chunk.vendor and chunk.vendor.lower() not in name.lower():
         name = f"{name} ({chunk.vendor})"
     return format_locator(name, chunk.section_id, chunk.page, chunk.printed_page)

@@ -173,10 +173,14 @@ class Assistant:
         if absent is not None:  # the question names a document the library does not hold (routing.py)
             yield Final(absent)
             return
-        if not self._relevant(resolved.search_text, retrieval.results, timings):
+        relevance = self._relevance(resolved.search_text, retrieval.results, timings)
+        if relevance == "no":
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
         evidence = self._evidence(query, retrieval, survey, timings)
+        if relevance == "weak" and evidence.best < REFUSAL.strong_evidence:
+            yield Final(self._refuse(base, retrieval.results, started, timings))
+            return
         if query.wants and not evidence.missing and self._never_mentioned(query):
             evidence = replace(evidence, missing=query.wants[0])
         quoted = self._quoted(base, query, evidence, retrieval.results, started, timings)
@@ -230,13 +234,17 @@ class Assistant:
         # short words ("ahead", "soon") are phrasing, not subject matter
         return [t for t in specific if len(t) >= 6 and self.retriever.document_frequency(t) == 0]
 
-    def _relevant(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> bool:
-        """The retrieved passages are close enough to the question to try answering it."""
+    def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
+        """"yes" when the passages are close enough to the question to try answering it, "weak" when they are
+        only loosely similar (answered only if the evidence is strong), "no" when the question is off topic."""
         best = max((r.dense or 0.0) for r in results) if results else 0.0
         coverage = self.retriever.coverage(question, results) if results else 0.0
         timings["coverage"], timings["best_dense"] = coverage, best
-        close = best >= self.settings.min_relevance or timings.get("definitions_found", 0.0) > 0
-        return bool(results) and close and coverage >= self.settings.min_term_coverage
+        if not results or coverage < self.settings.min_term_coverage:
+            return "no"
+        if best >= self.settings.min_relevance or timings.get("definitions_found", 0.0) > 0:
+            return "yes"
+        return "weak" if best >= REFUSAL.weak_relevance else "no"
 
     def _evidence(self, query: Query, retrieval: Retrieval, survey: bool, timings: dict[str, float]) -> Evidence:
         mark = time.perf_counter()

@@ -12,9 +12,9 @@ from assistant.clauses import ClauseTracker, common_id, heading_number, paragrap
 from assistant.loaders import load_file
 from assistant.loaders.mend import Vocabulary, mend
 from assistant.loaders.text import split_pages
-from assistant.locators import format_locator
+from assistant.locators import chunk_locator, format_locator
 from assistant.routing import CatalogEntry, absent_text, clause_matches, route
-from assistant.types import LoadedDocument, Page
+from assistant.types import Chunk, LoadedDocument, Page
 from evals.realdocs import Locator, figures, parse_locator
 
 
@@ -95,6 +95,17 @@ def test_locator_prefers_the_printed_page_and_marks_the_clause() -> None:
     assert format_locator("EU GMP Chapter 2", "2.9(vii)", 4) == "EU GMP Chapter 2 §2.9(vii), p. 4"
     assert format_locator("21 CFR 211", "§ 211.22(a)", 1) == "21 CFR 211 § 211.22(a), p. 1"
     assert format_locator("Guide") == "Guide"
+
+
+def test_a_name_learned_only_from_the_file_name_gives_way_to_the_title() -> None:
+    def chunk(source: str, name: str, title: str) -> Chunk:
+        return Chunk("id", "text", source, title, "guidance", None, 3, "", "sha", 0, section_id="4.2", short_name=name)
+
+    release = chunk("corpus/guidance/06-batch-release.md", "06 Batch Release", "Batch Release When Using a CMO")
+    ich = chunk("docs/ich-q10.pdf", "ICH Q10", "Pharmaceutical Quality System Q10")
+
+    assert chunk_locator(release) == "Batch Release When Using a CMO §4.2, p. 3"
+    assert chunk_locator(ich) == "ICH Q10 §4.2, p. 3"
 
 
 def conversion() -> str:
