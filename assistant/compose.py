@@ -185,7 +185,8 @@ def units_of(
                     asked = piece.split(": ")[-1] if ": " in piece else piece
                     previous = None
                     continue
-                if words < min_words or looks_like_injection(piece):
+                opens_list = piece.endswith(":") and j == len(pieces) - 1 and not is_row
+                if words < (1 if is_item or opens_list else min_words) or looks_like_injection(piece):
                     previous = None
                     continue
                 if not (is_row or is_item or _TERMINAL.search(piece) or _is_callout(piece)) and words < heading_words:
@@ -204,7 +205,9 @@ def units_of(
                 previous = len(out) - 1
                 position += 1
         open_lists[p] = (lead, numbered)
-    return [_as_sentence(u) if u.form == "lead" and not u.items else u for u in out]
+    out = [_as_sentence(u) if u.form == "lead" and not u.items else u for u in out]
+    short = {i for i, u in enumerate(out) if u.form == "sentence" and len(u.text.split()) < min_words}
+    return select(out, [i for i in range(len(out)) if i not in short]) if short else out  # "Note:" without a list
 
 
 def _reading_order(count: int, continues: Mapping[int, int]) -> list[int]:

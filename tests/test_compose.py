@@ -124,3 +124,39 @@ def test_evidence_without_the_asked_kind_of_fact_is_flagged() -> None:
     query = analyse("How much does Aseptix charge per vial?")
     composed = compose.compose(query, compose.units_of(chunks), [0.6, 0.5], Context(chunks, [1.0]))
     assert compose.evidence_lacks(query, composed.pieces, chunks, []) == "price"
+
+
+def test_an_item_brings_its_lead_in_and_the_sentence_the_lead_in_refers_to() -> None:
+    chunks = [
+        passage(
+            "2.9 The heads of Production and Quality Control have some shared responsibilities relating to quality. "
+            "These may include:\ni. Plant hygiene;\nii. The approval and monitoring of contract manufacturers;",
+            1,
+        )
+    ]
+    sims = {"The approval and monitoring of contract manufacturers;": 0.9}
+    pieces = run(analyse("Whose job is it to approve contract manufacturers?"), chunks, sims)
+    assert pieces[0].startswith("2.9 The heads of Production and Quality Control")
+    assert pieces[1] == "These may include:"
+    assert "The approval and monitoring of contract manufacturers;" in pieces
+
+
+def test_a_list_cut_at_a_chunk_boundary_keeps_its_lead_in() -> None:
+    chunks = [
+        passage("2.8 The head of Quality Control has the following responsibilities:\ni. To approve specifications;", 1),
+        passage("ii. To approve and monitor any contract analysts;\niii. To ensure validations are done;", 2),
+    ]
+    units = compose.units_of(chunks, continues={1: 0})
+    lead = next(u for u in units if u.form == "lead")
+    assert [units[i].text for i in lead.items] == [
+        "To approve specifications;",
+        "To approve and monitor any contract analysts;",
+        "To ensure validations are done;",
+    ]
+    alone = compose.units_of(chunks)  # not stitched: the second chunk's items have no lead-in
+    assert [len(u.items) for u in alone if u.form == "lead"] == [1]
+
+
+def test_a_key_figure_line_is_a_statement_not_a_caption() -> None:
+    chunks = [passage("Table 1. Sites and staff\n1,150 employees in Switzerland and India\nOur people", 1)]
+    assert [u.text for u in compose.units_of(chunks)] == ["1,150 employees in Switzerland and India"]
