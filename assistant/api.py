@@ -37,6 +37,7 @@ from assistant.errors import (
     StoreError,
     UnsupportedFileError,
 )
+from assistant.history import Turn, text_of, turns
 from assistant.retrieval import Filters
 from assistant.types import Answer, AnswerEvent, Delta, Final
 
@@ -171,22 +172,8 @@ class ChatRequest(BaseModel):
 FILTER_KEYS = (("vendors", "vendor"), ("doc_types", "doc_type"), ("sources", "source"))
 
 
-def text_of(content: Any) -> str:
-    """The text of a message's content: a string, or the text parts of a list of typed parts."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Mapping):
-        kind = content.get("type", "text")
-        return str(content.get("text") or "") if kind in ("text", "input_text") else ""
-    if isinstance(content, Sequence):
-        return "\n".join(t for t in (text_of(part) for part in content) if t)
-    return ""
-
-
-def conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
-    """The question (the last user message) and the history before it, as {"role", "content"} turns."""
+def conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[Turn]]:
+    """The question (the last user message) and the history before it, as (role, text) turns."""
     if not messages:
         raise ApiError(
             400,
@@ -212,12 +199,7 @@ def conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[str, s
             param=f"messages[{last}].content",
             code="no_question",
         )
-    history = []
-    for message in messages[:last]:
-        text = text_of(message.content).strip()
-        if message.role in ("user", "assistant") and text:
-            history.append({"role": message.role, "content": text})
-    return question, history
+    return question, turns([{"role": m.role, "content": m.content} for m in messages[:last]])
 
 
 def _values(raw: Any, where: str, known: Sequence[str]) -> list[str]:
@@ -410,7 +392,7 @@ class ChatService:
 
     # --- one request ---
 
-    def prepare(self, body: ChatRequest) -> tuple[str, str, list[dict[str, str]], Filters]:
+    def prepare(self, body: ChatRequest) -> tuple[str, str, list[Turn], Filters]:
         """Check a request against the index: (mode, question, history, filters), or an ApiError."""
         backend = self.backend_for(body.model)
         question, history = conversation(body.messages)

@@ -24,7 +24,7 @@ def text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, Mapping):
-        if content.get("type", "text") != "text":
+        if content.get("type", "text") not in ("text", "input_text"):  # input_text: OpenAI's Responses-style part
             return ""
         return str(content.get("text") or content.get("content") or "")
     if isinstance(content, Sequence):

@@ -35,3 +35,13 @@ def test_bad_history_says_what_to_pass(bad: object) -> None:
     with pytest.raises(ConfigError) as error:
         turns(bad)  # type: ignore[arg-type]
     assert "role" in (error.value.hint or "")
+
+
+def test_typed_parts_give_their_text_and_other_parts_nothing() -> None:
+    parts = [
+        {"role": "user", "content": [{"type": "text", "text": "Which"}, {"type": "input_text", "text": "presses?"}]},
+        {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]},  # no text: dropped
+        {"role": "tool", "content": "not a turn"},
+        {"role": "assistant", "content": None},
+    ]
+    assert turns(parts) == [("user", "Which\npresses?")]
