@@ -689,10 +689,14 @@ def anchors(question: str, vendors: Sequence[str], idf: Callable[[str], float], 
 
 
 def evidence_lacks(
-    query: Query, pieces: Sequence[Piece], passages: Sequence[Chunk], vendors: Sequence[str], names: Sequence[str] = ()
+    query: Query,
+    pieces: Sequence[Piece],
+    passages: Sequence[Chunk],
+    vendors: Sequence[str],
+    names: Sequence[str] = (),
 ) -> str | None:
     """The kind of fact asked for that no chosen piece holds; with `names` (the rare proper names the question
-    restricts itself by, "Malvern"), the fact must sit in a piece that also names one of them."""
+    restricts itself by, "Malvern"), the fact must sit in a piece whose passage also names one of them."""
     wanted_names = {t for n in names for t in content_terms(n)}
     for want in query.wants:
         found = False
@@ -706,9 +710,10 @@ def evidence_lacks(
             ):
                 continue
             context = " ".join(f"{passages[i].section} {passages[i].title} {passages[i].text}" for i in piece.passages)
-            if not wanted_names or wanted_names & set(content_terms(f"{text} {piece.label} {context}")):
-                found = True
-                break
+            if wanted_names and not wanted_names & set(content_terms(f"{text} {piece.label} {context}")):
+                continue
+            found = True
+            break
         if not found:
             return want
     return None

@@ -188,7 +188,9 @@ class Quoter:
                 continue
             kept.append(i)
         for candidates in lower.values():
-            kept.extend(i for _, i in sorted(candidates, reverse=True)[: tuning.prefilter_units])
+            first = min(i for _, i in candidates)  # a passage's opening sentence states its topic (or defines it)
+            best = sorted(candidates, key=lambda pair: (pair[0], -pair[1]), reverse=True)[: tuning.prefilter_units]
+            kept.extend({first, *(i for _, i in best)})
         return compose.select(units, sorted(kept))
 
     def _evidence(

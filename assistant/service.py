@@ -229,10 +229,13 @@ class Assistant:
         """Specific terms of a question asking for a fact that no passage mentions at all ("expire",
         "revenue"): the library cannot hold that fact, whatever the closest passages say."""
         from assistant.compose import anchors
+        from assistant.textmatch import stem, words
 
         specific = anchors(query.text, self.vendors(), self.retriever.idf, k=12)
-        # short words ("ahead", "soon") are phrasing, not subject matter
-        return [t for t in specific if len(t) >= 6 and self.retriever.document_frequency(t) == 0]
+        # short words ("ahead", "soon") are phrasing, not subject matter; the word's length counts, not its
+        # stem's ("expire" -> "expir")
+        long_words = {stem(w) for w in words(query.text) if len(w) >= 6}
+        return [t for t in specific if t in long_words and self.retriever.document_frequency(t) == 0]
 
     def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
         """"yes" when the passages are close enough to the question to try answering it, "weak" when they are
@@ -357,6 +360,7 @@ class Assistant:
         checker = SentenceChecker(
             [text for _, text in blocks],
             lambda texts: np.asarray(self.embedder.embed_documents(texts), dtype=np.float32),
+            titles=[citation.title for citation, _ in blocks],
         )
         model = self.chat_model(backend)
         raw: list[str] = []
@@ -408,10 +412,11 @@ class Assistant:
         started: float,
     ) -> Answer:
         """The quote answer, when nothing the model wrote can be shown: it already passed every refusal check,
-        so a small model's NOT_IN_DOCUMENTS (or unsupported prose) does not turn an answer into a refusal."""
+        so a small model's NOT_IN_DOCUMENTS (or unsupported prose) does not turn an answer into a refusal.
+        `evidence` still names the quote answer the model was given, as for a written answer."""
         timings["written_fallback"] = 1.0
         timings["model_refused"] = float(model_refused)
-        return replace(quoted, dropped=tuple(dropped), timings=_total(timings, started))
+        return replace(quoted, evidence=quoted, dropped=tuple(dropped), timings=_total(timings, started))
 
     # --- comparison ----------------------------------------------------------------------------------
 

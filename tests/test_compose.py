@@ -143,7 +143,9 @@ def test_an_item_brings_its_lead_in_and_the_sentence_the_lead_in_refers_to() -> 
 
 def test_a_list_cut_at_a_chunk_boundary_keeps_its_lead_in() -> None:
     chunks = [
-        passage("2.8 The head of Quality Control has the following responsibilities:\ni. To approve specifications;", 1),
+        passage(
+            "2.8 The head of Quality Control has the following responsibilities:\ni. To approve specifications;", 1
+        ),
         passage("ii. To approve and monitor any contract analysts;\niii. To ensure validations are done;", 2),
     ]
     units = compose.units_of(chunks, continues={1: 0})
