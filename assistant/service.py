@@ -360,6 +360,7 @@ class Assistant:
         checker = SentenceChecker(
             [text for _, text in blocks],
             lambda texts: np.asarray(self.embedder.embed_documents(texts), dtype=np.float32),
+            titles=[citation.title for citation, _ in blocks],
         )
         model = self.chat_model(backend)
         raw: list[str] = []

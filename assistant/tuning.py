@@ -153,6 +153,9 @@ class WritingTuning:
     """llama.cpp repeat penalty; stops the sentence loops seen with the 1.5B model."""
     repeated_sentence: float = 0.8
     """Term Jaccard at which a written sentence repeats an earlier one and is cut."""
+    stop_after_repeats: int = 2
+    """Repeats cut in a row after which the model's stream is stopped: it is looping, and every further token
+    costs about 30 ms on 2 cores (issue 8 saw one sentence written four times)."""
 
 
 RETRIEVAL = RetrievalTuning()

@@ -2,13 +2,16 @@
 
 The prompt carries the evidence sentences (with a neighbouring sentence where it helps), numbered by
 passage, under a fixed system prompt that the embedded llama.cpp server keeps cached between questions.
-While the model streams, each finished sentence is checked: a repeat of an earlier sentence is cut, a
-sentence the passages it cites do not support is dropped, and the kept ones are renumbered and emitted,
-so the streamed text always equals the final answer's text.
+While the model streams, each finished sentence is checked: a repeat of an earlier sentence is cut (and
+the stream is stopped when the model loops), a restated passage title is cut, a sentence the passages it
+cites do not support is dropped, a sentence that opens with "This"/"They" right after a dropped one is
+dropped with it (its antecedent is gone), and the kept ones are renumbered and emitted, so the streamed
+text always equals the final answer's text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -94,20 +97,48 @@ class Checked:
     """Prompt passage number -> citation number, in order of first use among kept sentences."""
 
 
+_ANAPHOR = re.compile(r"^(?:this|these|those|they|their|it|its|such|he|she)\b", re.I)
+_UNFINISHED = re.compile(r"\b(?:is|are|was|were|the|an?|of|to|and|or|by|for|in|with|as)[.!?]?$", re.I)
+"""A sentence ending on one of these words lost its object to a marker: "The findings were [1]." """
+
+
+def _bare(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
 class SentenceChecker:
     """Checks written sentences one by one against the evidence passages they cite."""
 
-    def __init__(self, passages: Sequence[str], embed: Embed, tuning: WritingTuning = WRITING) -> None:
+    def __init__(
+        self,
+        passages: Sequence[str],
+        embed: Embed,
+        tuning: WritingTuning = WRITING,
+        titles: Sequence[str] = (),
+    ) -> None:
         self.passages = list(passages)
         self._embed = embed
         self._vectors = embed(self.passages) if self.passages else np.zeros((0, 1), dtype=np.float32)
         self.tuning = tuning
+        self._titles = {_bare(t) for t in titles if t.strip()}
         self.state = Checked()
+        self.repeats = 0
+        """Repeats cut in a row: the model is looping when this reaches `tuning.stop_after_repeats`."""
+        self._last_dropped = False
 
     def check(self, sentence: Sentence) -> Sentence | None:
-        """The sentence renumbered when it is kept, else None (dropped, or a repeat cut)."""
-        if any(jaccard(sentence.text, k.text) >= self.tuning.repeated_sentence for k in self.state.kept):
+        """The sentence renumbered when it is kept, else None (dropped, or a repeat or a title cut)."""
+        written = [*self.state.kept, *self.state.dropped]
+        if any(jaccard(sentence.text, k.text) >= self.tuning.repeated_sentence for k in written):
+            self.repeats += 1
             return None
+        self.repeats = 0
+        if _bare(sentence.text) in self._titles or logic.is_refusal(sentence.text):
+            return None  # a passage's title restated as a sentence; NOT_IN_DOCUMENTS (the caller reads the reply)
+        if (self._last_dropped and _ANAPHOR.match(sentence.text)) or _UNFINISHED.search(sentence.text):
+            self.state.dropped.append(Sentence(sentence.text, (), False, sentence.item))
+            self._last_dropped = True
+            return None  # its antecedent was in the sentence just dropped, or it is unfinished
         vector = self._embed([sentence.text])[0]
         sims = self._vectors @ vector if len(self.passages) else np.zeros(0)
         cited = tuple(
@@ -117,6 +148,7 @@ class SentenceChecker:
             best = int(np.argmax(sims))
             if logic.supported(sentence.text, self.passages[best], float(sims[best])):
                 cited = (best + 1,)
+        self._last_dropped = not cited
         if not cited:
             self.state.dropped.append(Sentence(sentence.text, (), False, sentence.item))
             return None
@@ -128,19 +160,45 @@ class SentenceChecker:
 
 
 def stream_checked(pieces: Iterator[str], checker: SentenceChecker, passages: int) -> Iterator[Sentence]:
-    """Kept sentences as soon as each is complete in the model's stream of text pieces."""
+    """Kept sentences as soon as each is complete in the model's stream of text pieces.
+
+    Stops reading the stream (which ends the model's generation) once the model repeats itself
+    `stop_after_repeats` times in a row: what follows a loop is more of it.
+    """
     buffer = ""
     for piece in pieces:
         buffer += piece
-        complete, buffer = _split_complete(buffer)
+        if _PENDING_MARKERS.search(buffer):
+            continue  # markers may still be coming for the sentence that just ended
+        complete, buffer = _split_complete(tidy_markers(buffer))
         for sentence in logic.parse_markers(complete, passages) if complete else []:
             kept = checker.check(sentence)
             if kept is not None:
                 yield kept
-    for sentence in logic.parse_markers(buffer, passages) if buffer.strip() else []:
+            if checker.repeats >= checker.tuning.stop_after_repeats:
+                return
+    for sentence in logic.parse_markers(tidy_markers(buffer), passages) if buffer.strip() else []:
         kept = checker.check(sentence)
         if kept is not None:
             yield kept
+
+
+_MARKERS = r"\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\](?:[ \t]*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])*"
+_PENDING_MARKERS = re.compile(r"[.!?][ \t]*\[[\d\s,;\[\]]*$")
+_AFTER_STOP = re.compile(rf"([.!?])[ \t]*({_MARKERS})")
+_CITED_LEAD = re.compile(
+    r"(^|\n|[.!?][ \t]+)(?:according to|as (?:stated|noted|described|shown) in|based on|per|see)"
+    rf"[ \t]+({_MARKERS}),?[ \t]*(\w)",
+    re.I,
+)
+
+
+def tidy_markers(text: str) -> str:
+    """Markers where the answer format wants them: "... reasons. [1]" becomes "... reasons [1]." (markers after
+    the stop would otherwise open the next sentence), and "According to [2], an NDA holder" becomes
+    "[2] An NDA holder" (the marker read as a noun would leave "According to, ...")."""
+    text = _AFTER_STOP.sub(lambda m: f" {m.group(2)}{m.group(1)}", text)
+    return _CITED_LEAD.sub(lambda m: f"{m.group(1)}{m.group(2)} {m.group(3).upper()}", text)
 
 
 def _split_complete(buffer: str) -> tuple[str, str]:
@@ -163,4 +221,4 @@ def citations_for(mapping: dict[int, int], blocks: Sequence[tuple[Citation, str]
     return sorted(out, key=lambda c: c.n)
 
 
-__all__ = ["SentenceChecker", "citations_for", "evidence_blocks", "prompt_messages", "stream_checked"]
+__all__ = ["SentenceChecker", "citations_for", "evidence_blocks", "prompt_messages", "stream_checked", "tidy_markers"]
