@@ -39,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
     """The JSON shape of one answer, shared by --json and batch output.
 
-    A written answer (LLM modes) carries the quote answer it was written from under "evidence", and the
-    sentences its check removed under "dropped".
+    In LLM modes the quote answer shown first (the stream's Draft) comes under "evidence", and the sentences
+    the check removed from the written answer under "dropped". "written" says which one "answer" is: the
+    written answer, or (with "fallback" giving the reason) the quote answer, when nothing written was kept.
     """
     data: dict[str, Any] = {
         "answer": answer.text,
@@ -59,6 +60,12 @@ def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
             "answer": answer.evidence.text,
             "citations": [c.as_dict() for c in answer.evidence.citations],
         }
+        if not answer.written:
+            data["fallback"] = (
+                "the chat model replied NOT_IN_DOCUMENTS"
+                if answer.timings.get("model_refused")
+                else "no sentence the chat model wrote was supported by the passages"
+            )
     if answer.dropped:
         data["dropped"] = [s.text for s in answer.dropped]
     if item_id is not None:

@@ -412,10 +412,11 @@ class Assistant:
         started: float,
     ) -> Answer:
         """The quote answer, when nothing the model wrote can be shown: it already passed every refusal check,
-        so a small model's NOT_IN_DOCUMENTS (or unsupported prose) does not turn an answer into a refusal."""
+        so a small model's NOT_IN_DOCUMENTS (or unsupported prose) does not turn an answer into a refusal.
+        `evidence` still names the quote answer the model was given, as for a written answer."""
         timings["written_fallback"] = 1.0
         timings["model_refused"] = float(model_refused)
-        return replace(quoted, dropped=tuple(dropped), timings=_total(timings, started))
+        return replace(quoted, evidence=quoted, dropped=tuple(dropped), timings=_total(timings, started))
 
     # --- comparison ----------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant import prompts
+from assistant.__main__ import answer_json
 from assistant.answer import REFUSAL
 from assistant.config import Settings
 from assistant.index import Index
@@ -34,6 +35,23 @@ def test_a_model_that_says_not_in_documents_leaves_the_quote_answer_not_a_refusa
     assert answer.text == draft.text and answer.citations == draft.citations
     assert not any(isinstance(e, Delta) for e in events)  # nothing written replaces the draft
     assert answer.timings["written_fallback"] == 1.0 and answer.timings["model_refused"] == 1.0
+    data = answer_json(answer)  # the CLI's --json: the quote answer, and why nothing written replaced it
+    assert data["written"] is False and data["evidence"]["answer"] == draft.text
+    assert data["fallback"] == "the chat model replied NOT_IN_DOCUMENTS"
+
+
+def test_json_of_a_written_answer_carries_the_quote_answer_shown_before_it(assistant: Assistant) -> None:
+    assistant._chat_models["openai"] = FakeListChatModel(
+        responses=["The company that owns the product keeps the final authority to release or reject it [1]."]
+    )
+    events = list(assistant.stream(QUESTION, backend="openai"))
+    draft = next(e for e in events if isinstance(e, Draft)).answer
+    final = events[-1]
+    assert isinstance(final, Final) and final.answer.written
+    data = answer_json(final.answer)
+    assert data["written"] is True and "fallback" not in data
+    assert data["answer"] == final.answer.text != draft.text
+    assert data["evidence"] == {"answer": draft.text, "citations": [c.as_dict() for c in draft.citations]}
 
 
 def test_a_model_that_repeats_its_instructions_is_still_refused(assistant: Assistant) -> None:
