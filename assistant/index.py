@@ -143,6 +143,8 @@ class Index:
         self._chunks = self._collection(collection, embedder)
         self._files = self._collection(f"{collection}-files", None)
         self._registry_cache: tuple[int, dict[str, FileRecord]] | None = None
+        self.writes = 0
+        """Registry changes made through this object: lets readers in this process skip re-reading the version."""
         self._lock = threading.RLock()
         self.write_lock = threading.RLock()
         """Held by every ingest run and removal in this process, so one never recovers another's half-written file."""
@@ -214,6 +216,7 @@ class Index:
         state["version"] = int(state.get("version", 0)) + 1
         state["embedding_model"] = self.embedder.model_id
         self._files.upsert(ids=[_STATE_ID], embeddings=[[1.0]], metadatas=[state])  # type: ignore[arg-type]
+        self.writes += 1
 
     def registry(self) -> dict[str, FileRecord]:
         """Every ingested file by source; cached until the version changes."""
