@@ -16,9 +16,18 @@ from assistant.types import Chunk, LoadedDocument, embedding_text
 CountTokens = Callable[[str], int]
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,3}[.)])\s+")
+_BULLETS = "-*+\u2022\u00b7\u25e6\u25aa\u25cf\u2023"  # - * + and the bullets of PDF conversions: • · ◦ ▪ ● ‣
+_OTHER_BULLET = re.compile(r"^\s*[\u00b7\u25e6\u25aa\u25cf\u2023]\s+")
+_LIST_ITEM = re.compile(rf"^\s*(?:[{re.escape(_BULLETS)}]|\d{{1,3}}[.)])\s+")
+_NUMBERED_ITEM = re.compile(r"^\s*(\d{1,3})[.)]\s+")
+_ITEM_LABEL = re.compile(r"^\s*(?:\((?:[a-z]{1,4}|\d{1,2}|[A-Z])\)|(?:[a-z]|[ivxlc]{1,6})[.)])\s+")
+_LINE_END = re.compile(r"[.:;!?][\"'\u201d\u2019)\]]?$")
+_SHORT_LINE = 0.7
+"""A line under 0.7 of a text's usual long line ends its paragraph (as `LayoutTuning.wide_line_share` for PDFs)."""
+_ITEM_END = re.compile(r"(?:;|;\s*(?:and|or|and/or))$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_MARKER = re.compile(r"^(?:\(?(?:[a-z]|[ivxlc]{1,6}|\d{1,3})[.)]|[IVXL]{1,5}\.|[A-Z]\.)$")  # "xiii." opens its item
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|no|fig|sec|approx|incl|cf|U\.S|Dr|Mr|Ms|St)\.$", re.I)
 
 
@@ -40,7 +49,7 @@ def split_sentences(text: str) -> list[str]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         candidate = text[start : match.start()].strip()
-        if _ABBREVIATION.search(text[: match.start()].rstrip("\"')]")):
+        if _ABBREVIATION.search(text[: match.start()].rstrip("\"')]")) or _MARKER.match(candidate):
             continue
         if candidate:
             parts.append(candidate)
@@ -52,34 +61,74 @@ def split_sentences(text: str) -> list[str]:
 
 
 def iter_blocks(text: str) -> Iterator[tuple[str, str]]:
-    """Yield ("heading", "## Title") or ("para", text) or ("line", text) blocks from Markdown-ish text."""
-    paragraph: list[str] = []
+    """Yield ("heading", "## Title") or ("para", text) or ("line", text) blocks from Markdown-ish text.
+
+    Lines run on as a reader reads them: a paragraph's or list item's next line (no blank line between) that
+    opens no item, heading or table row continues it ("• Establishment: ... one general physical" +
+    "location at which ..."). A number that only wraps onto a line ("... 21 CFR Part" + "820. By ...")
+    continues too; "1." or the next number of a numbered list opens an item. A capitalised line after an
+    item that ends in ";" or "; and", or whose sentence ends on a short line, opens a paragraph (items whose
+    bullets a conversion lost, a paragraph after a list).
+    """
+    block: list[str] = []
+    item = False  # the open block is a list item
+    number: int | None = None  # the open item's number, when it is a numbered item
+    lengths = sorted(len(line.strip()) for line in text.splitlines() if line.strip()) or [0]
+    short = _SHORT_LINE * lengths[int(0.8 * (len(lengths) - 1))]  # a line ending a paragraph stops short
+
+    def flush() -> Iterator[tuple[str, str]]:
+        nonlocal block, item
+        if block:
+            yield ("line" if item else "para"), " ".join(block)
+        block, item = [], False
+
     for raw in text.splitlines():
         line = raw.rstrip()
-        if not line.strip():
-            if paragraph:
-                yield "para", " ".join(paragraph)
-                paragraph = []
+        stripped = line.strip()
+        if not stripped:
+            yield from flush()
             continue
         if _HEADING.match(line):
-            if paragraph:
-                yield "para", " ".join(paragraph)
-                paragraph = []
+            yield from flush()
             yield "heading", line
             continue
-        if _LIST_ITEM.match(line) or line.lstrip().startswith("|") or " | " in line:
-            if paragraph:
-                yield "para", " ".join(paragraph)
-                paragraph = []
+        if stripped.startswith("|") or " | " in line:
+            yield from flush()
             if not _TABLE_RULE.match(line):
-                yield "line", line.strip()
+                yield "line", stripped
             continue
-        if paragraph and _LIST_ITEM.match(paragraph[0]):
-            yield "para", " ".join(paragraph)
-            paragraph = []
-        paragraph.append(line.strip().replace("\\#", "#", 1) if line.lstrip().startswith("\\#") else line.strip())
-    if paragraph:
-        yield "para", " ".join(paragraph)
+        if _LIST_ITEM.match(line) and not (block and _wrapped_number(block[-1], line, number)):
+            yield from flush()
+            numbered = _NUMBERED_ITEM.match(line)
+            number = int(numbered.group(1)) if numbered else None
+            block, item = [_OTHER_BULLET.sub("\u2022 ", stripped, count=1)], True
+            continue
+        if item and _opens_after_item(block[-1], line, short):
+            yield from flush()
+        if stripped.startswith("\\#"):
+            stripped = stripped.replace("\\#", "#", 1)
+        block.append(stripped)
+    yield from flush()
+
+
+def _opens_after_item(previous: str, line: str, short: float) -> bool:
+    """A line after a list item opens a block of its own: an item label ("(b)", "ii."), or a capital after an
+    item that ends in ";" or "; and", or after a sentence's end on a short line (the item's last line)."""
+    if _ITEM_LABEL.match(line):
+        return True
+    if not line.strip()[:1].isupper():
+        return False
+    return bool(_ITEM_END.search(previous)) or (bool(_LINE_END.search(previous)) and len(previous) < short)
+
+
+def _wrapped_number(previous: str, line: str, number: int | None) -> bool:
+    """A line opening with "820." that only continues the line before ("... 21 CFR Part"): the line before ends
+    without punctuation, and the number is neither 1 nor the next of the open numbered list."""
+    match = _NUMBERED_ITEM.match(line)
+    if not match or _LINE_END.search(previous):
+        return False
+    value = int(match.group(1))
+    return value != 1 and (number is None or value != number + 1)
 
 
 def _normalized(text: str) -> str:
@@ -122,12 +171,29 @@ def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> l
             if key not in paths:
                 paths[key] = _section_path(doc, stack, count_tokens, max_tokens // 2)
             section = paths[key]
-            section_id = clauses.paragraph(text.lstrip("-*+\u2022 "))
+            section_id = clauses.paragraph(text.lstrip(_BULLETS + " "))
             paragraph += 1
             pieces = [text] if kind == "line" else split_sentences(text)
             for piece in pieces:
                 units.append(Unit(piece, page.number, section, paragraph, count_tokens(piece), section_id))
+    for page in doc.pages:  # footnotes last, so the text runs on from page to page in reading order
+        for note in page.notes:
+            paragraph += 1
+            for piece in split_sentences(note_text(note)):
+                units.append(Unit(piece, page.number, NOTES_SECTION, paragraph, count_tokens(piece)))
     return units
+
+
+NOTES_SECTION = "Notes"
+"""The section of a page's footnotes (`Page.notes`), chunked after the document's text."""
+
+_NOTE_NUMBER = re.compile(r"^(?:\d{1,3}|[*\u2020\u2021])\s+(?=\S)")
+
+
+def note_text(note: str) -> str:
+    """A footnote as quoted: its text without its number ("2 A natural person is ..." -> "A natural person is
+    ..."), so it reads, and is searched, like the definition or statement it is; its section says it is a note."""
+    return _NOTE_NUMBER.sub("", note, count=1)
 
 
 def _split_long(unit: Unit, budget: int, count_tokens: CountTokens) -> list[Unit]:

@@ -14,7 +14,9 @@ class Page:
 
     `number` is the page a reader opens (the PDF page; for a text conversion of a PDF, its printed page);
     `printed` is the number printed on the page when it differs; `furniture` holds the running headers and
-    footers removed from it (the catalog learns document names and reference numbers from them).
+    footers removed from it (the catalog learns document names and reference numbers from them); `notes`
+    holds the page's footnotes ("2 According to Article 51 ..."), taken out of the text so that a list or
+    paragraph runs on across the page break.
     """
 
     number: int | None
@@ -23,6 +25,7 @@ class Page:
     """True when the text was read from the page image by OCR (the page had no text layer)."""
     printed: int | None = None
     furniture: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

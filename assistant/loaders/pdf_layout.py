@@ -66,6 +66,11 @@ class LayoutTuning:
     text read as 19 over 11 (a judgement between the two; a 14-pt subheading, read at 1.23, is lost)."""
     wide_line_share: float = 0.7
     """A line at least 0.7 of the page's wide line length wraps into the next (reflow of justified prose)."""
+    note_size_ratio: float = 0.92
+    """Footnotes are set under 0.92x the body size (EU GMP Ch. 2: 10 over 12 pt; GVP: 7.6 over 9; FDA: 10 over 12)."""
+    note_max_share: float = 0.6
+    """A footnote block holds at most 0.6 of its page's characters: a page set small throughout is no footnote
+    (a judgement; the largest realdocs footnote block takes 0.11 of its page, EU GMP Ch. 2 p. 3)."""
 
 
 TUNING = LayoutTuning()
@@ -85,6 +90,7 @@ _BULLET = re.compile(r"^(?:[\u2022\u25aa\u25cf\u2013\u00b7*\-]|\d{1,2}[.)]|\(?[a
 _BULLET_ONLY = re.compile(r"^(?:[\u2022\u25aa\u25cf\u2013\u00b7*\-]|\d{1,2}[.)]|\(?[ivxlc]{1,6}[.)]|\(?[a-z][.)])$")
 _NUMBERED = re.compile(r"^(?:[IVXL]+\.(?:[A-Z]\.)*(?:\d+\.)*|\d+(?:\.\d+)+\.?|[A-Z]\.|\(\d{1,2}\)|§\s*\d)\s*\S")
 _LEADER = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$|\u2026{2,}")
+_NOTE_MARK = re.compile(r"^(?P<mark>\d{1,3}|[*\u2020\u2021])(?:\s+(?P<text>.*))?$")
 _TABLE_TEXT_TOLERANCE = 2.0
 
 
@@ -436,8 +442,9 @@ def _page_lines(layout: PageLayout, vocab: Vocabulary | None) -> list[_Line]:
 
 
 def _norm(line: str) -> str:
-    """Digits ignored (also a page number split by stray spaces: "Pag e 1 2 / 25")."""
-    return re.sub(r"\s+", " ", re.sub(r"\d(?:[\d ]*\d)?", "#", line.strip().lower()))
+    """Digits, spaces and cell breaks ignored: a page number split by stray spaces ("Pag e 1 2 / 25"), a running
+    footer split differently on one page ("Guideline on goo | d pharmacovigilance ...")."""
+    return re.sub(r"[\s|]+", "", re.sub(r"\d(?:[\d ]*\d)?", "#", line.strip().lower()))
 
 
 def _edges(lines: Sequence[_Line]) -> set[int]:
@@ -569,20 +576,27 @@ def clean_pdf_pages(raw_pages: Sequence[tuple[str, Any]]) -> list[Page]:
     threshold = max(2, math.ceil(TUNING.repeat_share * len(page_lines)))
     repeated = {line for line, n in counts.items() if n >= threshold and line and len(page_lines) > 1}
 
+    body = _body_size([line for lines in page_lines for line in lines])
+    notes_at = [
+        _footnotes(lines, edge, repeated, body) if laid is not None else []
+        for lines, edge, laid in zip(page_lines, edges, laid_out, strict=True)
+    ]
+
     candidates: list[list[int]] = []
-    for lines, edge in zip(page_lines, edges, strict=True):
-        numbers = [n for i in edge if (n := _page_number(lines[i].text)) is not None]
+    for lines, edge, notes in zip(page_lines, edges, notes_at, strict=True):
+        numbers = [n for i in edge - set(notes) if (n := _page_number(lines[i].text)) is not None]
         candidates.append(numbers)
     printed = printed_numbers(candidates)
 
-    body = _body_size([line for lines in page_lines for line in lines])
     levels = _heading_sizes([ln for lines in page_lines for ln in lines], body)
 
     pages: list[Page] = []
-    for number, (lines, edge) in enumerate(zip(page_lines, edges, strict=True), start=1):
+    for number, (lines, edge, notes) in enumerate(zip(page_lines, edges, notes_at, strict=True), start=1):
         kept: list[_Line] = []
         furniture: list[str] = []
         for i, line in enumerate(lines):
+            if i in notes:
+                continue
             if i in edge and (_norm(line.text) in repeated or is_furniture(line.text)):
                 furniture.append(line.text)
                 continue
@@ -594,9 +608,72 @@ def clean_pdf_pages(raw_pages: Sequence[tuple[str, Any]]) -> list[Page]:
                 text=_reflow(kept, body, levels, vocab),
                 printed=shown if shown is not None and shown != number else None,
                 furniture=tuple(furniture),
+                notes=_note_texts([lines[i] for i in notes], vocab),
             )
         )
     return pages
+
+
+def _footnotes(lines: Sequence[_Line], edge: set[int], repeated: set[str], body: float) -> list[int]:
+    """Indexes (top to bottom) of the footnotes at the foot of a page: the run of lines in a smaller type than
+    the body between the last body line and the footer, from its first line that opens with a note number.
+
+    The footer itself (a running footer or page number under the notes) is left to the furniture; a note
+    number that looks like a page number ("3") is a note's once a note line lies under it.
+    """
+    limit = body * TUNING.note_size_ratio
+    block: list[int] = []  # bottom up
+    above = False
+    for i in sorted(range(len(lines)), key=lambda i: lines[i].y):
+        line = lines[i]
+        if not block and i in edge and (_norm(line.text) in repeated or is_furniture(line.text)):
+            continue
+        if line.size >= limit:
+            above = True  # body text over the block: notes sit under something
+            break
+        block.append(i)
+    if not above:
+        return []
+    top = next((k for k in range(len(block) - 1, -1, -1) if _opens_note(lines[block[k]].text)), None)
+    if top is None:
+        return []
+    notes = block[: top + 1][::-1]
+    total = sum(len(line.text) for line in lines)
+    if sum(len(lines[i].text) for i in notes) > TUNING.note_max_share * total:
+        return []
+    return notes
+
+
+def _opens_note(text: str) -> bool:
+    """A line that opens with a note number ("2", "2 According to ...", "* Data on file"), not a table row."""
+    return bool(_NOTE_MARK.match(text)) and " | " not in text
+
+
+def _note_texts(lines: Sequence[_Line], vocab: Vocabulary) -> tuple[str, ...]:
+    """One text per footnote ("2 According to ..."): a line opening with the next note number starts a note."""
+    notes: list[str] = []
+    previous: int | None = None
+    for line in lines:
+        match = _NOTE_MARK.match(line.text)
+        mark = match.group("mark") if match else ""
+        number = int(mark) if mark.isdigit() else None
+        starts = match is not None and (not notes or number is None or previous is None or number == previous + 1)
+        if starts or not notes:
+            notes.append(f"{mark} {match.group('text') or ''}".rstrip() if match else line.text)
+            previous = number if number is not None else previous
+            continue
+        current = notes[-1]
+        hyphen = current.endswith("-") and line.text[:1].islower()
+        if hyphen and joins_hyphenated(_tail(current[:-1]), _head(line.text), vocab):
+            notes[-1] = current[:-1] + line.text
+        else:
+            notes[-1] = f"{current} {line.text}"
+    return tuple(mend(note, vocab) for note in notes)
+
+
+def _head(text: str) -> str:
+    match = re.match(r"[A-Za-z]*", text)
+    return match.group(0) if match else ""
 
 
 def _body_size(lines: Sequence[_Line]) -> float:

@@ -39,6 +39,11 @@ class TextTuning:
     """... and 24 words (site change guidance V.A: 21 words over two lines)."""
     toc_leaders: int = 3
     """A page with 3+ dot-leader lines is a table of contents: its numbered lines are not headings."""
+    note_skip: int = 3
+    """A page's first footnote may be up to 3 numbers past the last one read (the heparin conversion lost 1-3)."""
+    note_max_share: float = 0.6
+    """Footnotes take at most 0.6 of their page's characters (a judgement over the realdocs conversions'
+    largest, 0.48: heparin guidance p. 1, three long notes)."""
 
 
 TUNING = TextTuning()
@@ -49,7 +54,8 @@ _LEADER = re.compile(r"(?:\.\s?){4,}\s*\d*\s*$|\u2026{2,}")
 _MARKER_ONLY = re.compile(r"^(?:(?P<roman>[IVX]{1,5})|(?P<letter>[A-H])|\((?P<num>\d{1,2})\))\.?$")
 _ROMAN_HEADING = re.compile(r"^(?P<marker>[IVX]{1,5})\.\s+(?P<title>[A-Z][^|]*)$")
 _LETTER_HEADING = re.compile(r"^(?P<marker>[A-H])\.\s+(?P<title>[A-Z][^|]*)$")
-_BULLET_ONLY = re.compile(r"^[\u00b7\u2022\u25aa\u25cf\u2013*-]$")
+_BULLET_ONLY = re.compile(r"^[\u00b7\u2022\u25aa\u25cf\u25e6\u2023\u2013*-]$")
+_ITEM_ENDS = re.compile(r"(?:[;.:]|;\s*(?:and|or|and/or))$")
 _HYPHEN_BREAK = re.compile(r"([A-Za-z]{2,})-\n[ \t]*([a-z]{2,})")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 
@@ -71,6 +77,7 @@ def read_text(path: Path, source: str, *, markdown: bool) -> tuple[list[Page], d
     if markdown:
         text, meta = _split_front_matter(text, source)
         text = _plain_inline(text)
+    text = tidy_table_rows(text)
     pages = split_pages(text)
     if len(pages) == 1 and pages[0].number is None and not pages[0].furniture:
         return [Page(number=None, text=pages[0].text)], meta
@@ -79,13 +86,122 @@ def read_text(path: Path, source: str, *, markdown: bool) -> tuple[list[Page], d
     cleaned = [
         Page(
             number=page.number,
-            text=_clean(page.text, vocab, promote=own < TUNING.own_headings),
+            text=_clean(body, vocab, promote=own < TUNING.own_headings),
             printed=page.printed,
             furniture=page.furniture,
+            notes=tuple(mend(note, vocab) for note in notes),
         )
-        for page in pages
+        for page, (body, notes) in zip(pages, split_notes([page.text for page in pages]), strict=True)
     ]
     return cleaned, meta
+
+
+# --- footnotes -------------------------------------------------------------------------------------
+
+_NOTE_START = re.compile(
+    r"^\s*(?P<n>\d{1,3})(?:\s+(?P<text>[A-Za-z(\[\u201c\"].*)|(?P<fused>(?:https?://|www\.)\S.*))?\s*$"
+)
+
+
+def _note_number(lines: list[str], i: int) -> tuple[int, int] | None:
+    """(number, first text line) when line i opens a footnote: "9 See 21 CFR ...", "7https://...", or a number
+    alone with its text on the next filled line (pdftotext)."""
+    match = _NOTE_START.match(lines[i])
+    if not match:
+        return None
+    if match.group("text") or match.group("fused"):
+        return int(match.group("n")), i
+    following = _next_filled(lines, i + 1)
+    if following is None or not re.match(r"[A-Za-z(\[\u201c\"]|\d+\s+[A-Za-z]", lines[following].strip()):
+        return None
+    return int(match.group("n")), following
+
+
+def _referenced(body: str, number: int) -> bool:
+    """The page's text carries the note's mark: fused after a word or punctuation ("Staff1 ,", "Report.9",
+    "820\u201d).3"), or a number alone on a line (pdftotext sets a superscript mark on a line of its own)."""
+    mark = rf"(?:(?<=[a-z])|(?<=[a-z)\]\u201d\u2019\"'][.,;:])|(?<=[)\]\u201d\u2019\"']))(?<!\d[.,]){number}(?!\d)"
+    return bool(re.search(mark, body)) or bool(re.search(rf"(?m)^\s*{number}\s*$", body))
+
+
+def split_notes(pages: list[str]) -> list[tuple[str, list[str]]]:
+    """Each page's text without its footnotes, and the footnotes ("9 See 21 CFR 814.39(b) ...").
+
+    A PDF conversion keeps a page's footnotes at its end, before the next running header. A footnote block is
+    the page's last lines from a line that opens with a note number: the next number after the notes read so
+    far (or a few past it, when a conversion lost some), the following notes numbered on from it, no heading or
+    table row among them, and at least one of them marked in the page's text.
+    """
+    out: list[tuple[str, list[str]]] = []
+    expected = 1
+    for text in pages:
+        lines = text.split("\n")
+        found = None
+        starts = [(start[0], i) for i in range(len(lines)) if (start := _note_number(lines, i)) is not None]
+        for number, i in sorted(starts):  # the next number first: a later one may be a line that wraps at a number
+            if not expected <= number <= expected + TUNING.note_skip:
+                continue
+            notes = _notes_from(lines, i)
+            if notes is None:
+                continue
+            body = "\n".join(lines[:i])
+            numbers = [int(note.split()[0]) for note in notes]
+            size = sum(len(note) for note in notes)
+            if any(_referenced(body, n) for n in numbers) and size <= TUNING.note_max_share * len(text):
+                found = i, notes, numbers[-1]
+                break
+        if found is None:
+            out.append((text, []))
+            continue
+        i, notes, last = found
+        expected = last + 1
+        out.append(("\n".join(lines[:i]).rstrip(), notes))
+    return out
+
+
+def _notes_from(lines: list[str], i: int) -> list[str] | None:
+    """The footnotes from line i to the page's end, or None when the lines there are not footnotes only."""
+    notes: list[list[str]] = []
+    first = number = 0
+    j = i
+    while j < len(lines):
+        stripped = lines[j].strip()
+        if stripped.startswith(("#", "|")):
+            return None
+        start = _note_number(lines, j)
+        if start is not None and (not notes or start[0] == number + 1):
+            number, text_at = start
+            first = first or number
+            notes.append([str(number), _note_opening(lines, j, text_at)])
+            j = text_at + 1
+            continue
+        if start is not None and start[0] == first:
+            return None  # the first number read again: the run started at a line that only looked like a note
+        if stripped and notes:
+            notes[-1].append(stripped)
+        j += 1
+    return [_join_note_lines(note) for note in notes] or None
+
+
+def _note_opening(lines: list[str], at: int, text_at: int) -> str:
+    if text_at != at:
+        return lines[text_at].strip()
+    match = _NOTE_START.match(lines[at])
+    return (match.group("text") or match.group("fused") or "").strip() if match else lines[at].strip()
+
+
+def _join_note_lines(parts: list[str]) -> str:
+    """A note's lines as one text; a web address broken over two lines is joined without a space."""
+    text = parts[0]
+    for part in parts[1:]:
+        last = text.split()[-1] if text.split() else ""
+        hyphen = text.endswith("-") and part[:1].islower()
+        address = ("://" in last or last.startswith("www.")) and " " not in part and not part[:1].isupper()
+        if hyphen or address:
+            text += part
+        else:
+            text = f"{text} {part}"
+    return " ".join(text.split())
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -182,19 +298,21 @@ def _clean(text: str, vocab: Vocabulary, *, promote: bool) -> str:
     if sum(bool(_LEADER.search(line)) for line in lines) >= TUNING.toc_leaders:
         promote = False
     out: list[str] = []
+    bulleted: set[int] = set()  # lines that open an item whose bullet was printed apart from it
     i = 0
     while i < len(lines):
         line = lines[i].rstrip()
         stripped = line.strip()
-        following = _next_filled(lines, i + 1)
-        if _BULLET_ONLY.match(stripped) and following is not None:
-            if _BULLET_ONLY.match(lines[following].strip()):
-                i += 1  # bullets printed in a column of their own, away from their text
+        if _BULLET_ONLY.match(stripped):
+            count = 0
+            j: int | None = i
+            while j is not None and _BULLET_ONLY.match(lines[j].strip()):
+                count, j = count + 1, _next_filled(lines, j + 1)
+            if j is not None:
+                bulleted |= _item_starts(lines, j, count)
+                i = j
                 continue
-            out.append("- " + lines[following].strip())
-            i = following + 1
-            continue
-        if promote:
+        if promote and i not in bulleted:
             previous = next((j for j in range(len(out) - 1, max(-1, len(out) - 4), -1) if out[j].strip()), None)
             heading, consumed = _heading_at(lines, i, out[previous].strip() if previous is not None else "")
             if heading:
@@ -207,9 +325,26 @@ def _clean(text: str, vocab: Vocabulary, *, promote: bool) -> str:
         if stripped.startswith("|"):
             out.append(stripped)
         else:
-            out.append(mend(line, vocab) if stripped else "")
+            out.append(("- " if i in bulleted else "") + mend(line, vocab) if stripped else "")
         i += 1
     return "\n".join(out)
+
+
+def _item_starts(lines: list[str], first: int, bullets: int) -> set[int]:
+    """The lines that open the items of a column of `bullets` lone bullets (pdftotext prints them apart from
+    their text): the first text line, and capitalised lines after one ending in ";", "; and", "." or ":".
+    With more such lines than bullets, those after the shortest lines (a paragraph's last line stops short of
+    the margin); with fewer, the first line only."""
+    candidates: list[tuple[int, int]] = []  # (length of the line before, line)
+    k = first + 1
+    while k < len(lines) and lines[k].strip():
+        before = lines[k - 1].strip()
+        if lines[k].strip()[:1].isupper() and _ITEM_ENDS.search(before):
+            candidates.append((len(before), k))
+        k += 1
+    if len(candidates) < bullets - 1:
+        return {first}
+    return {first} | {k for _, k in sorted(candidates)[: bullets - 1]}
 
 
 def _next_filled(lines: list[str], start: int, limit: int = 3) -> int | None:
@@ -265,6 +400,29 @@ def _heading_at(lines: list[str], i: int, before: str = "") -> tuple[str | None,
         shown = f"({label})" if kind == "num" else f"{label}."
         return "#" * _LEVEL[kind] + f" {shown} {title}", end
     return None, i
+
+
+_TABLE_RULE_CELL = re.compile(r"^:?-{3,}:?$")
+
+
+def tidy_table_rows(text: str) -> str:
+    """Markdown table rows without their empty cells, and rows with no text at all left out: a conversion that
+    lost a table's check marks leaves "|  |  |" rows, and a quoted row should not end in "|  |  |  |"."""
+    out = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped.startswith("|"):
+            out.append(line)
+            continue
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", stripped.strip("|"))]
+        filled = [cell for cell in cells if cell]
+        if not filled:
+            continue
+        if all(_TABLE_RULE_CELL.match(cell) for cell in filled):
+            out.append(stripped)  # the rule under a header row
+            continue
+        out.append("| " + " | ".join(filled) + " |")
+    return "\n".join(out)
 
 
 # --- Markdown specifics ----------------------------------------------------------------------------
