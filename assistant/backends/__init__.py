@@ -85,9 +85,14 @@ def _local(settings: Settings) -> BaseChatModel:
     from assistant.backends.local import LocalServer
 
     server = LocalServer.shared(settings)
-    # llama.cpp keeps a slot's prompt prefix (the fixed system prompt) cached between questions when asked to,
-    # and its repeat penalty stops the sentence loops a 1.5B model falls into (issue 8).
-    extra: dict[str, object] = {"cache_prompt": True, "repeat_penalty": WRITING.repeat_penalty, "repeat_last_n": 128}
+    # cache_prompt: llama.cpp keeps the slot's prompt and reuses its longest common prefix, the fixed system
+    # prompt (~165 tokens), for the next question; a prompt that evicts it (a follow-up rewrite, a translation) is
+    # swapped out to its RAM prompt cache and back. A light repeat penalty guards against token loops (WritingTuning).
+    extra: dict[str, object] = {
+        "cache_prompt": True,
+        "repeat_penalty": WRITING.repeat_penalty,
+        "repeat_last_n": WRITING.repeat_last_n,
+    }
     return _chat_openai(server.base_url, "local", None, settings, extra)
 
 
