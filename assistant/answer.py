@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from assistant.chunking import split_sentences
 from assistant.textmatch import content_terms, overlap
@@ -175,8 +176,24 @@ def render_sentence(sentence: Sentence) -> str:
         text, end = text[:-1].rstrip(), text[-1]
     elif text.endswith((":", ";")):
         text, end = text[:-1].rstrip(), text[-1] if text.endswith(":") else "."
+    elif (text and text[-1].isalnum()) or text.endswith((")", "%")):
+        end = "."  # a key-figure line or a table row quoted as a sentence still ends like one
     label = f"**{sentence.label}**: " if sentence.label else ""
     return f"{label}{text}" + (f" {markers}" if markers else "") + end
+
+
+def settle_items(sentences: Sequence[Sentence]) -> list[Sentence]:
+    """An item quoted on its own, with no lead-in before it and no item next to it, reads as a sentence."""
+    out = list(sentences)
+    for i, sentence in enumerate(sentences):
+        if not sentence.item:
+            continue
+        before = sentences[i - 1] if i else None
+        after = sentences[i + 1] if i + 1 < len(sentences) else None
+        opened = before is not None and (before.item or before.text.rstrip().endswith(":"))
+        if not opened and not (after is not None and after.item):
+            out[i] = replace(sentence, item=False)
+    return out
 
 
 def render_parts(sentences: Sequence[Sentence]) -> list[str]:

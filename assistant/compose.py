@@ -63,6 +63,26 @@ _PARTY = re.compile(
 )
 
 
+_NOTICE = re.compile(
+    r"\bthis\s+(?:brochure|document|guide|leaflet|publication|page|website|site|file)\s+(?:is|was|exists|has\s+been)\s+"
+    r"(?:a\s+|an\s+|only\s+|not\s+|for\s+|provided|intended|written|produced|prepared|created|made)"
+    r"|\b(?:is|are)\s+(?:not\s+)?(?:an?\s+)?(?:real|fictional|fictitious|imaginary|invented|made\s+up)\s+(?:company|companies|"
+    r"firm|business|organi[sz]ation|manufacturer|contract\s+\w+|laboratory)\b|\bis\s+(?:fictional|fictitious|imaginary|made\s+up)\b"
+    r"|\bdoes\s+not\s+exist\b"
+    r"|\bfor\s+information(?:al)?\s+(?:purposes\s+)?only\b|\bdoes\s+not\s+constitute\b|\ball\s+rights\s+reserved\b"
+    r"|\bsubject\s+to\s+change\s+without\s+notice\b|\bno\s+(?:real\s+)?(?:enquiries|orders)\s+can\b",
+    re.I,
+)
+"""A notice about the document itself (a disclaimer, "for information only", "X is a fictional company"): true of the
+document, but not an answer to a question about its subject."""
+_ABOUT_NOTICES = re.compile(r"\b(?:real|fiction\w*|fictitious|disclaim\w*|exist\w*|notice|legal|binding)\b", re.I)
+
+
+def is_notice(text: str) -> bool:
+    """The text is a notice about the document itself (see _NOTICE)."""
+    return bool(_NOTICE.search(text))
+
+
 _RESPONSIBILITY = re.compile(
     r"\b(?:responsib\w*|authority|accountab\w*|decides?|decision|final\s+say|approves?|is\s+in\s+charge|"
     r"signs?\s+off|certif(?:y|ies)|keeps?\s+the\s+final)\b",
@@ -376,6 +396,7 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
     first_units: dict[int, int] = {}
     for i, unit in enumerate(units):
         first_units.setdefault(unit.passage, i)
+    notices_off = not _ABOUT_NOTICES.search(query.text)
     scores = []
     for i, (unit, similarity) in enumerate(zip(units, sims, strict=True)):
         chunk = ctx.passages[unit.passage]
@@ -399,6 +420,8 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
             score += c.answers_asked
         if unit.anaphoric and unit.previous is None:
             score -= c.anaphor
+        if notices_off and is_notice(unit.text):
+            score -= c.notice
         scores.append(score)
     return scores
 
@@ -463,7 +486,7 @@ def pick(units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning) ->
             break
         if chosen and unit.passage != units[chosen[0]].passage and scores[i] < top * tuning.other_passage_ratio:
             continue
-        if per.get(unit.passage, 0) >= tuning.per_passage:
+        if per.get(unit.passage, 0) >= tuning.per_passage or (chosen and is_notice(unit.text)):
             continue
         if any(jaccard(unit.text, units[j].text) > tuning.duplicate for j in chosen):
             continue
@@ -516,7 +539,7 @@ def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context) -> list[
         elif unit.form == "item" and unit.previous is not None and unit.previous in picked:
             continue  # rendered under its lead-in
         else:
-            out.append(Piece(unit.text, (unit.passage,), item=unit.form == "item"))
+            out.append(Piece(unit.text, (unit.passage,), item=unit.form in ("item", "row")))
     return out
 
 

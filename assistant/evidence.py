@@ -219,7 +219,9 @@ class Quoter:
 
 def to_sentences(pieces: Sequence[Piece], chunks: Sequence[Chunk]) -> tuple[list[Sentence], list[Citation]]:
     """Pieces citing chunk indexes -> Sentences citing 1..m in order of first use, and their Citations."""
-    raw = [Sentence(p.text, tuple(i + 1 for i in p.passages), True, p.item, p.label, p.frame) for p in pieces]
+    raw = logic.settle_items(
+        [Sentence(p.text, tuple(i + 1 for i in p.passages), True, p.item, p.label, p.frame) for p in pieces]
+    )
     renumbered, mapping = logic.renumber(raw)
     citations = [logic.make_citation(new, chunks[old - 1]) for old, new in mapping.items()]
     return renumbered, sorted(citations, key=lambda c: c.n)

@@ -115,3 +115,16 @@ def test_followup_carries_the_previous_vendor_as_a_filter_and_other_names_as_tex
     assert topic.question == "Who files it (FAR, NDA)?" and topic.vendors == ()
     unrelated = resolve("What is tech transfer?", [("user", "What does Aseptix fill?")], vendors)
     assert unrelated.question == "What is tech transfer?" and unrelated.vendors == ()
+
+
+def test_a_lone_item_reads_as_a_sentence_and_a_row_ends_like_one() -> None:
+    alone = logic.settle_items([Sentence("Tablet compression on 26 rotary presses", (1,), item=True)])
+    assert logic.render(alone) == "Tablet compression on 26 rotary presses [1]."
+    listed = logic.settle_items(
+        [
+            Sentence("Typical work includes:", (1,)),
+            Sentence("tablets", (1,), item=True),
+            Sentence("capsules", (1,), item=True),
+        ]
+    )
+    assert logic.render(listed) == "Typical work includes [1]:\n- tablets [1]\n- capsules [1]"

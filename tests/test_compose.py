@@ -162,3 +162,22 @@ def test_a_list_cut_at_a_chunk_boundary_keeps_its_lead_in() -> None:
 def test_a_key_figure_line_is_a_statement_not_a_caption() -> None:
     chunks = [passage("Table 1. Sites and staff\n1,150 employees in Switzerland and India\nOur people", 1)]
     assert [u.text for u in compose.units_of(chunks)] == ["1,150 employees in Switzerland and India"]
+
+
+def test_a_notice_about_the_document_is_not_an_answer() -> None:
+    chunks = [
+        passage(
+            "Acme Fill is a fictional company and this brochure is a demonstration document; its sites and "
+            "inspection history are invented.\n"
+            "Date: March 2024 | Authority: HPRA | Site: Cork | Outcome: Satisfactory",
+            1,
+            vendor="Acme Fill",
+        )
+    ]
+    sims = {
+        "Acme Fill is a fictional company and this brochure is a demonstration document; its sites and "
+        "inspection history are invented.": 0.8
+    }
+    pieces = run(analyse("Has Acme Fill been inspected, and with what outcome?"), chunks, sims)
+    assert pieces[0].startswith("Date: March 2024")
+    assert run(analyse("Is Acme Fill a real company?"), chunks, sims)[0].startswith("Acme Fill is a fictional company")
