@@ -152,9 +152,11 @@ class ComposeTuning:
 class WritingTuning:
     """LLM modes: the evidence prompt and the checks on what the model writes."""
 
-    evidence_tokens: int = 320
-    """Budget of the evidence block; with the system prompt (~130) and the question the prompt stays near
-    500 tokens (issue 8), which the local model reads in about 5 s on 2 cores."""
+    evidence_tokens: int = 290
+    """Budget of the evidence blocks, label lines included, in the embedder's word pieces (the chat model's own
+    count is within a few percent): with the system prompt and chat template (~165 tokens, cached between
+    questions) and the question, the prompt stays under about 500 tokens (issue 8). 320 without the label
+    lines gave prompts of up to 519 tokens on the gold LLM subset (2026-12-05)."""
     repeat_penalty: float = 1.05
     """llama.cpp repeat penalty, a light guard against token loops. It weighs the prompt's last tokens too (the
     evidence and the question), so it also discourages copying the evidence: on 46 gold and benchmark questions

@@ -34,7 +34,8 @@ def evidence_blocks(
     count_tokens: CountTokens,
     budget: int = WRITING.evidence_tokens,
 ) -> list[tuple[Citation, str]]:
-    """Per cited passage, the sentences quoted from it plus its neighbouring sentence, within a token budget."""
+    """Per cited passage, the sentences quoted from it plus its neighbouring sentence, within a token budget that
+    counts each block's label line; the first block drops its neighbour rather than exceed it, never its quotes."""
     quoted: dict[int, list[str]] = {}
     for sentence in sentences:
         if sentence.frame:
@@ -49,11 +50,11 @@ def evidence_blocks(
         if not pieces:
             continue
         text = _with_neighbour(" ".join(pieces), citation.text)
-        cost = count_tokens(text) + 12  # the label line
-        if blocks and used + cost > budget:
+        cost = count_tokens(f"[{len(blocks) + 1}] {_label(citation)}\n{text}")
+        if used + cost > budget:
             text = " ".join(pieces)
-            cost = count_tokens(text) + 12
-            if used + cost > budget:
+            cost = count_tokens(f"[{len(blocks) + 1}] {_label(citation)}\n{text}")
+            if blocks and used + cost > budget:
                 break
         blocks.append((citation, text))
         used += cost
@@ -79,11 +80,11 @@ def prompt_messages(blocks: Sequence[tuple[Citation, str]], question: str) -> li
 
 
 def _label(citation: Citation) -> str:
+    """The document a block comes from: its title, and its vendor when the title does not name it (the page
+    helps no answer and costs tokens)."""
     parts = [citation.title]
     if citation.vendor and citation.vendor.lower() not in citation.title.lower():
         parts.append(citation.vendor)
-    if citation.page is not None:
-        parts.append(f"p. {citation.page}")
     return ", ".join(parts)
 
 
