@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.chunking import split_sentences
+from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.questions import Query
 from assistant.textmatch import content_terms, heading_names, jaccard, stem
@@ -422,6 +422,8 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
             score -= c.anaphor
         if notices_off and is_notice(unit.text):
             score -= c.notice
+        if chunk.section == NOTES_SECTION:
+            score -= c.footnote
         scores.append(score)
     return scores
 

@@ -238,6 +238,20 @@ def wants_of(question: str) -> tuple[Want, ...]:
     return tuple(found)
 
 
+_SUBORDINATE = re.compile(
+    r"\s(?:after|before|once|until|unless|since|because|while|whereas|although|though|if|when|where|which|that)\s",
+    re.I,
+)
+
+
+def main_clause(question: str) -> str:
+    """The asking sentence up to its first subordinate clause ("How long must we store the data | after it has
+    been withdrawn?"); a question that opens with "When"/"If" keeps that opening."""
+    asked = _last_question(" ".join(question.split()))
+    match = _SUBORDINATE.search(asked, 1)
+    return asked[: match.start()] if match else asked
+
+
 def analyse(question: str, vendors: Sequence[str] = ()) -> Query:
     """Classify a (standalone) question."""
     return replace(_analyse(question, vendors), counted=_counted(question))

@@ -23,7 +23,7 @@ from assistant.evidence import Evidence, Quoter
 from assistant.followup import Resolved, is_followup, resolve
 from assistant.history import History, turns
 from assistant.language import is_english
-from assistant.questions import Query, analyse, names_in
+from assistant.questions import Query, analyse, main_clause, names_in
 from assistant.retrieval import HybridRetriever, Retrieval, Retriever
 from assistant.tuning import QUOTE, REFUSAL
 from assistant.types import Answer, AnswerEvent, Delta, Draft, Filters, Final, Retrieved, ScoredChunk, Sentence
@@ -233,12 +233,13 @@ class Assistant:
 
         specific = anchors(query.text, self.vendors(), self.retriever.idf, k=12)
         # short words ("ahead", "soon") are phrasing, not subject matter; the word's length counts, not its
-        # stem's ("expire" -> "expir")
-        long_words = {stem(w) for w in words(query.text) if len(w) >= 6}
+        # stem's ("expire" -> "expir"); only the main clause asks ("How long must we store X after it has been
+        # withdrawn?" asks about storing)
+        long_words = {stem(w) for w in words(main_clause(query.text)) if len(w) >= 6}
         return [t for t in specific if t in long_words and self.retriever.document_frequency(t) == 0]
 
     def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
-        """"yes" when the passages are close enough to the question to try answering it, "weak" when they are
+        """Is the question close enough to the passages: "yes" when the passages are close enough to the question to try answering it, "weak" when they are
         only loosely similar (answered only if the evidence is strong), "no" when the question is off topic."""
         best = max((r.dense or 0.0) for r in results) if results else 0.0
         coverage = self.retriever.coverage(question, results) if results else 0.0
@@ -326,7 +327,8 @@ class Assistant:
     def _absent_document_answer(
         self, base: Answer, question: str, closest: Sequence[ScoredChunk], started: float, timings: dict[str, float]
     ) -> Answer | None:
-        """"The library does not include <it>." plus the closest sources, when only such documents are named."""
+        """The answer "The library does not include <it>." plus the closest sources, when only such documents are
+        named."""
         from assistant import routing
 
         missing = self.retriever.route(question).missing

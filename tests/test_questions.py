@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import facts
-from assistant.questions import analyse, aspects_of
+from assistant.questions import analyse, aspects_of, main_clause
 
 VENDORS = ["Aseptix Fill Solutions", "CellForge Biologics", "Meridian CDMO"]
 
@@ -82,3 +82,13 @@ def test_fact_detectors_ignore_references() -> None:
 def test_quantities_compare_within_a_unit_family() -> None:
     found = facts.quantities("Three 2,000 L bioreactors and a 500 L one; fermenters up to 1.5 m3.")
     assert [(q.value, q.unit) for q in found] == [(2000.0, "l"), (500.0, "l"), (1500.0, "l")]
+
+
+def test_the_main_clause_is_what_a_question_asks_about() -> None:
+    asked = "How long must we keep the data after the product has been withdrawn from the market?"
+    assert main_clause(asked) == "How long must we keep the data"
+    assert main_clause("When does the certificate expire?") == "When does the certificate expire?"
+    assert (
+        main_clause("Background first. If the CMO confirms an OOS, who decides?")
+        == "If the CMO confirms an OOS, who decides?"
+    )
