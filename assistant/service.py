@@ -239,8 +239,8 @@ class Assistant:
         return [t for t in specific if t in long_words and self.retriever.document_frequency(t) == 0]
 
     def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
-        """Is the question close enough to the passages: "yes" when the passages are close enough to the question to try answering it, "weak" when they are
-        only loosely similar (answered only if the evidence is strong), "no" when the question is off topic."""
+        """How close the passages are to the question: "yes", close enough to try answering it; "weak", only
+        loosely similar (answered only if the evidence is strong); "no", off topic."""
         best = max((r.dense or 0.0) for r in results) if results else 0.0
         coverage = self.retriever.coverage(question, results) if results else 0.0
         timings["coverage"], timings["best_dense"] = coverage, best
