@@ -372,6 +372,10 @@ class Assistant:
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage and usage.get("input_tokens"):
                     timings["prompt_tokens"] = float(usage["input_tokens"])
+                    timings["completion_tokens"] = float(usage.get("output_tokens") or 0)
+                    cached = (usage.get("input_token_details") or {}).get("cache_read")
+                    if cached is not None:  # the prompt prefix the server kept from the last question
+                        timings["prompt_cached_tokens"] = float(cached)
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
                     timings.setdefault("first_token_s", time.perf_counter() - started)
