@@ -188,8 +188,8 @@ def units_of(
             owner = lead
             if owner is None and numbered is not None and number == numbered[1] + 1:
                 owner = numbered[0]  # "2." after item 1's explanatory paragraphs still belongs to the lead-in
-            if is_item and owner is not None:
-                out.append(Unit(text, p, para, position, "item", (), owner, True))
+            if (is_item or is_row) and owner is not None:  # a table after "... as follows:" is its list
+                out.append(Unit(text, p, para, position, "row" if is_row else "item", (), owner, True))
                 out[owner] = _with_item(out[owner], len(out) - 1)
                 if number is not None:
                     numbered = (owner, number)
@@ -458,7 +458,9 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
     chosen = pick(units, scores, ctx.quote)
     if query.wants:
         chosen = _figure_first(query, units, chosen)
-    return Composition(tuple(_pieces(units, chosen, ctx)), best)
+    top = max(range(len(units)), key=lambda i: scores[i])
+    whole = query.asks_list or units[top].form == "lead"  # the lead-in itself answers: its whole list does
+    return Composition(tuple(_pieces(units, chosen, ctx, whole_lists=whole)), best)
 
 
 def _figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> list[int]:
@@ -526,19 +528,19 @@ def _unit_words(unit: Unit, units: Sequence[Unit]) -> int:
     return len(_with_items_text(unit, units).split())
 
 
-def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context) -> list[Piece]:
+def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context, whole_lists: bool = False) -> list[Piece]:
     """Pieces in the chosen order; a lead-in brings its whole list, unless some of its items were chosen (as
-    the answer to a question about one step), then only those."""
+    the answer to a question about one step) and the question does not ask for a list, then only those."""
     out: list[Piece] = []
     picked = set(chosen)
     for i in chosen:
         unit = units[i]
         if unit.form == "lead":
-            own = [j for j in unit.items if j in picked]
+            own = [] if whole_lists else [j for j in unit.items if j in picked]
             out.append(Piece(unit.text, (unit.passage,)))
             items = own or list(unit.items[: ctx.quote.list_items])
             out.extend(Piece(units[j].text, (units[j].passage,), item=True) for j in items)
-        elif unit.form == "item" and unit.previous is not None and unit.previous in picked:
+        elif unit.form in ("item", "row") and unit.previous is not None and unit.previous in picked:
             continue  # rendered under its lead-in
         else:
             out.append(Piece(unit.text, (unit.passage,), item=unit.form in ("item", "row")))

@@ -178,15 +178,18 @@ class Quoter:
     ) -> list[Unit]:
         """Units worth embedding: no outline-only chunks, no repeats (overlapping chunks share sentences), and
         from the lower-ranked passages only their best units by shared terms."""
-        seen: set[str] = set()
+        copies: dict[str, int] = {}  # a text held by overlapping chunks: the copy with the longest list
+        for i, unit in enumerate(units):
+            key = " ".join(unit.text.lower().split())
+            longer = key not in copies or len(unit.items) > len(units[copies[key]].items)
+            if unit.passage not in only_items and longer:
+                copies[key] = i
         kept: list[int] = []
         lower: dict[int, list[tuple[float, int]]] = {}
         low_range = range(tuning.prefilter_after, min(tuning.passages, retrieved))
         for i, unit in enumerate(units):
-            key = " ".join(unit.text.lower().split())
-            if unit.passage in only_items or key in seen:
+            if copies.get(" ".join(unit.text.lower().split())) != i:
                 continue
-            seen.add(key)
             if unit.passage in low_range and unit.form not in ("lead", "item"):
                 overlap = compose.weighted_overlap(query.text, unit.text, "", self.retriever.idf)
                 lower.setdefault(unit.passage, []).append((overlap, i))

@@ -65,7 +65,8 @@ _LIST = re.compile(
     r"(?:reasons|steps|stages|phases|elements|types|kinds|responsibilities|duties|requirements|contents|components|"
     r"parts|services|options|benefits|advantages|risks|criteria|factors|principles|sections|topics|documents|records|"
     r"examples|tasks|roles)\b"
-    r"|\b(?:list|name)\s+(?:the\s+|all\s+)?\w+|\bwhich\s+(?:steps|elements|documents|records|topics|sections)\b",
+    r"|\b(?:list|name)\s+(?:the\s+|all\s+)?\w+|\bwhich\s+(?:steps|elements|documents|records|topics|sections)\b"
+    r"|\bwhat\s+(?:goes|go)\s+(?:into|in)\b|\bwhat(?:'s|\s+is)\s+(?:usually\s+|typically\s+)?in\s+(?:an?|the)\b",
     re.I,
 )
 _VENDOR_WORDS = (
@@ -196,8 +197,8 @@ def _is_short_term(term: str) -> bool:
         r"^(?:role|purpose|responsibilit\w*|difference|meaning|aim|scope|function|job|duty|duties|task)s?\b", term, re.I
     ):
         return False
-    if _SUPERLATIVE.search(term):
-        return False
+    if _SUPERLATIVE.search(term) or re.match(r"^(?:in|on|at|for|to|of|with|from|by|into|inside)\s", term, re.I):
+        return False  # "what's in a quality agreement" asks for contents, not a definition
     return 0 < len(words) <= 6 and not re.search(
         r"\b(?:the\s+(?:role|purpose|difference|responsibility)|required|needed|done|used|responsible|allowed|if|when|"
         r"should|must|can|do|does|did|have|has|our|we|my|i)\b",

@@ -181,3 +181,23 @@ def test_a_notice_about_the_document_is_not_an_answer() -> None:
     pieces = run(analyse("Has Acme Fill been inspected, and with what outcome?"), chunks, sims)
     assert pieces[0].startswith("Date: March 2024")
     assert run(analyse("Is Acme Fill a real company?"), chunks, sims)[0].startswith("Acme Fill is a fictional company")
+
+
+def test_a_lead_in_that_answers_brings_its_whole_list() -> None:
+    lead = "A release package from a CMO often contains:"
+    chunks = [passage(f"{lead}\n- certificate of analysis;\n- list of deviations;\n- reconciliation data.", 1)]
+    sims = {lead: 0.9, "reconciliation data.": 0.7}
+    pieces = run(analyse("Tell me about a release package from a CMO."), chunks, sims)
+    assert pieces == [lead, "certificate of analysis;", "list of deviations;", "reconciliation data."]
+
+
+def test_a_table_after_a_lead_in_is_its_list() -> None:
+    chunks = [
+        passage(
+            "Standard storage conditions are:\nStudy type: Long-term | Condition: 25 °C\n"
+            "Study type: Accelerated | Condition: 40 °C / 75% RH",
+            1,
+        )
+    ]
+    lead = next(u for u in compose.units_of(chunks) if u.form == "lead")
+    assert len(lead.items) == 2

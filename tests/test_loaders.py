@@ -239,3 +239,11 @@ def test_shipped_brochure_facts_after_a_list_name_their_own_keys() -> None:
     assert staff in page
     assert "#### Certificates" in page
     assert not [line for line in page if line.startswith("Date: ") and "Authority: " not in line]
+
+
+def test_a_markdown_table_row_names_its_columns() -> None:
+    from assistant.loaders.text import label_table_rows
+
+    table = "| Study type | Condition |\n|---|---|\n| Accelerated | 40 °C / 75% RH |\n| Note |  |"
+    assert label_table_rows(table) == "Study type: Accelerated | Condition: 40 °C / 75% RH\nNote"
+    assert label_table_rows("| a | b |\n| c | d |") == "| a | b |\n| c | d |"  # no header rule: left alone

@@ -77,7 +77,7 @@ def read_text(path: Path, source: str, *, markdown: bool) -> tuple[list[Page], d
     if markdown:
         text, meta = _split_front_matter(text, source)
         text = _plain_inline(text)
-    text = tidy_table_rows(text)
+    text = label_table_rows(tidy_table_rows(text))
     pages = split_pages(text)
     if len(pages) == 1 and pages[0].number is None and not pages[0].furniture:
         return [Page(number=None, text=pages[0].text)], meta
@@ -423,6 +423,46 @@ def tidy_table_rows(text: str) -> str:
             continue
         out.append("| " + " | ".join(filled) + " |")
     return "\n".join(out)
+
+
+def label_table_rows(text: str) -> str:
+    """Markdown tables as one line per row that names its columns ("Study type: Accelerated | Typical condition:
+    40 °C / 75% RH"), as PDF tables are read, so that a row quoted alone says what it means. A table whose header
+    is not marked by a rule line keeps its rows as they are."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if i + 1 < len(lines) and _is_row(lines[i]) and _is_rule(lines[i + 1]):
+            end = i + 2
+            while end < len(lines) and _is_row(lines[end]) and not _is_rule(lines[end]):
+                end += 1
+            names = _cells(lines[i])
+            for line in lines[i + 2 : end]:
+                cells = _cells(line)
+                filled = [(name, cell) for name, cell in zip(names, cells, strict=False) if cell]
+                if len(filled) > 1:
+                    out.append(" | ".join(f"{name}: {cell}" if name else cell for name, cell in filled))
+                elif filled:
+                    out.append(filled[0][1])  # a group label across the table
+            i = end
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
+def _is_row(line: str) -> bool:
+    return line.strip().startswith("|")
+
+
+def _is_rule(line: str) -> bool:
+    cells = [c for c in _cells(line) if c]
+    return _is_row(line) and bool(cells) and all(_TABLE_RULE_CELL.match(c) for c in cells)
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
 
 
 # --- Markdown specifics ----------------------------------------------------------------------------
