@@ -89,6 +89,33 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+_ASPECT_WORDS = (
+    (
+        re.compile(r"\bcapacit|\bscale\b|\bsize\b|\bvolume|\boutput|\bthroughput", re.I),
+        "largest batch size scale volume lines units per hour reactors bioreactors",
+    ),
+    (
+        re.compile(r"\bcertif|\blicen[cs]|\baccredit|\bauthori[sz]ation|\bregistration|\bapproval", re.I),
+        "GMP certificate licence authorisation registration",
+    ),
+    (
+        re.compile(r"\binspect|\baudit|\bregulatory\s+(?:history|record|status)|\btrack\s+record", re.I),
+        "inspection authority date outcome",
+    ),
+    (re.compile(r"\bsites?\b|\blocation|\bfacilit|\bplants?\b", re.I), "site country location opened"),
+    (re.compile(r"\bservices?\b|\bcapabilit|\boffer", re.I), "services capabilities what we offer"),
+    (re.compile(r"\bquality\b|\bdeviation|\bcompliance", re.I), "quality assurance staff deviation closure"),
+)
+"""What a brochure calls an aspect a buyer compares on: "capacity" is stated as batch sizes, lines and litres,
+"certifications" as certificates, licences and registrations. Added to the aspect's own words in each search."""
+
+
+def aspect_query(aspect: str) -> str:
+    """The search words for one aspect of a comparison: its own words and how brochures state it."""
+    extra = [words for pattern, words in _ASPECT_WORDS if pattern.search(aspect)]
+    return " ".join([aspect, *extra])
+
+
 def topic_of(question: str, vendors: Sequence[str], aspects: Sequence[str]) -> str:
     """What is compared, once vendor names, aspect names and comparison words are taken out."""
     text = question
@@ -108,7 +135,7 @@ def build_comparison(assistant: Assistant, question: str, vendors: list[str], as
     offered: dict[str, ScoredChunk] = {}
     for vendor in vendors:
         for aspect in aspects:
-            query_text = " ".join(filter(None, (aspect, topic))) or question
+            query_text = " ".join(filter(None, (aspect_query(aspect) if aspect else "", topic))) or question
             found = assistant.retriever.search(query_text, Filters(vendors=(vendor,)), k=COMPARE.passages)
             for item in found.results:
                 offered.setdefault(item.chunk.id, item)

@@ -802,9 +802,10 @@ _NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|doesn't|don't|neither|nor
 
 
 def _declines(text: str) -> bool:
-    """The unit's first clause is negative ("CellForge does not fill vials ...", "No.")."""
-    first = re.split(r"[;:]|,\s+(?:but|however)\b|\bbut\b", text, maxsplit=1)[0]
-    return bool(_NEGATED.search(first))
+    """The unit's main clause is negative ("CellForge does not fill vials ...", "No.", "We do not make API"); a
+    negation further on belongs to a detail ("... vaccines that do not need live-virus containment")."""
+    first = re.split(r"[;:]|,\s+(?:but|however)\b|\bbut\b|\b(?:that|which|who|unless|if|when)\b", text, maxsplit=1)[0]
+    return bool(_NEGATED.search(" ".join(first.split()[:7])))
 
 
 def _vendor_scores(

@@ -20,7 +20,7 @@ from assistant.backends import ALL_BACKENDS, LLM_BACKENDS, build_chat_model
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.evidence import Evidence, Quoter
-from assistant.followup import Resolved, is_followup, resolve
+from assistant.followup import Resolved, is_followup, resolve, vendors_in
 from assistant.history import History, turns
 from assistant.language import is_english
 from assistant.questions import Query, analyse, main_clause, names_in
@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from assistant.index import Index
     from assistant.ingestion import IngestReport, Progress
 
-_COMPARISON = re.compile(r"\b(?:compare[sd]?|comparing|comparison|vs\.?|versus|differences?|differ|which\s+of)\b", re.I)
+_COMPARISON = re.compile(
+    r"\b(?:compare[sd]?|comparing|comparison|vs\.?|versus|differences?|differ|which\s+of|which\s+has|each)\b", re.I
+)
 
 
 def is_comparison(question: str, vendors: Sequence[str]) -> bool:
@@ -153,6 +155,9 @@ class Assistant:
         resolved = self.resolve(cleaned, history_turns, backend)
         if resolved.vendors and not flt.vendors:
             flt = replace(flt, vendors=resolved.vendors)
+        named = tuple(vendors_in(resolved.question, self.vendors()))
+        if not flt.vendors and is_comparison(resolved.question, named):  # "Compare CellForge and Meridian on ..."
+            flt = replace(flt, vendors=named)
         base = replace(base, standalone_question=resolved.question)
         if is_comparison(resolved.question, flt.vendors) or (resolved.comparison and len(flt.vendors) >= 2):
             yield from self._compare_events(base, resolved.question, flt, started)

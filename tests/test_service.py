@@ -14,6 +14,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 
+from assistant import answer as logic
 from assistant import prompts
 from assistant.answer import REFUSAL
 from assistant.config import Settings
@@ -252,7 +253,7 @@ def test_compare_gives_one_cell_per_vendor_and_aspect_with_its_own_citations(ass
         cells = row.split(" | ")[1:]
         assert len(cells) == 2
         for cell in cells:
-            numbers = {int(n) for n in re.findall(r"\[(\d+)\]", cell)}
+            numbers = set(logic.cited_numbers(cell))
             assert numbers, f"{vendor}: {cell}"  # both vendors' brochures state capacity and certifications
             assert {vendor_of[n] for n in numbers} == {vendor}
 
@@ -266,3 +267,15 @@ def test_a_followup_to_a_comparison_compares_the_same_vendors_again(assistant: A
     )
     assert answer.kind == "comparison"
     assert {c.vendor for c in answer.citations} == set(vendors)
+
+
+def test_a_question_naming_two_vendors_compares_them_on_what_brochures_state(assistant: Assistant) -> None:
+    answer = assistant.ask("Compare Aseptix and Meridian on capacity and certifications", backend="quote")
+    assert answer.kind == "comparison"
+    rows = {line.split(" | ")[0]: line for line in answer.text.splitlines() if line.startswith("| **")}
+    assert set(rows) == {"| **Aseptix Fill Solutions**", "| **Meridian CDMO**"}
+    capacity = [row.split(" | ")[1] for row in rows.values()]
+    assert all(re.search(r"\d[\d,]* (?:vials|units|kg|L)\b", cell) for cell in capacity), (
+        capacity
+    )  # sizes, not the word
+    assert "EU GMP" in rows["| **Aseptix Fill Solutions**"] and "Health Canada" in rows["| **Meridian CDMO**"]
