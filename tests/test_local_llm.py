@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,19 @@ def test_a_tampered_model_file_is_refused(tmp_path: Path, corpus_index: tuple[In
     bad.write_bytes(b"GGUF" + b"\0" * 1024)
     with pytest.raises(BackendError, match="not the expected"):
         LocalServer(bad, threads=1, context=512)
+
+
+def test_cli_json_carries_the_quote_answer_and_the_written_one(
+    local_assistant: Assistant, corpus_index: tuple[Index, Settings], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.__main__ import main
+
+    _, settings = corpus_index  # the CLI opens the same index; the model server is the process-wide one
+    code = main(["ask", "Who releases a batch made by a contract manufacturer?", "--backend", "local", "--json",
+                 "--index", str(settings.index_path)])  # fmt: skip
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert not data["refused"] and data["backend"] == "local"
+    assert data["evidence"]["answer"] and data["evidence"]["citations"]  # the quote answer shown first
+    assert data["written"] or data["fallback"]  # the written answer replaced it, or the reason it did not
+    assert data["citations"] and data["timings"]["prompt_tokens"] > 0

@@ -4,6 +4,8 @@ real chat-model interface; retrieval, the index and the embedder are real."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
@@ -59,3 +61,27 @@ def test_a_model_that_repeats_its_instructions_is_still_refused(assistant: Assis
     answer = assistant.ask(QUESTION, backend="openai")
     assert answer.refused and answer.text.startswith(REFUSAL)
     assert "NOT_IN_DOCUMENTS" not in answer.text
+
+
+def test_the_chat_window_shows_the_quote_answer_first_then_the_written_one_marked_as_written(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    from assistant.feedback import FeedbackStore
+    from assistant.presentation import DRAFT_NOTE, WRITTEN_NOTE
+    from assistant.ui import ChatUI
+
+    written = "The company that owns the product keeps the final authority to release or reject it [1]."
+    assistant._chat_models["openai"] = FakeListChatModel(responses=[written, prompts.NOT_IN_DOCUMENTS])
+    ui = ChatUI(assistant, FeedbackStore(tmp_path / "feedback.sqlite"))
+
+    events = list(ui.events(QUESTION, [], [], [], "openai"))
+    kinds = [kind for kind, _ in events]
+    assert kinds[:2] == ["retrieved", "draft"] and kinds[-1] == "reply" and "text" in kinds
+    draft, reply = events[1][1], events[-1][1]
+    assert ui._progress("draft", draft, "")[0].endswith(DRAFT_NOTE)  # the quote answer, said to be a draft
+    assert reply.written and reply.text.endswith(WRITTEN_NOTE) and reply.text != draft.text
+
+    events = list(ui.events(QUESTION, [], [], [], "openai"))  # the model says NOT_IN_DOCUMENTS this time
+    draft, reply = events[1][1], events[-1][1]
+    assert [kind for kind, _ in events] == ["retrieved", "draft", "reply"]
+    assert not reply.written and not reply.refused and reply.text == draft.text  # the quote answer stays
