@@ -375,7 +375,10 @@ def defines(unit: Unit, names: Sequence[str], chunk: Chunk, first_in_chunk: bool
                 rest = re.sub(r"^(?:,\s*or\s+[^,]{1,60},|\([^)]{1,80}\)|[\"'\u201c\u201d]+)\s*", "", rest).lstrip()
             apposition = rest != after
             if re.match(r"^(?::|\u2013|—|-\s)\s*\S", rest):
-                return 0.9  # "Term: what it is", as definitions lists write it
+                # "Term: what it is", as definitions lists write it; a brochure's "Media fills: every line is
+                # requalified twice a year" or "Qualified Persons: 5" states a fact about the vendor instead
+                fact = chunk.doc_type == "brochure" or re.match(r"^[:\u2013—-]\s*\d", rest)
+                return 0.0 if fact else 0.9
             if _DEFINING_VERB.match(rest):
                 return 1.0 if _COPULA_COMPLEMENT.match(rest) else 0.3
             if rest and _ACTION_VERB.match(rest):

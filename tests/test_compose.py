@@ -201,3 +201,16 @@ def test_a_table_after_a_lead_in_is_its_list() -> None:
     ]
     lead = next(u for u in compose.units_of(chunks) if u.form == "lead")
     assert len(lead.items) == 2
+
+
+def test_a_brochure_fact_line_is_not_a_definition() -> None:
+    chunks = [
+        passage("Media fills: Every line is requalified by a media fill twice a year.", 1, vendor="Acme Fill"),
+        passage(
+            "Also called aseptic process simulation: filling sterile growth medium in place of product.",
+            2,
+            "M > Media fill",
+        ),
+    ]
+    sims = {"Media fills: Every line is requalified by a media fill twice a year.": 0.8}
+    assert run(analyse("What is a media fill?"), chunks, sims)[0].startswith("Also called aseptic process simulation")
