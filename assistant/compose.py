@@ -458,7 +458,7 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
         pieces = _list_answer(query, units, scores, ctx)
         if pieces:
             return Composition(tuple(pieces), best)
-    chosen = pick(units, scores, ctx.quote)
+    chosen = pick(units, scores, ctx.quote, asides(units, ctx))
     if query.wants:
         chosen = _figure_first(query, units, chosen)
     top = max(range(len(units)), key=lambda i: scores[i])
@@ -478,8 +478,11 @@ def _figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> lis
     return [i for i in chosen if not (units[i].passage == units[first].passage and i < first and i not in keep)]
 
 
-def pick(units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning) -> list[int]:
-    """The best unit plus close runners-up (no repeats, few per passage), in reading order, antecedents added."""
+def pick(
+    units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning, asides: frozenset[int] = frozenset()
+) -> list[int]:
+    """The best unit plus close runners-up (no repeats, few per passage, no `asides`: notices and footnotes), in
+    reading order, antecedents added."""
     ranked = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
     if not ranked:
         return []
@@ -493,7 +496,7 @@ def pick(units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning) ->
             break
         if chosen and unit.passage != units[chosen[0]].passage and scores[i] < top * tuning.other_passage_ratio:
             continue
-        if per.get(unit.passage, 0) >= tuning.per_passage or (chosen and is_notice(unit.text)):
+        if per.get(unit.passage, 0) >= tuning.per_passage or (chosen and i in asides):
             continue
         if any(jaccard(unit.text, units[j].text) > tuning.duplicate for j in chosen):
             continue
@@ -513,6 +516,14 @@ def pick(units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning) ->
     primary = units[chosen[0]].passage
     return sorted(
         set(with_antecedents), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
+    )
+
+
+def asides(units: Sequence[Unit], ctx: Context) -> frozenset[int]:
+    """Units that may answer on their own but never join an answer as runners-up: notices about the document and
+    footnotes."""
+    return frozenset(
+        i for i, u in enumerate(units) if is_notice(u.text) or ctx.passages[u.passage].section == NOTES_SECTION
     )
 
 

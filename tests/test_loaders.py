@@ -247,3 +247,9 @@ def test_a_markdown_table_row_names_its_columns() -> None:
     table = "| Study type | Condition |\n|---|---|\n| Accelerated | 40 °C / 75% RH |\n| Note |  |"
     assert label_table_rows(table) == "Study type: Accelerated | Condition: 40 °C / 75% RH\nNote"
     assert label_table_rows("| a | b |\n| c | d |") == "| a | b |\n| c | d |"  # no header rule: left alone
+
+
+def test_a_table_cell_holding_only_a_symbol_glyph_is_empty() -> None:
+    from assistant.loaders.text import tidy_table_rows
+
+    assert tidy_table_rows("| Moving a site | \uf050 |  |") == "| Moving a site |"

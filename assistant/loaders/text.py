@@ -405,6 +405,11 @@ def _heading_at(lines: list[str], i: int, before: str = "") -> tuple[str | None,
 _TABLE_RULE_CELL = re.compile(r"^:?-{3,}:?$")
 
 
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+"""Glyphs of a symbol font (a check mark in a table cell) that a conversion left as private-use characters: they
+mean nothing to a reader of the text, so a cell holding only one is empty."""
+
+
 def tidy_table_rows(text: str) -> str:
     """Markdown table rows without their empty cells, and rows with no text at all left out: a conversion that
     lost a table's check marks leaves "|  |  |" rows, and a quoted row should not end in "|  |  |  |"."""
@@ -414,7 +419,7 @@ def tidy_table_rows(text: str) -> str:
         if not stripped.startswith("|"):
             out.append(line)
             continue
-        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", stripped.strip("|"))]
+        cells = [_PRIVATE_USE.sub("", cell).strip() for cell in re.split(r"(?<!\\)\|", stripped.strip("|"))]
         filled = [cell for cell in cells if cell]
         if not filled:
             continue
