@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from assistant.config import Settings
+from assistant.index import SEARCH_FRESH_S
 from assistant.routing import TUNING as ROUTING
 from assistant.routing import CatalogEntry, Route, clause_matches, route
 from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
@@ -95,12 +96,6 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return out
 
 
-VERSION_FRESH_S = 1.0
-"""How long a registry version read from the index stays current for the keyword index and the catalog. Reading
-it is a Chroma call (about 0.5 ms), and composing one quote answer asks for IDF weights a hundred times or more;
-writes through the same Index object are seen at once, writes by another process within this time."""
-
-
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
@@ -127,24 +122,12 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._reranker: Any = None
         self._catalog: tuple[int, list[CatalogEntry]] | None = None
-        self._version_read: tuple[int, int, float] | None = None  # (version, index.writes then, monotonic time)
-
-    def _version(self) -> int:
-        """The index's registry version, re-read when this process wrote to it or after `VERSION_FRESH_S`."""
-        now = time.monotonic()
-        read = self._version_read
-        if read is not None and read[1] == self.index.writes and now - read[2] < VERSION_FRESH_S:
-            return read[0]
-        writes = self.index.writes
-        version = self.index.version()
-        self._version_read = (version, writes, now)
-        return version
 
     # --- keyword side ------------------------------------------------------------------------
 
     def keyword_index(self) -> _KeywordIndex:
         """The BM25 index over every visible chunk, rebuilt when the registry version changes."""
-        version = self._version()
+        version = self.index.version(SEARCH_FRESH_S)
         with self._lock:
             if self._keyword is None or self._keyword.version != version:
                 import bm25s  # lazy: only the first search pays for it
@@ -278,7 +261,7 @@ class HybridRetriever:
 
     def catalog(self) -> list[CatalogEntry]:
         """The library's documents with their learned names (cached until the registry changes)."""
-        version = self._version()
+        version = self.index.version(SEARCH_FRESH_S)
         with self._lock:
             if self._catalog is None or self._catalog[0] != version:
                 self._catalog = (version, self.index.catalog())
