@@ -135,10 +135,17 @@ def _normalized(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
+def _repeats(heading: str, title: str) -> bool:
+    """A heading repeats the title when it is the title, holds it, or is how it begins (a brochure's "CellForge
+    Biologics" above "CellForge Biologics Capabilities Brochure"); "Recalls" inside "Change Control, ...,
+    Complaints and Recalls at a CMO" is a section of its own."""
+    return heading == title or title in heading or title.startswith(heading)
+
+
 def _section_path(doc: LoadedDocument, stack: list[tuple[int, str]], count_tokens: CountTokens, room: int) -> str:
     """Heading path without headings that repeat the title, shortened (outer headings first) to fit room."""
     title = _normalized(doc.title)
-    names = [name for _, name in stack if _normalized(name) and _normalized(name) not in title]
+    names = [name for _, name in stack if _normalized(name) and not _repeats(_normalized(name), title)]
     probe = Chunk("", "", doc.source, doc.title, doc.doc_type, doc.vendor, None, "", doc.file_sha, 0)
     base = count_tokens(embedding_text(probe))
     while len(names) > 1 and base + count_tokens(" > ".join(names)) > room:

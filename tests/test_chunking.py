@@ -214,3 +214,10 @@ def test_chunking_is_pure() -> None:
         for alias in node.names
     }
     assert not {name for name in imported if name.split(".")[0] in {"chromadb", "gradio", "pypdf", "torch"}}
+
+
+def test_a_section_whose_name_is_a_word_of_the_title_keeps_its_heading() -> None:
+    text = "# Complaints and Recalls at a CMO\n\n## Recalls\n\nThe owner decides on and runs any recall."
+    doc = LoadedDocument("g.md", "Complaints and Recalls at a CMO", "guidance", None, "sha", (Page(None, text),))
+    chunks = chunk_document(doc, lambda t: len(t.split()), 200)
+    assert [c.section for c in chunks] == ["Recalls"]
