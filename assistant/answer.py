@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from assistant.chunking import split_sentences
 from assistant.textmatch import content_terms, overlap
+from assistant.tuning import QUESTION, SUPPORT, WRITING, QuestionTuning, SupportTuning
 from assistant.tuning import REFUSAL as REFUSAL_TUNING
-from assistant.tuning import SUPPORT, SupportTuning
 from assistant.types import Chunk, Citation, ScoredChunk, Sentence
 
 REFUSAL = "The documents don't cover this question."
@@ -60,14 +60,14 @@ def _instructs(sentence: str) -> bool:
     return looks_like_injection(sentence)
 
 
-def focus(question: str, long: int = 600, limit: int = 2000) -> str:
-    """The part of a long message that asks something: its last questions, or its first `limit` characters."""
-    if len(question) <= long:
+def focus(question: str, tuning: QuestionTuning = QUESTION) -> str:
+    """The part of a long message that asks something: its last questions, or its first `focus_chars` characters."""
+    if len(question) <= tuning.long_message:
         return question
     asked = [s for s in split_sentences(" ".join(question.split())) if s.endswith("?")]
     if asked:
-        return " ".join(asked[-2:])[:limit]
-    return question[:limit]
+        return " ".join(asked[-tuning.focus_questions :])[: tuning.focus_chars]
+    return question[: tuning.focus_chars]
 
 
 def is_empty_question(text: str) -> bool:
@@ -75,7 +75,7 @@ def is_empty_question(text: str) -> bool:
     return not content_terms(text)
 
 
-def leaks_prompt(text: str, prompt: str, window: int = 8) -> bool:
+def leaks_prompt(text: str, prompt: str, window: int = WRITING.prompt_leak_words) -> bool:
     """True when text repeats `window` consecutive words of the system prompt."""
     prompt_words = prompt.lower().split()
     grams = {" ".join(prompt_words[i : i + window]) for i in range(len(prompt_words) - window + 1)}

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.tuning import QUESTION
+
 _ANAPHORA = re.compile(
     r"\b(?:they|them|their|theirs|it|its|this|that|these|those|he|she|his|her|there|the\s+same|the\s+other|both|"
     r"each|either|the\s+former|the\s+latter)\b",
@@ -49,7 +51,7 @@ class Resolved:
 def is_followup(question: str) -> bool:
     """True when the question leans on an earlier turn ("and their capacity?")."""
     words = question.split()
-    return bool(_OPENERS.search(question) or _ANAPHORA.search(question) or len(words) <= 3)
+    return bool(_OPENERS.search(question) or _ANAPHORA.search(question) or len(words) <= QUESTION.followup_words)
 
 
 def vendors_in(text: str, vendors: Sequence[str]) -> list[str]:

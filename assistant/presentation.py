@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.textmatch import STOPWORDS, content_terms, stem
+from assistant.tuning import REFUSAL
 from assistant.types import Answer, Citation, ScoredChunk
 
 TITLE = "CMO Assistant"
@@ -115,7 +116,7 @@ def cited_sources(answer: Answer) -> list[Source]:
     ]
 
 
-def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = 3) -> list[Source]:
+def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = REFUSAL.closest_sources) -> list[Source]:
     """The best retrieved passages, one per document page."""
     seen: set[tuple[str, int | None]] = set()
     out: list[Source] = []

@@ -25,7 +25,7 @@ from assistant.history import History, turns
 from assistant.language import is_english
 from assistant.questions import Query, analyse, main_clause, names_in
 from assistant.retrieval import HybridRetriever, Retrieval, Retriever
-from assistant.tuning import QUOTE, REFUSAL
+from assistant.tuning import QUESTION, QUOTE, REFUSAL, RETRIEVAL
 from assistant.types import Answer, AnswerEvent, Delta, Draft, Filters, Final, Retrieved, ScoredChunk, Sentence
 from assistant.writing import SentenceChecker, citations_for, evidence_blocks, prompt_messages, stream_checked
 
@@ -203,7 +203,8 @@ class Assistant:
             return None
         reply = self.chat_model(names[0]).invoke(prompts.TRANSLATE.format(question=question))
         text = str(reply.content).strip().splitlines()[0].strip() if str(reply.content).strip() else ""
-        if 3 <= len(text) <= 600 and not logic.looks_like_injection(text):
+        fits = QUESTION.min_rewrite_chars <= len(text) <= QUESTION.max_translation_chars
+        if fits and not logic.looks_like_injection(text):
             return text
         return None
 
@@ -212,10 +213,13 @@ class Assistant:
         resolved = resolve(question, history, self.vendors())
         if backend not in LLM_BACKENDS or not history or not is_followup(question):
             return resolved
-        transcript = "\n".join(f"{role}: {text[:500]}" for role, text in history[-4:])
+        transcript = "\n".join(
+            f"{role}: {text[: QUESTION.history_chars]}" for role, text in history[-QUESTION.history_turns :]
+        )
         reply = self.chat_model(backend).invoke(prompts.CONDENSE.format(history=transcript, question=question))
         rewritten = str(reply.content).strip().splitlines()[0] if str(reply.content).strip() else ""
-        if 3 <= len(rewritten) <= 400 and not logic.looks_like_injection(rewritten):
+        fits = QUESTION.min_rewrite_chars <= len(rewritten) <= QUESTION.max_rewrite_chars
+        if fits and not logic.looks_like_injection(rewritten):
             return replace(resolved, question=rewritten)
         return resolved
 
@@ -236,11 +240,11 @@ class Assistant:
         from assistant.compose import anchors
         from assistant.textmatch import stem, words
 
-        specific = anchors(query.text, self.vendors(), self.retriever.idf, k=12)
+        specific = anchors(query.text, self.vendors(), self.retriever.idf, k=REFUSAL.never_mentioned_terms)
         # short words ("ahead", "soon") are phrasing, not subject matter; the word's length counts, not its
         # stem's ("expire" -> "expir"); only the main clause asks ("How long must we store X after it has been
         # withdrawn?" asks about storing)
-        long_words = {stem(w) for w in words(main_clause(query.text)) if len(w) >= 6}
+        long_words = {stem(w) for w in words(main_clause(query.text)) if len(w) >= REFUSAL.never_mentioned_letters}
         return [t for t in specific if t in long_words and self.retriever.document_frequency(t) == 0]
 
     def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
@@ -319,12 +323,12 @@ class Assistant:
         best = retrieval.results[0].score if retrieval.results else 1.0
         found = 0
         for term in query.terms:
-            for chunk in self.retriever.defining(term, filters, limit=2):
+            for chunk in self.retriever.defining(term, filters, limit=RETRIEVAL.definition_passages):
                 found += 1
                 if chunk.id not in seen:
                     seen.add(chunk.id)
                     extra.append(ScoredChunk(chunk, best, dense=None))
-        head = 1 if query.kind == "difference" else 2
+        head = RETRIEVAL.difference_after if query.kind == "difference" else RETRIEVAL.definition_after
         results = [*retrieval.results[:head], *extra, *retrieval.results[head:]]
         timings = {**retrieval.timings, "definitions_found": float(found)}
         return Retrieval(results, timings, retrieval.query_vector)
@@ -343,12 +347,12 @@ class Assistant:
         return replace(refusal, text=routing.absent_text(missing, logic.refusal_text(closest)))
 
     def _survey(self, question: str, filters: Filters) -> Retrieval:
-        """One retrieval per vendor; each vendor's best two passages, best vendors first."""
+        """One retrieval per vendor; each vendor's best passages (`survey_per_vendor`), best vendors first."""
         started = time.perf_counter()
         merged: list[ScoredChunk] = []
         vector: list[float] | None = None
         for vendor in self.vendors():
-            found = self.retriever.search(question, replace(filters, vendors=(vendor,)), k=2)
+            found = self.retriever.search(question, replace(filters, vendors=(vendor,)), k=RETRIEVAL.survey_per_vendor)
             merged.extend(found.results)
             vector = vector or found.query_vector
         merged.sort(key=lambda r: r.dense or 0.0, reverse=True)

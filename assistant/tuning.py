@@ -23,6 +23,68 @@ class RetrievalTuning:
     """Fused candidates kept before the final cut: k * keep_factor (at least k + 4), enough for de-duplication."""
     dense_slack: int = 8
     """Extra dense hits fetched so that hidden (superseded) chunks do not shorten the list."""
+    keep_extra: int = 4
+    """Fused candidates kept are at least k + keep_extra; set by hand in the first retriever (d24bab8); not calibrated
+    by an eval run."""
+    definition_passages: int = 2
+    """A definition or difference question also takes this many passages per asked term that look like they define
+    it (a section headed by the term, a line opening with it); set by hand when definitions were found by heading
+    (ec75b0f); not calibrated by an eval run."""
+    definition_after: int = 2
+    """Those passages are placed after the top this many results (ec75b0f, set by hand, not calibrated)."""
+    difference_after: int = 1
+    """... after the top one for a difference question, so both terms' definitions are read (ec75b0f, set by hand,
+    not calibrated)."""
+    survey_per_vendor: int = 2
+    """Survey ("which vendors can ..."): passages retrieved per vendor; set by hand when surveys were written
+    (ec75b0f); not calibrated by an eval run."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingTuning:
+    """A question that names a document or clause (routing.py): whose passages lead the results."""
+
+    named_first: int = 3
+    """Passages of each named document placed first in the results (quote mode reads the top 4); set by hand when
+    routing was written (e531001); not calibrated by an eval run."""
+    clause_pool: int = 50
+    """Passages of a named clause (in document order) compared with the question; set by hand (e531001); not
+    calibrated by an eval run."""
+    clause_first: int = 2
+    """The clause's passages most similar to the question, placed before the named documents' (e531001, set by
+    hand, not calibrated)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionTuning:
+    """How a message becomes the question answered: long messages, follow-ups, rewrites, translations, and what a
+    question may name. Set by hand when each was written; none is calibrated by an eval run."""
+
+    long_message: int = 600
+    """A message longer than this many characters is answered by its last questions (ed9deaf)."""
+    focus_questions: int = 2
+    """... by this many of them, the last ones (ed9deaf)."""
+    focus_chars: int = 2000
+    """... cut to this many characters, as is a long message without a question (ed9deaf)."""
+    followup_words: int = 3
+    """A message of at most this many words leans on the previous turn ("and Meridian?") (6fce20f)."""
+    history_turns: int = 4
+    """Last turns shown to the chat model that rewrites a follow-up as a standalone question (6fce20f)."""
+    history_chars: int = 500
+    """Characters of each of those turns shown (6fce20f)."""
+    min_rewrite_chars: int = 3
+    """A rewritten or translated question shorter than this is not used (6fce20f, 223f75a)."""
+    max_rewrite_chars: int = 400
+    """A rewritten follow-up longer than this is not used: the question is answered as resolved without the model
+    (6fce20f)."""
+    max_translation_chars: int = 600
+    """A translation longer than this is not used: the question is declined as not English (223f75a)."""
+    term_words: int = 6
+    """A term a definition question asks about has at most this many words ("what is a quality agreement"); a
+    longer one is not a term (ec75b0f)."""
+    aspect_words: int = 4
+    """An aspect a comparison names ("compare them on capacity and certifications") has at most this many words
+    (ec75b0f)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +107,14 @@ class RefusalTuning:
     """Quote mode: score of the best evidence unit; below it the question is refused (gold 2026-11-27)."""
     closest_sources: int = 3
     """Passages listed under a refusal: enough to show what the documents do cover."""
+    never_mentioned_terms: int = 12
+    """A question asking for a fact is refused when one of its this many most specific terms (highest IDF, vendor
+    names and measure words left out) occurs in no passage ("expire", "revenue"); set by hand when the check was
+    written (ec75b0f); not calibrated by an eval run."""
+    never_mentioned_letters: int = 6
+    """Only words of at least this many letters count for that check ("ahead", "soon" are phrasing); set by hand
+    when the check was written (223f75a, then on stems), counted on the word since 118779f ("expire" -> "expir");
+    not calibrated by an eval run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +178,12 @@ class QuoteTuning:
     ("How many people work at Veritas's Malvern lab?" must not be answered with company-wide staff numbers)."""
     item_words: int = 30
     """An outline item quotes its section's first sentence when it is at most this long, else its heading."""
+    item_sentences: int = 3
+    """An outline item's sentence is picked from its section's first this many lines and sentences; set by hand when
+    outline items began to pick their best sentence (8382db8); not calibrated by an eval run."""
+    antecedents: int = 3
+    """Most sentences a quoted "This ..." / "These ..." unit brings before it (its chain of antecedents); set by hand
+    when composition was written (ec75b0f); not calibrated by an eval run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +225,55 @@ class ComposeTuning:
     """Survey: weight of the vendor's profile similarity above the vendors' mean (gold comp-001, comp-012)."""
     comparison_stated: float = 0.30
     """Comparison cell: least unit score below which the cell says "not stated" (gold comparison questions)."""
+    context_terms: float = 0.5
+    """Weight of a question term that the passage's vendor or section heading already names, in the shared-terms
+    score ("Aseptix" says little about which Aseptix sentence answers); set by hand when composition was written
+    (ec75b0f); not calibrated by an eval run."""
+    superlative_relevance: float = 0.85
+    """Superlative survey ("largest batch"): a unit's figure is compared when the unit scores at least this share of
+    `vendor_evidence`; set by hand when composition was written (ec75b0f); not calibrated by an eval run."""
+    declines_words: int = 7
+    """Survey: a vendor's unit states a limit when a negation sits in the first this many words of its main clause
+    ("CellForge does not fill vials"); set by hand with the main-clause rule (38999dc); not calibrated by an eval
+    run."""
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionTuning:
+    """Definition and difference questions: how clearly a unit defines the asked term (0..1), and how much of the
+    definition is quoted. The strengths were set by hand when composition was written (ec75b0f) and are not
+    calibrated by an eval run; `ComposeTuning.definition` turns a strength into a score bonus."""
+
+    glossary_entry: float = 0.9
+    """The first sentence of a section whose heading names the term (a glossary or definitions entry)."""
+    labelled: float = 0.9
+    """A "Term: what it is" line, as definitions lists write it (82dcd44); a brochure's "Label: value" line or a
+    figure after the colon defines nothing (0.0, bcda0f7)."""
+    copula: float = 1.0
+    """ "A CMO is an organisation that ...", "X means ...": the term, then a defining verb with its complement."""
+    defining_verb: float = 0.3
+    """The term, then a defining verb without a plain complement ("X is often ...", "X is regulated ...")."""
+    apposition_action: float = 0.9
+    """The term with its long form or abbreviation, then an action verb ("Official Action Indicated (OAI): Indicates
+    ...", "X (Y) provides ...")."""
+    action: float = 0.6
+    """The term, then an action verb ("A CMO works to ..."): a weak definition."""
+    defined_as: float = 0.8
+    """The term, then "is defined as" / "means" / "refers to" / "is the term" within 40 characters."""
+    the_term: float = 0.7
+    """ "the term X" anywhere in the unit."""
+    floor: float = 0.6
+    """Least strength for a unit to count as defining the term at all."""
+    strong: float = 0.9
+    """A definition at least this strong leads the answer whatever its score; a weaker one must also score
+    `QuoteTuning.ratio` of the best unit."""
+    units: int = 3
+    """Most units of a definition answer: the defining unit and the sentences after it in its paragraph."""
+    word_share: float = 0.7
+    """Share of `QuoteTuning.max_words` a definition answer may use."""
+    long_form_words: int = 6
+    """Words kept from the end of a term's long form found in the passages when the term is not an acronym
+    ("contract manufacturing organization, or CMO")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +297,17 @@ class WritingTuning:
     stop_after_repeats: int = 2
     """Repeats cut in a row after which the model's stream is stopped: it is looping, and every further token
     costs about 30 ms on 2 cores (issue 8 saw one sentence written four times)."""
+    neighbour_words: int = 35
+    """The passage sentence right after a quote joins its evidence block when at most this many words; set by hand
+    when written answers were built on quotes (ec75b0f); not calibrated by an eval run."""
+    prompt_leak_words: int = 8
+    """A written answer that repeats this many consecutive words of the system prompt is refused; set by hand in the
+    first answer step (6fce20f); not calibrated by an eval run."""
 
 
 RETRIEVAL = RetrievalTuning()
+ROUTING = RoutingTuning()
+QUESTION = QuestionTuning()
 REFUSAL = RefusalTuning()
 SUPPORT = SupportTuning()
 QUOTE = QuoteTuning()
@@ -185,4 +318,5 @@ DIFFERENCE = QuoteTuning(passages=6)
 COMPARE = QuoteTuning(passages=2, max_units=2, per_passage=1, max_words=60)
 """A comparison cell: a vendor's best two passages on one aspect, at most two units, short."""
 COMPOSE = ComposeTuning()
+DEFINITION = DefinitionTuning()
 WRITING = WritingTuning()

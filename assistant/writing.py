@@ -68,7 +68,7 @@ def _with_neighbour(quoted: str, passage: str) -> str:
     for i, sentence in enumerate(sentences[:-1]):
         if sentence.strip() == last.strip():
             follower = sentences[i + 1]
-            if len(follower.split()) <= 35:
+            if len(follower.split()) <= WRITING.neighbour_words:
                 return f"{quoted} {follower}"
     return quoted
 
