@@ -21,10 +21,9 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.index import SEARCH_FRESH_S
-from assistant.routing import TUNING as ROUTING
 from assistant.routing import CatalogEntry, Route, clause_matches, route
 from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
-from assistant.tuning import RETRIEVAL, RetrievalTuning
+from assistant.tuning import RETRIEVAL, ROUTING, RetrievalTuning
 from assistant.types import Chunk, Filters, ScoredChunk, embedding_text
 
 if TYPE_CHECKING:
@@ -74,7 +73,9 @@ class Retriever(Protocol):
         top-level section)."""
         ...
 
-    def defining(self, term: str, filters: Filters | None = None, limit: int = 2) -> list[Chunk]:
+    def defining(
+        self, term: str, filters: Filters | None = None, limit: int = RETRIEVAL.definition_passages
+    ) -> list[Chunk]:
         """Chunks that look like they define a term: a section headed by it, or a line opening with it."""
         ...
 
@@ -222,7 +223,9 @@ class HybridRetriever:
         siblings = self.keyword_index().by_source.get(chunk.source, [])
         return next((c for c in siblings if c.section == outer), None)
 
-    def defining(self, term: str, filters: Filters | None = None, limit: int = 2) -> list[Chunk]:
+    def defining(
+        self, term: str, filters: Filters | None = None, limit: int = RETRIEVAL.definition_passages
+    ) -> list[Chunk]:
         """Sections headed by the term ("CMO (Contract Manufacturing Organization)") first, then chunks with a
         line that opens with it ("Establishment means ...", "OAI: ..."); shorter headings first."""
         filters = filters or Filters()
@@ -288,9 +291,10 @@ class HybridRetriever:
                 and (not sources or c.source in sources)
             ]
             if pool:
-                sims = self.index.similarities(vector.tolist(), [c.id for c in pool[:50]])
-                ranked = sorted(pool[:50], key=lambda c: sims.get(c.id, 0.0), reverse=True)
-                first += [ScoredChunk(c, 1.0, dense=sims.get(c.id, 0.0)) for c in ranked[:2]]
+                pool = pool[: ROUTING.clause_pool]
+                sims = self.index.similarities(vector.tolist(), [c.id for c in pool])
+                ranked = sorted(pool, key=lambda c: sims.get(c.id, 0.0), reverse=True)
+                first += [ScoredChunk(c, 1.0, dense=sims.get(c.id, 0.0)) for c in ranked[: ROUTING.clause_first]]
         per_source = [
             self._search(query, replace(filters, sources=(source,)), ROUTING.named_first, vector).results
             for source in sources
@@ -339,7 +343,7 @@ class HybridRetriever:
         keyword = self.keyword_search(query, self.settings.candidates, filters)
         timings["keyword_s"] = time.perf_counter() - mark
 
-        kept = self._fuse(dense, keyword, filters, max(k * self.tuning.keep_factor, k + 4))
+        kept = self._fuse(dense, keyword, filters, max(k * self.tuning.keep_factor, k + self.tuning.keep_extra))
         missing = [e["chunk"].id for e in kept if "dense" not in e]
         if missing:
             for chunk_id, similarity in self.index.similarities(query_vector.tolist(), missing).items():

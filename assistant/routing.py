@@ -17,19 +17,6 @@ from dataclasses import dataclass
 from assistant.catalog import cfr_reference
 from assistant.textmatch import STOPWORDS
 
-
-@dataclass(frozen=True, slots=True)
-class RoutingTuning:
-    """Numbers that decide when a question names a document."""
-
-    min_phrase_words: int = 2
-    """A title phrase names a document from 2 distinctive words on ("site change" + "guidance")."""
-    named_first: int = 3
-    """Passages of each named document placed first in the results (quote mode reads the top 4)."""
-
-
-TUNING = RoutingTuning()
-
 _DOC_WORDS = re.compile(
     r"\b(?:guidance|guideline|guide|chapter|module|annex|regulation|directive|brochure|part)\b", re.I
 )
