@@ -729,15 +729,35 @@ def anchors(question: str, vendors: Sequence[str], idf: Callable[[str], float], 
     return set(sorted(terms, key=idf, reverse=True)[:k])
 
 
+_FIGURES = frozenset({"number", "duration", "date", "frequency", "price"})
+
+
+def measured(question: str, vendors: Sequence[str]) -> frozenset[str]:
+    """What a figure question measures: the content terms of its main clause, less vendor names and measure
+    words ("delivery", "time" in "What is PackSure's on-time-in-full delivery rate?")."""
+    from assistant.questions import main_clause
+
+    named = {t for v in vendors for t in content_terms(v)}
+    return frozenset(t for t in content_terms(main_clause(question)) if t not in named and t not in _MEASURE_WORDS)
+
+
 def evidence_lacks(
     query: Query,
     pieces: Sequence[Piece],
     passages: Sequence[Chunk],
     vendors: Sequence[str],
     names: Sequence[str] = (),
+    owners: Sequence[str] = (),
+    about: frozenset[str] = frozenset(),
 ) -> str | None:
-    """The kind of fact asked for that no chosen piece holds; with `names` (the rare proper names the question
-    restricts itself by, "Malvern"), the fact must sit in a piece whose passage also names one of them."""
+    """The kind of fact asked for that no chosen piece holds.
+
+    With `names` (the rare proper names the question restricts itself by, "Malvern"), the fact must sit in a
+    piece that names one of them (in its text, label or section); with `owners` (the vendors the question asks
+    about, "What is PackSure's delivery rate?"), in a piece from that vendor's documents, not a guide's example;
+    with `about` (the stemmed terms of what the question measures), a figure must sit in a piece that says what
+    it is about, in its own words or its section's heading.
+    """
     wanted_names = {t for n in names for t in content_terms(n)}
     for want in query.wants:
         found = False
@@ -753,6 +773,11 @@ def evidence_lacks(
             context = " ".join(f"{passages[i].section} {passages[i].title} {passages[i].text}" for i in piece.passages)
             if wanted_names and not wanted_names & set(content_terms(f"{text} {piece.label} {context}")):
                 continue
+            if owners and want != "companies" and not any(passages[i].vendor in owners for i in piece.passages):
+                continue
+            headings = " ".join(passages[i].section.split(" > ")[-1] for i in piece.passages)
+            if about and want in _FIGURES and not about & set(content_terms(f"{text} {piece.label} {headings}")):
+                continue  # a figure about something else ("212 million packs" for a delivery rate)
             found = True
             break
         if not found:

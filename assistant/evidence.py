@@ -17,6 +17,7 @@ import numpy as np
 from assistant import answer as logic
 from assistant import compose
 from assistant.compose import Composition, Context, Piece, Unit
+from assistant.followup import vendors_in
 from assistant.questions import Query
 from assistant.retrieval import Retriever
 from assistant.tuning import DIFFERENCE, QUOTE, SURVEY, QuoteTuning
@@ -210,8 +211,15 @@ class Quoter:
         vendors: Sequence[str],
     ) -> Evidence:
         pieces = list(composition.pieces)
+        owners = [v for v in vendors_in(query.text, vendors) if any(c.vendor == v for c in chunks)]
         missing = composition.missing or compose.evidence_lacks(
-            query, pieces, chunks, vendors, self.rare_names(query, vendors)
+            query,
+            pieces,
+            chunks,
+            vendors,
+            self.rare_names(query, vendors),
+            owners,
+            compose.measured(query.text, vendors),
         )
         sentences, citations = to_sentences(pieces, chunks)
         offered = list(results)

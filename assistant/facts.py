@@ -187,4 +187,8 @@ def counts(text: str, noun: str) -> bool:
         if noun.lower() in group:
             wanted |= {stem(w) for w in group}
     pattern = re.compile(rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS}))(?P<after>(?:\s+[A-Za-z-]+){{1,3}})", re.I)
-    return any(any(stem(w.lower()) in wanted for w in m.group("after").split()) for m in pattern.finditer(text))
+    if any(any(stem(w.lower()) in wanted for w in m.group("after").split()) for m in pattern.finditer(text)):
+        return True
+    # a labelled value: "Qualified Persons: 5", "Tablets per year: 3.5 billion"
+    labelled = re.compile(rf"(?:^|[|;]\s*)(?P<label>[A-Za-z][\w ()/-]{{0,40}}):\s*(?:\d|(?:{_NUMBER_WORDS})\b)", re.I)
+    return any(any(stem(w.lower()) in wanted for w in m.group("label").split()) for m in labelled.finditer(text))

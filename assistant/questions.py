@@ -131,13 +131,15 @@ _DECIDE = re.compile(
 _WANT_FREQUENCY = re.compile(r"\bhow\s+(?:often|frequently)\b|\bhow\s+many\s+times\b", re.I)
 _WANT_NUMBER = re.compile(
     r"\bhow\s+(?:many|much|large|big|high|low)\b|\b(?:maximum|minimum|max|min)\s+number\b"
-    r"|\bwhat\s+(?:\w+\s+){0,3}?(?:size|capacity|volume|number|percentage|share|temperature|value|rate|yield|level|"
+    r"|\bwhat\s+(?:[\w'\u2019-]+\s+){0,4}?(?:size|capacity|volume|number|percentage|share|temperature|value|rate|yield|level|"
     r"concentration|amount|class|grade)\b|\bnumber\s+of\b",
     re.I,
 )
 _WANT_PERSON = re.compile(
     r"\bwho\s+(?:is|was|are)\s+(?:the\s+|their\s+|its\s+)?(?:\w+\s+){0,2}?(?:ceo|cfo|coo|cto|president|founder|chair\w*|"
-    r"director|manager|head|owner|contact\s+person|qp|qppv)\b|\bname\s+of\s+the\s+(?:ceo|head|director|manager|person)\b",
+    r"director|manager|head|owner|contact\s+person|qp|qppv)\b"
+    r"|\bnames?\s+of\s+(?:the\s+|their\s+|its\s+)?(?:\w+\s+){0,2}?(?:ceo|head|director|manager|persons?|qps?|qppv|officer|"
+    r"contact)\b",
     re.I,
 )
 _MONEY_WORDS = re.compile(

@@ -214,3 +214,16 @@ def test_a_brochure_fact_line_is_not_a_definition() -> None:
     ]
     sims = {"Media fills: Every line is requalified by a media fill twice a year.": 0.8}
     assert run(analyse("What is a media fill?"), chunks, sims)[0].startswith("Also called aseptic process simulation")
+
+
+def test_a_figure_about_something_else_or_from_another_vendor_does_not_answer() -> None:
+    pieces = [compose.Piece("Serialized packs shipped: 212 million", (0,))]
+    chunks = [passage("Serialized packs shipped: 212 million", 1, "Quality facts", vendor="PackSure")]
+    query = analyse("What is PackSure's on-time-in-full delivery rate?")
+    about = compose.measured(query.text, ["PackSure"])
+    assert compose.evidence_lacks(query, pieces, chunks, ["PackSure"], owners=["PackSure"], about=about) == "number"
+    rate = [compose.Piece("On-time-in-full delivery: 97% in 2025", (0,))]
+    guide = [passage("On-time-in-full delivery: 97% in 2025", 1, "KPIs")]
+    assert compose.evidence_lacks(query, rate, guide, ["PackSure"], owners=["PackSure"], about=about) == "number"
+    own = [passage("On-time-in-full delivery: 97% in 2025", 1, "KPIs", vendor="PackSure")]
+    assert compose.evidence_lacks(query, rate, own, ["PackSure"], owners=["PackSure"], about=about) is None

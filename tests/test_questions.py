@@ -92,3 +92,14 @@ def test_the_main_clause_is_what_a_question_asks_about() -> None:
         main_clause("Background first. If the CMO confirms an OOS, who decides?")
         == "If the CMO confirms an OOS, who decides?"
     )
+
+
+def test_a_count_can_be_a_labelled_value() -> None:
+    assert facts.counts("Qualified Persons: 5, all based in Cork", "persons")
+    assert facts.counts("Plant: Wroclaw | Tablets per year: 3.5 billion", "tablets")
+    assert not facts.counts("Blister lines: 4", "tablets")
+
+
+def test_a_person_or_a_rate_is_what_these_questions_ask_for() -> None:
+    assert analyse("What is the name of the Qualified Person at the Cork site?").wants == ("person",)
+    assert analyse("What is PackSure's on-time-in-full delivery rate?").wants == ("number",)
