@@ -21,7 +21,7 @@ from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.questions import Query
 from assistant.textmatch import content_terms, heading_names, jaccard, stem
-from assistant.tuning import COMPOSE, QUOTE, ComposeTuning, QuoteTuning
+from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
 from assistant.types import Chunk
 
 Form = Literal["sentence", "item", "row", "lead"]
@@ -141,6 +141,7 @@ class Context:
     profiles: dict[str, float] = field(default_factory=dict)
     """Vendor -> similarity of the question to what the vendor's documents say it is (surveys)."""
     compose: ComposeTuning = COMPOSE
+    definition: DefinitionTuning = DEFINITION
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,8 +308,15 @@ def _looks_like_row(line: str) -> bool:
 # --- scoring -------------------------------------------------------------------------------------
 
 
-def weighted_overlap(question: str, text: str, context: str = "", idf: Callable[[str], float] | None = None) -> float:
-    """IDF-weighted share of the question's terms found in text; terms the context already names weigh half.
+def weighted_overlap(
+    question: str,
+    text: str,
+    context: str = "",
+    idf: Callable[[str], float] | None = None,
+    context_weight: float = COMPOSE.context_terms,
+) -> float:
+    """IDF-weighted share of the question's terms found in text; terms the context already names weigh
+    `context_weight` (half).
 
     The context is the passage's title, vendor and section: "Aseptix" in a question about an Aseptix
     passage says little about which of its sentences answers it.
@@ -319,7 +327,7 @@ def weighted_overlap(question: str, text: str, context: str = "", idf: Callable[
         return 0.0
     found = set(content_terms(text))
     weight = idf or (lambda _t: 1.0)
-    weights = {t: weight(t) * (0.5 if t in given else 1.0) for t in wanted}
+    weights = {t: weight(t) * (context_weight if t in given else 1.0) for t in wanted}
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
 
@@ -353,10 +361,12 @@ def _trim_long_form(text: str, term: str) -> str | None:
             if initials[-size:] and letters.upper().startswith(initials[-size:][:2]) and size >= len(letters) - 1:
                 return " ".join(words[-size:])
         return None
-    return " ".join(words[-6:]) if words else None
+    return " ".join(words[-DEFINITION.long_form_words :]) if words else None
 
 
-def defines(unit: Unit, names: Sequence[str], chunk: Chunk, first_in_chunk: bool) -> float:
+def defines(
+    unit: Unit, names: Sequence[str], chunk: Chunk, first_in_chunk: bool, tuning: DefinitionTuning = DEFINITION
+) -> float:
     """How clearly a unit defines a term (0..1): "A CMO is ...", "X means ...", a glossary entry's first sentence."""
     if unit.form in ("item", "row") and not re.match(r"^[^:]{1,60}:\s", unit.text):
         return 0.0  # a bullet point or a table row is not a definition (a "Term: meaning" item can be)
@@ -366,7 +376,8 @@ def defines(unit: Unit, names: Sequence[str], chunk: Chunk, first_in_chunk: bool
     for name in names:
         n = name.lower()
         if first_in_chunk and unit.form == "sentence" and heading_names(heading, n):
-            return 0.9  # a glossary or definitions entry: the heading names the term, the text defines it
+            # a glossary or definitions entry: the heading names the term, the text defines it
+            return tuning.glossary_entry
         start = re.match(rf"^(?:an?\s+|the\s+)?{re.escape(n)}s?\b", lowered)
         if start:
             after = text[start.end() :].lstrip()
@@ -378,17 +389,17 @@ def defines(unit: Unit, names: Sequence[str], chunk: Chunk, first_in_chunk: bool
                 # "Term: what it is", as definitions lists write it; a brochure's "Media fills: every line is
                 # requalified twice a year" or "Qualified Persons: 5" states a fact about the vendor instead
                 fact = chunk.doc_type == "brochure" or re.match(r"^[:\u2013—-]\s*\d", rest)
-                return 0.0 if fact else 0.9
+                return 0.0 if fact else tuning.labelled
             if _DEFINING_VERB.match(rest):
-                return 1.0 if _COPULA_COMPLEMENT.match(rest) else 0.3
+                return tuning.copula if _COPULA_COMPLEMENT.match(rest) else tuning.defining_verb
             if rest and _ACTION_VERB.match(rest):
-                return 0.9 if apposition else 0.6
+                return tuning.apposition_action if apposition else tuning.action
         if re.search(
             rf"\b{re.escape(n)}\b[^.]{{0,40}}\b(?:is\s+defined\s+as|means|refers\s+to|is\s+the\s+term)\b", lowered
         ):
-            return 0.8
+            return tuning.defined_as
         if re.search(rf"\bthe\s+term\s+['\"\u201c]?{re.escape(n)}", lowered):
-            return 0.7
+            return tuning.the_term
     return 0.0
 
 
@@ -405,10 +416,10 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         chunk = ctx.passages[unit.passage]
         context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
         text = _with_items_text(unit, units) if query.asks_list else unit.text
-        shared = weighted_overlap(query.text, text, context, ctx.idf)
+        shared = weighted_overlap(query.text, text, context, ctx.idf, c.context_terms)
         score = q.w_meaning * float(similarity) + q.w_terms * shared + q.w_rank * ctx.weights[unit.passage]
         if query.kind in ("definition", "difference") and names:
-            score += c.definition * defines(unit, names, chunk, first_units.get(unit.passage) == i)
+            score += c.definition * defines(unit, names, chunk, first_units.get(unit.passage) == i, ctx.definition)
         if query.wants:
             wanted = [w for w in query.wants if w != "companies"]
             if wanted:
@@ -511,7 +522,7 @@ def pick(
         unit = units[i]
         if unit.anaphoric and unit.previous is None and len(chosen) > 1 and i != chosen[0]:
             continue  # a runner-up whose antecedent is out of reach
-        with_antecedents.extend(antecedents(units, i))
+        with_antecedents.extend(antecedents(units, i, tuning.antecedents))
         with_antecedents.append(i)
     primary = units[chosen[0]].passage
     return sorted(
@@ -527,7 +538,7 @@ def asides(units: Sequence[Unit], ctx: Context) -> frozenset[int]:
     )
 
 
-def antecedents(units: Sequence[Unit], i: int, limit: int = 3) -> list[int]:
+def antecedents(units: Sequence[Unit], i: int, limit: int = QUOTE.antecedents) -> list[int]:
     """The units a unit leans on, nearest last: an item's lead-in, and the sentence a "These ..." lead-in
     refers to ("The heads of ... have shared responsibilities. These may include: ... vii. ...")."""
     out: list[int] = []
@@ -561,16 +572,16 @@ def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context, whole_li
     return out
 
 
-def defining_units(term: str, units: Sequence[Unit], ctx: Context, floor: float = 0.6) -> list[tuple[int, float]]:
-    """(unit index, definition strength) of the units that define a term, strongest first."""
+def defining_units(term: str, units: Sequence[Unit], ctx: Context) -> list[tuple[int, float]]:
+    """(unit index, definition strength) of the units that define a term (at least `floor`), strongest first."""
     names = long_forms(term, ctx.passages)
     firsts: dict[int, int] = {}
     for i, unit in enumerate(units):
         firsts.setdefault(unit.passage, i)
     found = []
     for i, unit in enumerate(units):
-        strength = defines(unit, names, ctx.passages[unit.passage], firsts[unit.passage] == i)
-        if strength >= floor:
+        strength = defines(unit, names, ctx.passages[unit.passage], firsts[unit.passage] == i, ctx.definition)
+        if strength >= ctx.definition.floor:
             found.append((i, strength))
     return sorted(found, key=lambda pair: pair[1], reverse=True)
 
@@ -584,7 +595,7 @@ def _choose_definition(
     if not found:
         return None
     lead, strength = max(found, key=lambda pair: (round(pair[1], 1), scores[pair[0]]))
-    if strength < 0.9 and scores[lead] < max(scores) * ctx.quote.ratio:
+    if strength < ctx.definition.strong and scores[lead] < max(scores) * ctx.quote.ratio:
         return None
     return lead
 
@@ -599,9 +610,9 @@ def _definition(term: str, units: Sequence[Unit], scores: Sequence[float], ctx: 
     label = _entry_label(term, units[lead], ctx)
     for j in range(lead + 1, len(units)):
         nxt = units[j]
-        if nxt.passage != units[lead].passage or nxt.para != units[lead].para or len(chosen) >= 3:
+        if nxt.passage != units[lead].passage or nxt.para != units[lead].para or len(chosen) >= ctx.definition.units:
             break
-        if nxt.form == "lead" or words + len(nxt.text.split()) > ctx.quote.max_words * 0.7:
+        if nxt.form == "lead" or words + len(nxt.text.split()) > ctx.quote.max_words * ctx.definition.word_share:
             break
         chosen.append(j)
         words += len(nxt.text.split())
@@ -696,10 +707,12 @@ _BACK_MATTER = re.compile(
 
 
 def _outline_item(chunk: Chunk, index: int, tuning: QuoteTuning, question: str, heading: str) -> Piece:
-    """A subsection as a list item: "Heading: sentence", the sentence being the one of its first three that
-    shares most with the question (short and not opening with "This"), or the heading alone."""
+    """A subsection as a list item: "Heading: sentence", the sentence being the one of its first three
+    (`item_sentences`) that shares most with the question (short and not opening with "This"), or the heading
+    alone."""
     lines = [BULLET.sub("", ln.strip()) for ln in chunk.text.splitlines() if ln.strip()]
-    sentences = [s for line in lines[:3] for s in split_sentences(line)][:3]
+    first = tuning.item_sentences
+    sentences = [s for line in lines[:first] for s in split_sentences(line)][:first]
     usable = [
         s
         for s in sentences
@@ -721,7 +734,7 @@ _MEASURE_WORDS = frozenset(
 )
 
 
-def anchors(question: str, vendors: Sequence[str], idf: Callable[[str], float], k: int = 3) -> set[str]:
+def anchors(question: str, vendors: Sequence[str], idf: Callable[[str], float], k: int) -> set[str]:
     """The question's most specific terms (highest IDF), leaving out vendor names and measure words: the fact
     a question asks for must sit next to one of them ("how many people work at the Malvern lab" -> malvern)."""
     named = {t for v in vendors for t in content_terms(v)}
@@ -818,9 +831,10 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
     found = _vendor_scores(by_vendor, units, scores, ctx)
     best = found[0][0] if found else 0.0
     floor = max(ctx.compose.vendor_evidence, best * ctx.compose.vendor_relative)
-    named = [(score, v, i) for score, v, i in found if score >= floor and not _declines(units[i].text)]
+    limit = ctx.compose.declines_words
+    named = [(score, v, i) for score, v, i in found if score >= floor and not _declines(units[i].text, limit)]
     named = named[: ctx.quote.max_units]
-    declined = [(score, v, i) for score, v, i in found if score >= floor and _declines(units[i].text)]
+    declined = [(score, v, i) for score, v, i in found if score >= floor and _declines(units[i].text, limit)]
     if not named:
         return Composition((), best)
     pieces = [
@@ -840,11 +854,12 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
 _NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|doesn't|don't|neither|nor|without|none)\b", re.I)
 
 
-def _declines(text: str) -> bool:
-    """The unit's main clause is negative ("CellForge does not fill vials ...", "No.", "We do not make API"); a
-    negation further on belongs to a detail ("... vaccines that do not need live-virus containment")."""
+def _declines(text: str, words: int) -> bool:
+    """The unit's main clause is negative within its first `words` words ("CellForge does not fill vials ...",
+    "No.", "We do not make API"); a negation further on belongs to a detail ("... vaccines that do not need
+    live-virus containment")."""
     first = re.split(r"[;:]|,\s+(?:but|however)\b|\bbut\b|\b(?:that|which|who|unless|if|when)\b", text, maxsplit=1)[0]
-    return bool(_NEGATED.search(" ".join(first.split()[:7])))
+    return bool(_NEGATED.search(" ".join(first.split()[:words])))
 
 
 def _vendor_scores(
@@ -868,7 +883,7 @@ def _superlative(
     """The vendor with the largest (or smallest) stated figure among its relevant units, then the others'."""
     from assistant.facts import quantities
 
-    relevant_floor = ctx.compose.vendor_evidence * 0.85
+    relevant_floor = ctx.compose.vendor_evidence * ctx.compose.superlative_relevance
     target = stem_of(query.target) if query.target else ""
     figures: list[tuple[str, float, str, int]] = []  # vendor, value, unit family, unit index
     for vendor, idxs in by_vendor.items():
