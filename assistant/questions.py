@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from assistant.tuning import QUESTION
+
 Kind = Literal["definition", "difference", "list", "vendors", "figure", "who", "yesno", "procedure", "other"]
 Want = Literal["number", "duration", "date", "price", "frequency", "companies", "person"]
 
@@ -201,7 +203,7 @@ def _is_short_term(term: str) -> bool:
         return False
     if _SUPERLATIVE.search(term) or re.match(r"^(?:in|on|at|for|to|of|with|from|by|into|inside)\s", term, re.I):
         return False  # "what's in a quality agreement" asks for contents, not a definition
-    return 0 < len(words) <= 6 and not re.search(
+    return 0 < len(words) <= QUESTION.term_words and not re.search(
         r"\b(?:the\s+(?:role|purpose|difference|responsibility)|required|needed|done|used|responsible|allowed|if|when|"
         r"should|must|can|do|does|did|have|has|our|we|my|i)\b",
         term,
@@ -216,7 +218,7 @@ def aspects_of(question: str) -> tuple[str, ...]:
         return ()
     parts = [p.strip() for p in _ASPECT_SPLIT.split(match.group("list")) if p.strip()]
     parts = [re.sub(r"^(?:their|its|the)\s+", "", p, flags=re.I) for p in parts]
-    return tuple(p for p in parts if 0 < len(p.split()) <= 4)
+    return tuple(p for p in parts if 0 < len(p.split()) <= QUESTION.aspect_words)
 
 
 def wants_of(question: str) -> tuple[Want, ...]:
