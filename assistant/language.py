@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.tuning import QUESTION
+
 _ENGLISH = frozenset(
     "the a an of to in on for and or is are was were be been do does did what which who whom whose when where why "
     "how can could should would will shall may might must our we you they it its this that these those with from by "
@@ -35,6 +37,6 @@ def is_english(text: str) -> bool:
     words = [w.lower() for w in _WORD.findall(text)]
     english = sum(w in _ENGLISH for w in words)
     other = sum(w in _OTHER and w not in _ENGLISH for w in words)
-    if other < 2:
+    if other < QUESTION.foreign_words:
         return True
     return english >= other

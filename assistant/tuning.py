@@ -79,6 +79,9 @@ class QuestionTuning:
     (6fce20f)."""
     max_translation_chars: int = 600
     """A translation longer than this is not used: the question is declined as not English (223f75a)."""
+    foreign_words: int = 2
+    """A message is read as another language (and translated) only with at least this many function words of other
+    languages, and more of them than English ones (223f75a)."""
     term_words: int = 6
     """A term a definition question asks about has at most this many words ("what is a quality agreement"); a
     longer one is not a term (ec75b0f)."""
