@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assistant.tuning import REFUSAL
+from assistant.tuning import REFUSAL, RETRIEVAL, WRITING
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
@@ -51,8 +51,11 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(2, ge=1, description="Pages OCRed at the same time (one tesseract process each).")
 
     # Retrieval
-    top_k: int = Field(6, ge=1, description="Passages handed to the answer step.")
-    candidates: int = Field(30, ge=1, description="Candidates taken from each of dense and keyword search.")
+    # Defaults of the numbers that decide answers, and where they come from: assistant/tuning.py.
+    top_k: int = Field(RETRIEVAL.top_k, ge=1, description="Passages handed to the answer step.")
+    candidates: int = Field(
+        RETRIEVAL.candidates, ge=1, description="Candidates taken from each of dense and keyword search."
+    )
     reranker: str | None = Field(None, description="Cross-encoder model name or path for reranking; off when empty.")
     # The refusal thresholds' defaults and where they come from: assistant/tuning.py (RefusalTuning).
     min_relevance: float = Field(
@@ -75,7 +78,7 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name on the ollama or OpenAI-compatible server.")
     llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible server.")
     llm_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for the chat model.")
-    llm_max_tokens: int = Field(320, ge=16, description="Longest answer the chat model may write.")
+    llm_max_tokens: int = Field(WRITING.max_tokens, ge=16, description="Longest answer the chat model may write.")
     local_model_path: Path | None = Field(
         None, description="GGUF file for the local backend; defaults to `<data_dir>/models/` assembled file."
     )

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 class RetrievalTuning:
     """Hybrid search: fusion, de-duplication, how many candidates reach the answer step."""
 
+    top_k: int = 6
+    """Passages handed to the answer step (Settings.top_k's default; quote mode reads at least
+    `QuoteTuning.passages`); set by hand in the foundation (d24bab8); not calibrated by an eval run."""
+    candidates: int = 30
+    """Candidates taken from each of dense and keyword search (Settings.candidates' default); set by hand in the
+    foundation (d24bab8); not calibrated by an eval run."""
     rrf_k: int = 60
     """Reciprocal-rank-fusion constant; 60 is the value of Cormack et al. (2009), unchanged by our runs."""
     near_duplicate: float = 0.85
@@ -283,6 +289,9 @@ class DefinitionTuning:
 class WritingTuning:
     """LLM modes: the evidence prompt and the checks on what the model writes."""
 
+    max_tokens: int = 320
+    """Longest answer the chat model may write (Settings.llm_max_tokens' default); set by hand in the foundation
+    (d24bab8); not calibrated by an eval run."""
     evidence_tokens: int = 290
     """Budget of the evidence blocks, label lines included, in the embedder's word pieces (the chat model's own
     count is within a few percent): with the system prompt and chat template (~165 tokens, cached between
