@@ -24,11 +24,14 @@ class RetrievalTuning:
     rrf_k: int = 60
     """Reciprocal-rank-fusion constant; 60 is the value of Cormack et al. (2009), unchanged by our runs."""
     near_duplicate: float = 0.85
-    """Term-set Jaccard at which a lower-ranked passage is dropped as a repeat (overlapping chunks, copies)."""
+    """Term-set Jaccard at which a lower-ranked passage is dropped as a repeat (overlapping chunks, copies); set by
+    hand in the first retriever (d24bab8); not calibrated by an eval run."""
     keep_factor: int = 2
-    """Fused candidates kept before the final cut: k * keep_factor (at least k + 4), enough for de-duplication."""
+    """Fused candidates kept before the final cut: k * keep_factor (at least k + `keep_extra`), enough for
+    de-duplication; set by hand in the first retriever (d24bab8); not calibrated by an eval run."""
     dense_slack: int = 8
-    """Extra dense hits fetched so that hidden (superseded) chunks do not shorten the list."""
+    """Extra dense hits fetched so that hidden (superseded) chunks do not shorten the list; set by hand in the first
+    index (d24bab8); not calibrated by an eval run."""
     keep_extra: int = 4
     """Fused candidates kept are at least k + keep_extra; set by hand in the first retriever (d24bab8); not calibrated
     by an eval run."""
@@ -115,7 +118,8 @@ class RefusalTuning:
     min_answer_score: float = 0.30
     """Quote mode: score of the best evidence unit; below it the question is refused (gold 2026-11-27)."""
     closest_sources: int = 3
-    """Passages listed under a refusal: enough to show what the documents do cover."""
+    """Passages listed under a refusal: enough to show what the documents do cover; set by hand in the first
+    answer step (6fce20f)."""
     never_mentioned_terms: int = 12
     """A question asking for a fact is refused when one of its this many most specific terms (highest IDF, vendor
     names and measure words left out) occurs in no passage ("expire", "revenue"); set by hand when the check was
@@ -128,7 +132,8 @@ class RefusalTuning:
 
 @dataclass(frozen=True, slots=True)
 class SupportTuning:
-    """Is a sentence supported by a passage? (the check behind every written sentence)."""
+    """Is a sentence supported by a passage? (the check behind every written sentence). All five set by hand in the
+    first answer step (6fce20f); gold faithfulness is the only eval figure recorded for them."""
 
     lexical: float = 0.6
     """Share of the sentence's content terms found in the passage that suffices alone (gold faithfulness 100%)."""
@@ -151,8 +156,11 @@ class QuoteTuning:
     prefilter_after: int = 4
     """Passages beyond this many offer only their `prefilter_units` best units by shared terms (embedding cost)."""
     prefilter_units: int = 2
+    """Units each such passage offers; with `prefilter_after`, set by hand when composition was written (ec75b0f);
+    not calibrated by an eval run."""
     w_meaning: float = 0.50
-    """Weight of the unit's cosine similarity to the question."""
+    """Weight of the unit's cosine similarity to the question (with `w_terms` and `w_rank` since 346603b; see
+    `w_rank`)."""
     w_terms: float = 0.30
     """Weight of the IDF-weighted share of question terms the unit holds."""
     w_rank: float = 0.20
@@ -171,22 +179,25 @@ class QuoteTuning:
     """A runner-up from another passage than the best unit's needs this share of the best score (0.75 gave the
     same must_include and gold citation precision 0.602)."""
     per_passage: int = 2
-    """Most units taken from one passage in a plain answer."""
+    """Most units taken from one passage in a plain answer; set by hand in the first answer step (6fce20f)."""
     duplicate: float = 0.6
-    """Term Jaccard above which a runner-up repeats a chosen unit and is skipped."""
+    """Term Jaccard above which a runner-up repeats a chosen unit and is skipped; set by hand in the first answer
+    step (6fce20f)."""
     min_words: int = 4
-    """Units shorter than this are fragments (captions, labels)."""
+    """Units shorter than this are fragments (captions, labels); set by hand in the first answer step (6fce20f)."""
     heading_words: int = 10
-    """An unpunctuated line shorter than this is a heading or caption, not a statement."""
+    """An unpunctuated line shorter than this is a heading or caption, not a statement; set by hand when composition
+    was written (ec75b0f); not calibrated by an eval run."""
     max_words: int = 120
     """Word budget of an answer, lists excepted (issue 8)."""
     list_items: int = 10
-    """Most list items quoted under one lead-in."""
+    """Most list items quoted under one lead-in; set by hand when composition was written (ec75b0f)."""
     rare_name_passages: int = 12
     """A name in the question held by at most this many passages restricts the answer to passages naming it
     ("How many people work at Veritas's Malvern lab?" must not be answered with company-wide staff numbers)."""
     item_words: int = 30
-    """An outline item quotes its section's first sentence when it is at most this long, else its heading."""
+    """An outline item quotes its section's first sentence when it is at most this long, else its heading; set by
+    hand when composition was written (ec75b0f); not calibrated by an eval run."""
     item_sentences: int = 3
     """An outline item's sentence is picked from its section's first this many lines and sentences; set by hand when
     outline items began to pick their best sentence (8382db8); not calibrated by an eval run."""
@@ -303,9 +314,10 @@ class WritingTuning:
     the model wrote an answer for 27 at 1.15 (window 128) and for 32 at 1.05 (window 64) and at 1.0 (2026-12-05).
     Sentence loops are cut by the check instead (`repeated_sentence`, `stop_after_repeats`)."""
     repeat_last_n: int = 64
-    """Tokens the repeat penalty looks back over."""
+    """Tokens the repeat penalty looks back over (set with `repeat_penalty`, 6cca105)."""
     repeated_sentence: float = 0.8
-    """Term Jaccard at which a written sentence repeats an earlier one and is cut."""
+    """Term Jaccard at which a written sentence repeats an earlier one and is cut; set by hand when written answers
+    were checked sentence by sentence (ec75b0f); not calibrated by an eval run."""
     stop_after_repeats: int = 2
     """Repeats cut in a row after which the model's stream is stopped: it is looping, and every further token
     costs about 30 ms on 2 cores (issue 8 saw one sentence written four times)."""
