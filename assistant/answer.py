@@ -23,7 +23,11 @@ CLARIFY = (
     '"Who releases batches made by a CMO?" or "What must a quality agreement cover?"'
 )
 
-_MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_CITED = r"\d{1,3}(?:\s*[,;]\s*\d{1,3})*"
+MARKER_SYNTAX = rf"\[{_CITED}\]"
+"""A citation marker as answers write it: [1], [1, 2], [2; 3]. The one definition of its syntax: the reader here
+and the stream repairs in writing.py build on it."""
+_MARKER = re.compile(rf"\[({_CITED})\]")
 _INJECTION = re.compile(
     r"ignore\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|your)\s+(?:instructions|prompts?|rules)"
     r"|disregard\s+(?:all|any|the|your|previous|prior)\b"

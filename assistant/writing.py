@@ -184,7 +184,7 @@ def stream_checked(pieces: Iterator[str], checker: SentenceChecker, passages: in
             yield kept
 
 
-_MARKERS = r"\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\](?:[ \t]*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])*"
+_MARKERS = rf"{logic.MARKER_SYNTAX}(?:[ \t]*{logic.MARKER_SYNTAX})*"
 _PENDING_MARKERS = re.compile(r"[.!?][ \t]*\[[\d\s,;\[\]]*$")
 _AFTER_STOP = re.compile(rf"([.!?])[ \t]*({_MARKERS})")
 _CITED_LEAD = re.compile(
