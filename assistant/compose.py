@@ -19,7 +19,7 @@ from typing import Literal
 
 from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
-from assistant.questions import Query
+from assistant.questions import Query, main_clause
 from assistant.textmatch import content_terms, heading_names, jaccard, stem
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
 from assistant.types import Chunk
@@ -748,8 +748,6 @@ _FIGURES = frozenset({"number", "duration", "date", "frequency", "price"})
 def measured(question: str, vendors: Sequence[str]) -> frozenset[str]:
     """What a figure question measures: the content terms of its main clause, less vendor names and measure
     words ("delivery", "time" in "What is PackSure's on-time-in-full delivery rate?")."""
-    from assistant.questions import main_clause
-
     named = {t for v in vendors for t in content_terms(v)}
     return frozenset(t for t in content_terms(main_clause(question)) if t not in named and t not in _MEASURE_WORDS)
 
