@@ -13,8 +13,8 @@ unit and its close runners-up. A unit that opens with "This"/"These" brings the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from assistant.chunking import NOTES_SECTION, split_sentences
@@ -33,6 +33,7 @@ _ANAPHOR = re.compile(
     r"in\s+addition|moreover|furthermore|otherwise|then|beyond\s+(?:this|these|the\s+(?:elements|points)\s+above))\b",
     re.I,
 )
+_OTHER_HEADING = re.compile(r"^(?:other|further|more|additional)\b", re.I)
 _SELF_REFERENCE = re.compile(
     r"^(?:this|these)\s+(?:guide|guidance|document|chapter|section|glossary|brochure|annex|module|part|guideline|"
     r"page|table|list)s?\b",
@@ -107,6 +108,9 @@ class Unit:
     anaphoric: bool = False
     asked: str = ""
     """A question the document asks right before this unit ("... who decides? The short answer is ...")."""
+    heading: bool = False
+    """A lead-in made from the section heading of a list that has none ("Typical protocol contents:"): it is
+    shown as the assistant's frame, not quoted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +166,13 @@ def units_of(
     min_words: int = QUOTE.min_words,
     heading_words: int = QUOTE.heading_words,
     continues: Mapping[int, int] | None = None,
+    headed: Collection[int] = (),
 ) -> list[Unit]:
     """Split passages into quotable units; headings, captions, questions and instructions are skipped.
 
     `continues` maps a passage to the passage it continues (the next chunk of a list cut at a chunk
-    boundary): its first items belong to the lead-in left open at the end of the other one.
+    boundary): its first items belong to the lead-in left open at the end of the other one. The passages in
+    `headed` open their section with a list: the section heading becomes its lead-in (unless it is a question).
     """
     from assistant.answer import looks_like_injection
 
@@ -180,6 +186,16 @@ def units_of(
         lead: int | None
         numbered: tuple[int, int] | None  # (lead index, last item number) of a numbered list
         lead, numbered = open_lists.get(continues.get(p, -1), (None, None))
+        heading = chunk.section.split(" > ")[-1].strip()
+        if lead is None and p in headed and p not in continues and heading and not heading.endswith("?"):
+            # a list straight under its heading ("### Typical protocol contents" then "- Scope: ..."): the
+            # heading is its lead-in
+            # ("Other risks" continues its siblings: the outline of the section above is the list)
+            other = bool(_OTHER_HEADING.match(heading))
+            out.append(Unit(f"{heading}:", p, -1, position, "lead", anaphoric=other, heading=True))
+            lead = len(out) - 1
+            numbered = (lead, 0)
+            position += 1
         asked = ""
         for para, line in enumerate(lines):
             is_item = bool(BULLET.match(line))
@@ -264,14 +280,14 @@ def _item_number(line: str) -> int | None:
 
 
 def _as_sentence(unit: Unit) -> Unit:
-    return Unit(
-        unit.text, unit.passage, unit.para, unit.position, "sentence", (), unit.previous, unit.anaphoric, unit.asked
-    )
+    return replace(unit, form="sentence", items=())
 
 
 def select(units: Sequence[Unit], keep: Sequence[int]) -> list[Unit]:
     """The units at `keep` (in that order), with their item and antecedent links renumbered; links to
     units left out are dropped (a lead-in whose items are all gone becomes a plain sentence)."""
+    kept = set(keep)
+    keep = [k for k in keep if not (units[k].heading and not kept.intersection(units[k].items))]
     new_index = {old: new for new, old in enumerate(keep)}
     out = []
     for old in keep:
@@ -279,24 +295,12 @@ def select(units: Sequence[Unit], keep: Sequence[int]) -> list[Unit]:
         items = tuple(new_index[i] for i in unit.items if i in new_index)
         previous = new_index.get(unit.previous) if unit.previous is not None else None
         form: Form = "sentence" if unit.form == "lead" and not items else unit.form
-        out.append(
-            Unit(unit.text, unit.passage, unit.para, unit.position, form, items, previous, unit.anaphoric, unit.asked)
-        )
+        out.append(replace(unit, form=form, items=items, previous=previous))
     return out
 
 
 def _with_item(unit: Unit, index: int) -> Unit:
-    return Unit(
-        unit.text,
-        unit.passage,
-        unit.para,
-        unit.position,
-        unit.form,
-        (*unit.items, index),
-        unit.previous,
-        unit.anaphoric,
-        unit.asked,
-    )
+    return replace(unit, items=(*unit.items, index))
 
 
 def _looks_like_row(line: str) -> bool:
@@ -543,7 +547,7 @@ def antecedents(units: Sequence[Unit], i: int, limit: int = QUOTE.antecedents) -
     refers to ("The heads of ... have shared responsibilities. These may include: ... vii. ...")."""
     out: list[int] = []
     unit = units[i]
-    while unit.anaphoric and unit.previous is not None and len(out) < limit:
+    while unit.anaphoric and unit.previous is not None and not units[unit.previous].heading and len(out) < limit:
         out.insert(0, unit.previous)
         unit = units[unit.previous]
     return out
@@ -562,7 +566,7 @@ def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context, whole_li
         unit = units[i]
         if unit.form == "lead":
             own = [] if whole_lists else [j for j in unit.items if j in picked]
-            out.append(Piece(unit.text, (unit.passage,)))
+            out.append(Piece(unit.text, (unit.passage,), frame=unit.heading))
             items = own or list(unit.items[: ctx.quote.list_items])
             out.extend(Piece(units[j].text, (units[j].passage,), item=True) for j in items)
         elif unit.form in ("item", "row") and unit.previous is not None and unit.previous in picked:
@@ -655,7 +659,7 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     options: list[tuple[float, str, int]] = []
     if best_lead is not None:
         options.append((scores[best_lead], "lead", best_lead))
-    if outline is not None:
+    if outline is not None and _outline_answers(query, units[outline], scores[outline], best_plain, ctx):
         options.append((scores[outline] + ctx.compose.outline, "outline", outline))
     if not options:
         return []
@@ -682,6 +686,19 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     for child, heading in children[: ctx.quote.list_items]:
         pieces.append(_outline_item(ctx.passages[child], child, ctx.quote, query.text, heading))
     return pieces
+
+
+def _outline_answers(query: Query, unit: Unit, score: float, best: float, ctx: Context) -> bool:
+    """Whether a section's subsections may answer: its intro scores near the best unit, and a procedure ("How
+    should we deal with subcontracting ...?") must name what the section heading names."""
+    if score < best * ctx.compose.outline_share:
+        return False
+    if query.kind == "list":
+        return True
+    chunk = ctx.passages[unit.passage]
+    heading = chunk.section.split(" > ")[-1] if chunk.section else chunk.title
+    named = {t for v in ctx.vendors for t in content_terms(v)}
+    return bool((set(content_terms(main_clause(query.text))) - named) & set(content_terms(heading)))
 
 
 def _best_outline(units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> int | None:

@@ -53,6 +53,8 @@ class Offered:
     """Chunks added only as outline items (their sentences are not scored)."""
     continues: dict[int, int] = field(default_factory=dict)
     """Chunk -> the chunk whose list it continues."""
+    headed: set[int] = field(default_factory=set)
+    """Chunks that open their section with a list: the section heading is its lead-in."""
 
 
 class Quoter:
@@ -101,10 +103,17 @@ class Quoter:
 
         outlines: dict[int, list[int]] = {}
         continues: dict[int, int] = {}
+        headed: set[int] = set()
         for i, chunk in enumerate(list(chunks)):
             follow = self.retriever.following(chunk) if _ends_in_list(chunk) else None
             if follow is not None:
                 continues.setdefault(place(follow, ranks[i]), i)
+            if _starts_with_item(chunk):
+                before = self.retriever.preceding(chunk)
+                if before is None:
+                    headed.add(i)
+                elif _ends_in_list(before) and i not in continues:
+                    continues[i] = place(before, ranks[i])  # its lead-in is in the chunk before
             if not query.asks_list:
                 continue
             parent = self.retriever.parent(chunk)
@@ -114,7 +123,7 @@ class Quoter:
                     continue
                 root_index = place(root, ranks[i])
                 outlines[root_index] = [place(c, ranks[i], as_item=True) for c in children]
-        return Offered(chunks, ranks, outlines, only_items, continues)
+        return Offered(chunks, ranks, outlines, only_items, continues, headed)
 
     def compose(
         self,
@@ -132,7 +141,7 @@ class Quoter:
         else:
             offer = self.offered(query, results, tuning)
         chunks, ranks, outlines, only_items = offer.chunks, offer.ranks, offer.outlines, offer.only_items
-        units = compose.units_of(chunks, continues=offer.continues)
+        units = compose.units_of(chunks, continues=offer.continues, headed=offer.headed)
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
         sims = self.vectors([u.text for u in scored_units]) @ question_vector if scored_units else np.zeros(0)
         asked_at = [i for i, u in enumerate(scored_units) if u.asked]
@@ -256,6 +265,11 @@ def _vendor_ranks(results: Sequence[ScoredChunk], power: float) -> list[float]:
     for item in results:
         best[item.chunk.vendor] = max(best.get(item.chunk.vendor, 0.0), item.score)
     return [((r.score / best[r.chunk.vendor]) ** power) if best[r.chunk.vendor] > 0 else 1.0 for r in results]
+
+
+def _starts_with_item(chunk: Chunk) -> bool:
+    lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
+    return bool(lines) and bool(compose.BULLET.match(lines[0]))
 
 
 def _ends_in_list(chunk: Chunk) -> bool:

@@ -68,6 +68,10 @@ class Retriever(Protocol):
         """The next chunk of the same section, if any (a list cut at a chunk boundary continues there)."""
         ...
 
+    def preceding(self, chunk: Chunk) -> Chunk | None:
+        """The chunk before, in the same section; None when the chunk opens its section."""
+        ...
+
     def parent(self, chunk: Chunk) -> Chunk | None:
         """The first chunk of the section that holds this chunk's section (the document's opening for a
         top-level section)."""
@@ -214,6 +218,12 @@ class HybridRetriever:
         siblings = self.keyword_index().by_source.get(chunk.source, [])
         later = [c for c in siblings if c.ordinal > chunk.ordinal]
         return later[0] if later and later[0].section == chunk.section else None
+
+    def preceding(self, chunk: Chunk) -> Chunk | None:
+        """The chunk before, in the same section and document."""
+        siblings = self.keyword_index().by_source.get(chunk.source, [])
+        earlier = [c for c in siblings if c.ordinal < chunk.ordinal]
+        return earlier[-1] if earlier and earlier[-1].section == chunk.section else None
 
     def parent(self, chunk: Chunk) -> Chunk | None:
         """The first chunk of the enclosing section."""

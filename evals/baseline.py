@@ -162,6 +162,10 @@ class BaselineRetriever:
         """No document structure in the plain baseline."""
         return None
 
+    def preceding(self, chunk: Chunk) -> Chunk | None:
+        """No document structure in the plain baseline: every chunk stands alone."""
+        return None
+
     def parent(self, chunk: Chunk) -> Chunk | None:
         """No document structure in the plain baseline."""
         return None

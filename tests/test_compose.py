@@ -14,8 +14,10 @@ def passage(text: str, n: int = 1, section: str = "Section", vendor: str | None 
     return Chunk(f"id{n}", text, f"doc{n}.md", f"Doc {n}", doc_type, vendor, None, section, "sha", n)
 
 
-def run(query: Query, chunks: list[Chunk], sims: dict[str, float] | None = None, **ctx: object) -> list[str]:
-    units = compose.units_of(chunks)
+def run(
+    query: Query, chunks: list[Chunk], sims: dict[str, float] | None = None, headed: tuple[int, ...] = (), **ctx: object
+) -> list[str]:
+    units = compose.units_of(chunks, headed=headed)
     given = sims or {}
     similarity = [given.get(u.text, 0.5) for u in units]
     context = Context(chunks, [1.0] * len(chunks), **ctx)  # type: ignore[arg-type]
@@ -73,6 +75,72 @@ def test_a_section_intro_with_subsections_becomes_an_outline_list() -> None:
         "Capital and running costs: Outsourcing turns fixed cost into variable cost.",
         "Speed to market: A provider can start work sooner.",
     ]
+
+
+def test_an_outline_does_not_answer_when_its_intro_scores_well_below_the_best_unit() -> None:
+    intro = passage("Every filling line was built as an isolator line.", 1, "Inside an isolator line")
+    ports = passage("Components enter through transfer ports.", 2, "Inside an isolator line > Closed transfers")
+    lyo = passage("Stoppering happens inside the chamber.", 3, "Inside an isolator line > Lyophilisation")
+    limits = passage("We do not fill cytotoxic products or beta-lactams.", 4, "Products we fill")
+    sims = {"Every filling line was built as an isolator line.": 0.7, limits.text: 0.9}
+    pieces = run(
+        analyse("What kinds of products won't they fill?"), [intro, ports, lyo, limits], sims, outlines={0: [1, 2]}
+    )
+    assert pieces == [limits.text]
+
+
+def test_a_procedure_gets_an_outline_only_from_a_section_named_for_what_it_asks() -> None:
+    def outline_for(heading: str) -> list[str]:
+        intro = passage("Work passed on to another company needs control.", 1, heading)
+        kids = [
+            passage("List every approved subcontractor.", 2, f"{heading} > In the agreement"),
+            passage("ICH Q7 requires approval.", 3, f"{heading} > What the rules require"),
+        ]
+        return run(analyse("How should we deal with subcontracting?"), [intro, *kids], outlines={0: [1, 2]})
+
+    assert outline_for("Subcontracting rules")[1:] == [
+        "In the agreement: List every approved subcontractor.",
+        "What the rules require: ICH Q7 requires approval.",
+    ]
+    assert not any(": " in piece for piece in outline_for("Filling lines"))
+
+
+def test_a_list_right_under_its_heading_has_the_heading_as_its_lead_in() -> None:
+    contents = passage(
+        "- Scope of the transfer.\n- Acceptance criteria.", 1, "The protocol > Typical protocol contents"
+    )
+    intro = passage("The protocol is the approved plan for the transfer.", 2, "The protocol > What the protocol is for")
+    units = compose.units_of([contents, intro], headed=(0,))
+    assert (units[0].text, units[0].form, units[0].heading, units[0].items) == (
+        "Typical protocol contents:",
+        "lead",
+        True,
+        (1, 2),
+    )
+    pieces = compose.compose(
+        analyse("What should a tech transfer protocol contain?"),
+        units,
+        [0.6, 0.5, 0.5, 0.7],
+        Context([contents, intro], [1.0, 1.0]),
+    ).pieces
+    assert [(p.text, p.frame, p.item) for p in pieces] == [
+        ("Typical protocol contents:", True, False),
+        ("Scope of the transfer.", False, True),
+        ("Acceptance criteria.", False, True),
+    ]
+    assert compose.units_of([contents])[0].form == "item"  # a chunk not known to open its section: no heading
+
+
+def test_an_item_quoted_alone_does_not_bring_a_heading_made_lead_in() -> None:
+    rules = passage(
+        "- 21 CFR 211.22(a) gives the quality unit the final say.\n- 21 CFR 200.10(b) covers contract sites.",
+        1,
+        "What the rules say",
+    )
+    sims = {"21 CFR 211.22(a) gives the quality unit the final say.": 0.9}
+    assert run(
+        analyse("Under which regulation does the quality unit keep the final say?"), [rules], sims, headed=(0,)
+    ) == ["21 CFR 211.22(a) gives the quality unit the final say."]
 
 
 def test_a_sentence_opening_with_this_brings_its_antecedent() -> None:

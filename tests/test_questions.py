@@ -26,6 +26,9 @@ VENDORS = ["Aseptix Fill Solutions", "CellForge Biologics", "Meridian CDMO"]
         ("Can our head of Production also be the head of Quality Control?", "yesno"),
         ("How do we qualify a new CMO?", "procedure"),
         ("What does Aseptix fill?", "other"),
+        ("The vendor won't allow an audit. How else can the vendor be evaluated?", "list"),
+        ("How would FDA's guidance rate the risk of that feature?", "other"),
+        ("How would we qualify a second site?", "procedure"),
     ],
 )
 def test_kinds(question: str, kind: str) -> None:

@@ -227,8 +227,19 @@ def test_clause_and_printed_page_survive_the_chroma_metadata_round_trip() -> Non
     from assistant.types import Chunk
 
     chunk = Chunk(
-        "id1", "text", "g.pdf", "Guide", "guidance", None, 12, "Key Personnel", "sha", 3,
-        section_id="2.7(b)", printed_page=10, short_name="ICH Q10",
+        "id1",
+        "text",
+        "g.pdf",
+        "Guide",
+        "guidance",
+        None,
+        12,
+        "Key Personnel",
+        "sha",
+        3,
+        section_id="2.7(b)",
+        printed_page=10,
+        short_name="ICH Q10",
     )
 
     assert Chunk.from_record("id1", "text", chunk.metadata()) == chunk
