@@ -19,7 +19,7 @@ from typing import Literal
 
 from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
-from assistant.questions import Query, main_clause
+from assistant.questions import NEGATION, Query, main_clause
 from assistant.textmatch import content_terms, heading_names, jaccard, stem
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
 from assistant.types import Chunk
@@ -47,7 +47,7 @@ _DEFINING_VERB = re.compile(
 )
 _COPULA_COMPLEMENT = re.compile(
     r"^(?:(?:is|are|was)\s+(?!not\b|often\b|usually\b|also\b|typically\b|sometimes\b|always\b|never\b|"
-    r"being\b|\w+ed\b|\w+en\b)|means|mean|refers?\s+to|describes?|denotes?|stands?\s+for|is\s+defined\s+as|"
+    r"being\b|\w+ed\b|\w+en\b|(?:synonymous|equivalent|identical|similar|comparable|analogous|equal)\b)|means|mean|refers?\s+to|describes?|denotes?|stands?\s+for|is\s+defined\s+as|"
     r"covers?|consists?\s+of|comprises?|includes?)",
     re.I,
 )
@@ -415,6 +415,7 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
     for i, unit in enumerate(units):
         first_units.setdefault(unit.passage, i)
     notices_off = not _ABOUT_NOTICES.search(query.text)
+    negative = query.negative
     scores = []
     for i, (unit, similarity) in enumerate(zip(units, sims, strict=True)):
         chunk = ctx.passages[unit.passage]
@@ -432,7 +433,9 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         if query.kind == "who" and _PARTY.search(unit.text):
             does = not query.action or stem_of(query.action) in set(content_terms(unit.text))
             score += c.party * (does + bool(does and _RESPONSIBILITY.search(unit.text)))
-        if query.asks_list and unit.form == "lead":
+        if negative and NEGATION.search(text):
+            score += c.negation
+        if query.asks_list and unit.form == "lead" and not unit.heading:  # a heading does not announce a list
             score += c.list_lead
         if ctx.asked.get(i, 0.0) >= c.asked_similarity:
             score += c.answers_asked
@@ -444,6 +447,12 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
             score -= c.footnote
         scores.append(score)
     return scores
+
+
+def meaning_text(unit: Unit, passages: Sequence[Chunk]) -> str:
+    """The text a unit's meaning is judged by: a heading made lead-in by its whole section path ("The technology
+    transfer protocol: Typical protocol contents"), as its last heading alone says little."""
+    return passages[unit.passage].section.replace(" > ", ": ") if unit.heading else unit.text
 
 
 def _with_items_text(unit: Unit, units: Sequence[Unit]) -> str:
@@ -535,10 +544,12 @@ def pick(
 
 
 def asides(units: Sequence[Unit], ctx: Context) -> frozenset[int]:
-    """Units that may answer on their own but never join an answer as runners-up: notices about the document and
-    footnotes."""
+    """Units that may answer on their own but never join an answer as runners-up: notices about the document,
+    footnotes and headings made lead-ins."""
     return frozenset(
-        i for i, u in enumerate(units) if is_notice(u.text) or ctx.passages[u.passage].section == NOTES_SECTION
+        i
+        for i, u in enumerate(units)
+        if u.heading or is_notice(u.text) or ctx.passages[u.passage].section == NOTES_SECTION
     )
 
 

@@ -143,7 +143,8 @@ class Quoter:
         chunks, ranks, outlines, only_items = offer.chunks, offer.ranks, offer.outlines, offer.only_items
         units = compose.units_of(chunks, continues=offer.continues, headed=offer.headed)
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
-        sims = self.vectors([u.text for u in scored_units]) @ question_vector if scored_units else np.zeros(0)
+        texts = [compose.meaning_text(u, chunks) for u in scored_units]
+        sims = self.vectors(texts) @ question_vector if scored_units else np.zeros(0)
         asked_at = [i for i, u in enumerate(scored_units) if u.asked]
         asked_sims = self.vectors([scored_units[i].asked for i in asked_at]) @ question_vector if asked_at else []
         ctx = Context(chunks, ranks, self.retriever.idf, outlines, vendors, tuning)
@@ -189,16 +190,19 @@ class Quoter:
         """Units worth embedding: no outline-only chunks, no repeats (overlapping chunks share sentences), and
         from the lower-ranked passages only their best units by shared terms."""
         copies: dict[str, int] = {}  # a text held by overlapping chunks: the copy with the longest list
+
+        def key(unit: Unit) -> str:  # headings repeat across documents ("Key points:"); quoted text does not
+            return f"{unit.passage}:{unit.text}" if unit.heading else " ".join(unit.text.lower().split())
+
         for i, unit in enumerate(units):
-            key = " ".join(unit.text.lower().split())
-            longer = key not in copies or len(unit.items) > len(units[copies[key]].items)
+            longer = key(unit) not in copies or len(unit.items) > len(units[copies[key(unit)]].items)
             if unit.passage not in only_items and longer:
-                copies[key] = i
+                copies[key(unit)] = i
         kept: list[int] = []
         lower: dict[int, list[tuple[float, int]]] = {}
         low_range = range(tuning.prefilter_after, min(tuning.passages, retrieved))
         for i, unit in enumerate(units):
-            if copies.get(" ".join(unit.text.lower().split())) != i:
+            if copies.get(key(unit)) != i:
                 continue
             if unit.passage in low_range and unit.form not in ("lead", "item"):
                 overlap = compose.weighted_overlap(query.text, unit.text, "", self.retriever.idf)

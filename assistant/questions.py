@@ -180,6 +180,11 @@ class Query:
     """What a comparison compares ("capacity", "certifications")."""
 
     @property
+    def negative(self) -> bool:
+        """True when what is asked is negated ("what kinds of products won't they fill?")."""
+        return bool(NEGATION.search(main_clause(self.text)))
+
+    @property
     def asks_list(self) -> bool:
         """True when a list may answer it: list questions, and procedures (their steps)."""
         return self.kind in ("list", "procedure")
@@ -247,6 +252,14 @@ _SUBORDINATE = re.compile(
     r"\s(?:after|before|once|until|unless|since|because|while|whereas|although|though|if|when|where|which|that)\s",
     re.I,
 )
+
+
+NEGATION = re.compile(
+    r"\b(?:not|never|no|none|cannot|can't|won't|wont|don't|doesn't|didn't|isn't|aren't|shouldn't|mustn't|"
+    r"without|excludes?|excluded|outside)\b|n['\u2019]t\b",
+    re.I,
+)
+"""A negated statement or question: embeddings hardly tell "we fill X" from "we do not fill X"."""
 
 
 def main_clause(question: str) -> str:

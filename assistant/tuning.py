@@ -224,6 +224,10 @@ class ComposeTuning:
     """Bonus for a section intro whose subsections make the list, when the question asks for one. 0.10 until
     2026-12-05; 0.0 lets an existing lead-in and list win on score (gold citation precision 0.641 -> 0.669: outline
     answers cited every subsection), with must_include unchanged on gold and realdocs."""
+    negation: float = 0.20
+    """Bonus for a negated unit ("We do not fill cytotoxic drugs ...") when the question asks about what is not
+    done ("what won't they fill?"): the embedding scored that sentence 0.37 against 0.71 for the brochure's
+    opening line (gold vendor-001, 2026-12-05; the only negated question in gold and realdocs)."""
     outline_share: float = 0.85
     """A section's subsections answer a list question only when its intro scores at least this share of the best
     unit, and a procedure only when the section heading names what it asks ("How do vials get loaded ...?" is not

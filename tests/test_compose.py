@@ -143,6 +143,32 @@ def test_an_item_quoted_alone_does_not_bring_a_heading_made_lead_in() -> None:
     ) == ["21 CFR 211.22(a) gives the quality unit the final say."]
 
 
+def test_a_negated_question_is_answered_by_the_negated_sentence() -> None:
+    chunks = [
+        passage("Aseptix turns your formulated bulk into sterile, labelled units.", 1, vendor="Aseptix"),
+        passage("We do not fill cytotoxic drugs or beta-lactams.", 2, "Products we do not handle", "Aseptix"),
+    ]
+    sims = {chunks[0].text: 0.7, chunks[1].text: 0.4}
+    assert run(analyse("What kinds of products won't they fill?"), chunks, sims)[0] == chunks[1].text
+    assert run(analyse("What kinds of products do they fill?"), chunks, sims)[0] == chunks[0].text
+
+
+def test_a_heading_made_lead_in_never_joins_an_answer_as_a_runner_up() -> None:
+    text = (
+        "- A kick-off meeting with the project lead.\n- A feasibility review.\n"
+        "Potentia does not subcontract any GMP step without written approval."
+    )
+    sims = {
+        "Potentia does not subcontract any GMP step without written approval.": 0.7,
+        "How a project starts:": 0.65,
+        "A kick-off meeting with the project lead.": 0.1,
+        "A feasibility review.": 0.1,
+    }
+    question = analyse("What does Potentia commit to regarding subcontracting?")
+    pieces = run(question, [passage(text, 1, "How a project starts")], sims, headed=(0,))
+    assert pieces == ["Potentia does not subcontract any GMP step without written approval."]
+
+
 def test_a_sentence_opening_with_this_brings_its_antecedent() -> None:
     text = "The CMO's quality unit makes its own disposition. This confirms that the batch was made to GMP."
     sims = {
