@@ -63,7 +63,7 @@ class Comparison:
     def sentences(self) -> tuple[Sentence, ...]:
         """Every cell's sentences, labelled with vendor and aspect."""
         return tuple(
-            Sentence(s.text, s.cites, s.verified, False, f"{c.vendor} · {c.aspect}" if c.aspect else c.vendor)
+            Sentence(s.text, s.cites, s.verified, False, f"{c.vendor} · {c.aspect}" if c.aspect else c.vendor, s.frame)
             for c in self.cells
             for s in c.sentences
         )

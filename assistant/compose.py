@@ -33,6 +33,9 @@ _ANAPHOR = re.compile(
     r"in\s+addition|moreover|furthermore|otherwise|then|beyond\s+(?:this|these|the\s+(?:elements|points)\s+above))\b",
     re.I,
 )
+_ANNOUNCES_TABLE = re.compile(
+    r"^(?:the|this)\s+(?:following\s+)?table\b|\b(?:following|below)\s+table\b|\btable\s+below\b", re.I
+)
 _OTHER_HEADING = re.compile(r"^(?:other|further|more|additional)\b", re.I)
 _SELF_REFERENCE = re.compile(
     r"^(?:this|these)\s+(?:guide|guidance|document|chapter|section|glossary|brochure|annex|module|part|guideline|"
@@ -197,11 +200,15 @@ def units_of(
             numbered = (lead, 0)
             position += 1
         asked = ""
+        announced: int | None = None  # "The table shows a common split.": the rows that follow are its list
         for para, line in enumerate(lines):
             is_item = bool(BULLET.match(line))
             is_row = " | " in line or _looks_like_row(line)
             text = BULLET.sub("", line).strip() if is_item else line
             number = _item_number(line) if is_item else None
+            if is_row and lead is None and announced is not None:
+                out[announced] = replace(out[announced], form="lead")
+                lead, announced = announced, None
             owner = lead
             if owner is None and numbered is not None and number == numbered[1] + 1:
                 owner = numbered[0]  # "2." after item 1's explanatory paragraphs still belongs to the lead-in
@@ -239,6 +246,8 @@ def units_of(
                 if form == "lead":
                     lead = len(out) - 1
                     numbered = (lead, 0)
+                elif form == "sentence" and _ANNOUNCES_TABLE.search(piece):
+                    announced = len(out) - 1
                 previous = len(out) - 1
                 position += 1
         open_lists[p] = (lead, numbered)
@@ -301,6 +310,11 @@ def select(units: Sequence[Unit], keep: Sequence[int]) -> list[Unit]:
 
 def _with_item(unit: Unit, index: int) -> Unit:
     return replace(unit, items=(*unit.items, index))
+
+
+def is_list_line(line: str) -> bool:
+    """A list item or a table row."""
+    return bool(BULLET.match(line)) or " | " in line or _looks_like_row(line)
 
 
 def _looks_like_row(line: str) -> bool:
@@ -449,10 +463,10 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
     return scores
 
 
-def meaning_text(unit: Unit, passages: Sequence[Chunk]) -> str:
-    """The text a unit's meaning is judged by: a heading made lead-in by its whole section path ("The technology
+def meaning_texts(units: Sequence[Unit], passages: Sequence[Chunk]) -> list[str]:
+    """The texts units' meanings are judged by: a heading made lead-in by its whole section path ("The technology
     transfer protocol: Typical protocol contents"), as its last heading alone says little."""
-    return passages[unit.passage].section.replace(" > ", ": ") if unit.heading else unit.text
+    return [passages[u.passage].section.replace(" > ", ": ") if u.heading else u.text for u in units]
 
 
 def _with_items_text(unit: Unit, units: Sequence[Unit]) -> str:
@@ -520,6 +534,8 @@ def pick(
             break
         if chosen and unit.passage != units[chosen[0]].passage and scores[i] < top * tuning.other_passage_ratio:
             continue
+        if chosen and _list_of(units, i) not in (None, _list_of(units, chosen[0])) and units[chosen[0]].form == "lead":
+            continue  # the answer is a list: another list's lead-in or items do not join it
         if per.get(unit.passage, 0) >= tuning.per_passage or (chosen and i in asides):
             continue
         if any(jaccard(unit.text, units[j].text) > tuning.duplicate for j in chosen):
@@ -541,6 +557,16 @@ def pick(
     return sorted(
         set(with_antecedents), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
     )
+
+
+def _list_of(units: Sequence[Unit], i: int) -> int | None:
+    """The lead-in of the list a unit belongs to (itself for a lead-in), or None."""
+    unit = units[i]
+    if unit.form == "lead":
+        return i
+    if unit.form in ("item", "row") and unit.previous is not None and units[unit.previous].form == "lead":
+        return unit.previous
+    return None
 
 
 def asides(units: Sequence[Unit], ctx: Context) -> frozenset[int]:

@@ -143,7 +143,7 @@ class Quoter:
         chunks, ranks, outlines, only_items = offer.chunks, offer.ranks, offer.outlines, offer.only_items
         units = compose.units_of(chunks, continues=offer.continues, headed=offer.headed)
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
-        texts = [compose.meaning_text(u, chunks) for u in scored_units]
+        texts = compose.meaning_texts(scored_units, chunks)
         sims = self.vectors(texts) @ question_vector if scored_units else np.zeros(0)
         asked_at = [i for i, u in enumerate(scored_units) if u.asked]
         asked_sims = self.vectors([scored_units[i].asked for i in asked_at]) @ question_vector if asked_at else []
@@ -272,14 +272,15 @@ def _vendor_ranks(results: Sequence[ScoredChunk], power: float) -> list[float]:
 
 
 def _starts_with_item(chunk: Chunk) -> bool:
+    """The chunk's first line is a list item or a table row."""
     lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
-    return bool(lines) and bool(compose.BULLET.match(lines[0]))
+    return bool(lines) and compose.is_list_line(lines[0])
 
 
 def _ends_in_list(chunk: Chunk) -> bool:
-    """The chunk's last line is a list item or a lead-in: its list may go on in the next chunk."""
+    """The chunk's last line is a list item, a table row or a lead-in: its list may go on in the next chunk."""
     lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
-    return bool(lines) and (lines[-1].endswith(":") or bool(compose.BULLET.match(lines[-1])))
+    return bool(lines) and (lines[-1].endswith(":") or compose.is_list_line(lines[-1]))
 
 
 __all__ = ["Evidence", "Quoter", "Unit", "to_sentences"]

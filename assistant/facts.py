@@ -112,8 +112,18 @@ def has_price(text: str) -> bool:
 
 
 def has_frequency(text: str) -> bool:
-    """A stated frequency ("each lot", "every shipment", "annually", "twice")."""
-    return bool(_FREQUENCY.search(text))
+    """A stated frequency ("each lot", "every shipment", "annually", "twice"); a quantity per unit ("50 capsules
+    per batch") is an amount, not how often."""
+    for match in _FREQUENCY.finditer(text):
+        said = match.group(0).lower()
+        timely = re.search(r"(?:year|month|week|day|quarter)s?$", said)
+        if said.startswith("per") and not timely and _QUANTITY_BEFORE.search(text[: match.start()]):
+            continue
+        return True
+    return False
+
+
+_QUANTITY_BEFORE = re.compile(r"\d[\d,.]*\s*(?:[A-Za-z%]+\s+){0,2}$")
 
 
 def names_companies(text: str, vendors: Sequence[str] = ()) -> bool:

@@ -68,7 +68,8 @@ _LIST = re.compile(
     r"parts|services|options|benefits|advantages|risks|criteria|factors|principles|sections|topics|documents|records|"
     r"examples|tasks|roles)\b"
     r"|\b(?:list|name)\s+(?:the\s+|all\s+)?\w+|\bwhich\s+(?:steps|elements|documents|records|topics|sections)\b"
-    r"|\b(?:how|what)\s+else\b|\bwhat\s+(?:goes|go)\s+(?:into|in)\b|\bwhat(?:'s|\s+is)\s+(?:usually\s+|typically\s+)?in\s+(?:an?|the)\b",
+    r"|\b(?:how|what)\s+else\b|\bwhat\s+(?:should|must|do)\s+(?:i|we|you)\s+(?:check|look\s+(?:for|at)|verify|"
+    r"consider|ask(?:\s+for)?)\b|\bwhat\s+(?:goes|go)\s+(?:into|in)\b|\bwhat(?:'s|\s+is)\s+(?:usually\s+|typically\s+)?in\s+(?:an?|the)\b",
     re.I,
 )
 _VENDOR_WORDS = (
@@ -103,7 +104,7 @@ _WHO = re.compile(
 _YESNO = re.compile(r"^(?:is|are|can|could|does|do|did|must|should|may|might|will|would|has|have|shall)\b", re.I)
 _PROCEDURE = re.compile(
     r"^how\s+(?:do|does|should|can|must|to|is|are)\b|^how\s+(?:would|could)\s+(?:we|i|you)\b|\bwhat\s+(?:do|should|must)\s+(?:we|i|you|they)\s+do\b"
-    r"|\bwhat\s+(?:steps|actions)\b|\bprocess\s+for\b|\bwhat\s+happens\b",
+    r"|\b(?:walk|take|talk)\s+(?:me|us)\s+through\b|\bwhat\s+(?:steps|actions)\b|\bprocess\s+for\b|\bwhat\s+(?:usually\s+|typically\s+|normally\s+)?happens\b",
     re.I,
 )
 _WANT_PRICE = re.compile(

@@ -169,6 +169,35 @@ def test_a_heading_made_lead_in_never_joins_an_answer_as_a_runner_up() -> None:
     assert pieces == ["Potentia does not subcontract any GMP step without written approval."]
 
 
+def test_a_sentence_announcing_a_table_is_the_lead_in_of_its_rows() -> None:
+    text = (
+        "The table shows a common split. The actual division is in the quality agreement.\n"
+        "Step: 1. Batch execution | Usually done by: CMO production\n"
+        "Step: 2. QC testing | Usually done by: CMO QC"
+    )
+    units = compose.units_of([passage(text, 1)])
+    lead = next(u for u in units if u.form == "lead")
+    assert lead.text == "The table shows a common split."
+    assert [units[i].text.split(" | ")[0] for i in lead.items] == ["Step: 1. Batch execution", "Step: 2. QC testing"]
+
+
+def test_an_answer_that_is_a_list_takes_no_items_of_another_list() -> None:
+    audit = passage("An on-site audit typically includes:\n- an opening meeting;\n- a tour of the plant.", 1)
+    release = passage("Release runs in steps:\n- CMO quality disposition;\n- owner review.", 2)
+    sims = {
+        "An on-site audit typically includes:": 0.75,
+        "an opening meeting;": 0.3,
+        "a tour of the plant.": 0.3,
+        "Release runs in steps:": 0.1,
+        "CMO quality disposition;": 1.0,
+        "owner review.": 0.1,
+    }
+    question = analyse("What does an on-site audit involve?")
+    assert question.kind == "other"  # not a list question: the best unit and its runners-up
+    pieces = run(question, [audit, release], sims)
+    assert pieces == ["An on-site audit typically includes:", "an opening meeting;", "a tour of the plant."]
+
+
 def test_a_sentence_opening_with_this_brings_its_antecedent() -> None:
     text = "The CMO's quality unit makes its own disposition. This confirms that the batch was made to GMP."
     sims = {

@@ -29,6 +29,9 @@ VENDORS = ["Aseptix Fill Solutions", "CellForge Biologics", "Meridian CDMO"]
         ("The vendor won't allow an audit. How else can the vendor be evaluated?", "list"),
         ("How would FDA's guidance rate the risk of that feature?", "other"),
         ("How would we qualify a second site?", "procedure"),
+        ("What should I check when reviewing an executed batch record?", "list"),
+        ("Walk me through how a batch made at a CMO gets released.", "procedure"),
+        ("What usually happens during an on-site audit?", "procedure"),
     ],
 )
 def test_kinds(question: str, kind: str) -> None:
@@ -80,6 +83,8 @@ def test_fact_detectors_ignore_references() -> None:
         "Aseptix fills", ["Aseptix"]
     )
     assert not facts.names_companies("FDA approves no supplier.")
+    assert facts.has_frequency("Test each lot of every shipment.") and facts.has_frequency("3 audits per year")
+    assert not facts.has_frequency("from 50 capsules per batch")  # an amount per batch, not how often
 
 
 def test_quantities_compare_within_a_unit_family() -> None:
