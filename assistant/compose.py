@@ -20,7 +20,7 @@ from typing import Literal
 from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.questions import NEGATION, Query, main_clause
-from assistant.textmatch import content_terms, heading_names, jaccard, stem
+from assistant.textmatch import content_terms, heading_names, jaccard, stem, term_pattern
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
 from assistant.types import Chunk
 
@@ -396,7 +396,7 @@ def defines(
         if first_in_chunk and unit.form == "sentence" and heading_names(heading, n):
             # a glossary or definitions entry: the heading names the term, the text defines it
             return tuning.glossary_entry
-        start = re.match(rf"^(?:an?\s+|the\s+)?{re.escape(n)}s?\b", lowered)
+        start = re.match(rf"^(?:an?\s+|the\s+)?{term_pattern(n)}s?\b", lowered)
         if start:
             after = text[start.end() :].lstrip()
             rest = after
@@ -496,7 +496,7 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
         pieces = _list_answer(query, units, scores, ctx)
         if pieces:
             return Composition(tuple(pieces), best)
-    chosen = pick(units, scores, ctx.quote, asides(units, ctx))
+    chosen = pick(units, scores, ctx.quote, asides(units, ctx), _adds_to(query, units, ctx))
     if query.wants:
         chosen = _figure_first(query, units, chosen)
     top = max(range(len(units)), key=lambda i: scores[i])
@@ -517,10 +517,15 @@ def _figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> lis
 
 
 def pick(
-    units: Sequence[Unit], scores: Sequence[float], tuning: QuoteTuning, asides: frozenset[int] = frozenset()
+    units: Sequence[Unit],
+    scores: Sequence[float],
+    tuning: QuoteTuning,
+    asides: frozenset[int] = frozenset(),
+    adds: Callable[[int, Sequence[int]], bool] | None = None,
 ) -> list[int]:
     """The best unit plus close runners-up (no repeats, few per passage, no `asides`: notices and footnotes), in
-    reading order, antecedents added."""
+    reading order, antecedents added. A runner-up from another passage must add to the units chosen before it
+    (`adds`: something of the question they do not hold)."""
     ranked = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
     if not ranked:
         return []
@@ -533,6 +538,8 @@ def pick(
         if len(chosen) >= tuning.max_units or scores[i] < top * tuning.ratio:
             break
         if chosen and unit.passage != units[chosen[0]].passage and scores[i] < top * tuning.other_passage_ratio:
+            continue
+        if chosen and unit.passage != units[chosen[0]].passage and adds is not None and not adds(i, chosen):
             continue
         if chosen and _list_of(units, i) not in (None, _list_of(units, chosen[0])) and units[chosen[0]].form == "lead":
             continue  # the answer is a list: another list's lead-in or items do not join it
@@ -557,6 +564,17 @@ def pick(
     return sorted(
         set(with_antecedents), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
     )
+
+
+def _adds_to(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[int, Sequence[int]], bool]:
+    """Whether a unit holds enough of the question (vendor names aside) that the chosen units do not: a
+    brochure's opening line ("Granula has made tablets since 1987") adds nothing to the answer it would join."""
+    named = " ".join(ctx.vendors)
+
+    def adds(i: int, chosen: Sequence[int]) -> bool:
+        return weighted_overlap(query.text, units[i].text, named, ctx.idf, 0.0) >= ctx.compose.novelty
+
+    return adds
 
 
 def _list_of(units: Sequence[Unit], i: int) -> int | None:
@@ -584,10 +602,16 @@ def antecedents(units: Sequence[Unit], i: int, limit: int = QUOTE.antecedents) -
     refers to ("The heads of ... have shared responsibilities. These may include: ... vii. ...")."""
     out: list[int] = []
     unit = units[i]
-    while unit.anaphoric and unit.previous is not None and not units[unit.previous].heading and len(out) < limit:
+    while unit.anaphoric and unit.previous is not None and _leans_on(units[unit.previous]) and len(out) < limit:
         out.insert(0, unit.previous)
         unit = units[unit.previous]
     return out
+
+
+def _leans_on(unit: Unit) -> bool:
+    """Whether a unit quoted after this one needs it: not a heading made lead-in, nor a sentence that only
+    announces a table ("The table shows a common split.")."""
+    return not unit.heading and not (unit.form == "lead" and not unit.text.rstrip().endswith(":"))
 
 
 def _unit_words(unit: Unit, units: Sequence[Unit]) -> int:

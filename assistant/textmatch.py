@@ -73,12 +73,17 @@ def jaccard(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
+def term_pattern(term: str) -> str:
+    """A regex for a term whose words may have one word between them ("FDA 483" in "FDA Form 483")."""
+    return r"\s+(?:[\w-]+\s+)?".join(re.escape(word) for word in term.split())
+
+
 def heading_names(heading: str, term: str) -> bool:
     """A heading that is just the term, "TERM (expansion)", "expansion (TERM)" or "TERM / other name"
     (case-insensitive), as glossaries and definitions sections head their entries."""
     if not heading or not term:
         return False
-    n = re.escape(term.strip())
+    n = term_pattern(term.strip())
     h = heading.strip()
     return bool(
         re.fullmatch(rf"(?:[\w.]+\s+)?{n}s?(?:\s*\([^)]{{1,80}}\))?(?:\s*/\s*.{{1,60}})?", h, re.I)

@@ -198,6 +198,27 @@ def test_an_answer_that_is_a_list_takes_no_items_of_another_list() -> None:
     assert pieces == ["An on-site audit typically includes:", "an opening meeting;", "a tour of the plant."]
 
 
+def test_a_brochure_opening_line_does_not_join_an_answer_about_something_else() -> None:
+    inspection = passage(
+        "The FDA investigators cited cleaning validation records at Hyderabad.", 1, "Inspections", "Potentia"
+    )
+    opening = passage("For twenty-five years Potentia has made molecules for others.", 2, "About", "Potentia")
+    sims = {inspection.text: 0.7, opening.text: 0.95}
+    pieces = run(
+        analyse("What did the FDA investigators cite at Potentia's Hyderabad plant?"),
+        [inspection, opening],
+        sims,
+        vendors=("Potentia",),
+    )
+    assert pieces == [inspection.text]
+
+
+def test_a_term_matches_with_one_word_between_its_words() -> None:
+    chunks = [passage("- FDA Form 483 (Inspectional Observations): the list of observations given at the end.", 1)]
+    units = compose.units_of(chunks)
+    assert compose.defines(units[0], ["FDA 483"], chunks[0], True) > 0
+
+
 def test_a_sentence_opening_with_this_brings_its_antecedent() -> None:
     text = "The CMO's quality unit makes its own disposition. This confirms that the batch was made to GMP."
     sims = {
