@@ -108,12 +108,18 @@ class Quoter:
             follow = self.retriever.following(chunk) if _ends_in_list(chunk) else None
             if follow is not None:
                 continues.setdefault(place(follow, ranks[i]), i)
-            if _starts_with_item(chunk):
-                before = self.retriever.preceding(chunk)
+            at, current = i, chunk
+            for _ in range(tuning.list_back):  # a list cut before this chunk: its lead-in is in a chunk before
+                if not _starts_with_item(current):
+                    break
+                before = self.retriever.preceding(current)
                 if before is None:
-                    headed.add(i)
-                elif _ends_in_list(before) and i not in continues:
-                    continues[i] = place(before, ranks[i])  # its lead-in is in the chunk before
+                    headed.add(at)
+                    break
+                if not _ends_in_list(before) or at in continues:
+                    break
+                continues[at] = place(before, ranks[i])
+                at, current = continues[at], before
             if not query.asks_list:
                 continue
             parent = self.retriever.parent(chunk)

@@ -201,6 +201,9 @@ class QuoteTuning:
     item_sentences: int = 3
     """An outline item's sentence is picked from its section's first this many lines and sentences; set by hand when
     outline items began to pick their best sentence (8382db8); not calibrated by an eval run."""
+    list_back: int = 3
+    """Most chunks walked back to find the lead-in of a list cut at chunk boundaries ("FDA recommends the record
+    include the following:" two chunks before the bullet quoted); set by hand (realdocs rd-20, 2026-12-05)."""
     antecedents: int = 3
     """Most sentences a quoted "This ..." / "These ..." unit brings before it (its chain of antecedents); set by hand
     when composition was written (ec75b0f); not calibrated by an eval run."""

@@ -279,3 +279,48 @@ def test_a_question_naming_two_vendors_compares_them_on_what_brochures_state(ass
         capacity
     )  # sizes, not the word
     assert "EU GMP" in rows["| **Aseptix Fill Solutions**"] and "Health Canada" in rows["| **Meridian CDMO**"]
+
+
+def test_a_list_under_its_heading_answers_with_the_heading_as_lead_in(assistant: Assistant) -> None:
+    answer = assistant.ask("What should a tech transfer protocol contain?", backend="quote")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("Typical protocol contents [1]")
+    assert any(line.startswith("- Scope:") for line in lines)
+    assert any(line.startswith("- Acceptance criteria:") for line in lines)
+    assert {c.section for c in answer.citations} == {"The technology transfer protocol > Typical protocol contents"}
+
+
+def test_a_negated_question_gets_what_the_vendor_does_not_do(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "According to Aseptix Fill Solutions' brochure, what kinds of products won't they fill?", backend="quote"
+    )
+    assert answer.text.startswith("We do not fill cytotoxic drugs")
+    assert "beta-lactams" in answer.text
+
+
+LONG_LIST = """---
+title: Assurance records
+---
+# Assurance records
+
+## What the record holds
+
+Our validation policy sets out what every record must hold. In general, the record must include the following:
+""" + "".join(
+    f"- Element {n}: the {word} part of the record, written by the tester and kept with the signed protocol for "
+    f"as long as the software stays in use at the site.\n"
+    for n, word in enumerate(
+        ["purpose", "scope", "design", "risk", "method", "tooling", "data", "defects", "sampling", "conclusion"], 1
+    )
+)
+
+
+def test_a_list_cut_over_several_chunks_is_quoted_from_its_lead_in(make_index: Any, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "records.md").write_text(LONG_LIST, encoding="utf-8")
+    index, ingestor, settings = make_index(chunk_tokens=80)
+    assert ingestor.run([docs]).ok
+    assert index.count() >= 4  # the list runs over several chunks
+    answer = Assistant(settings, index).ask("Which part of the record covers the conclusion?", backend="quote")
+    assert answer.text.splitlines()[0].startswith("In general, the record must include the following")
