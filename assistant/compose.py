@@ -19,6 +19,7 @@ from typing import Literal
 
 from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
+from assistant.followup import vendors_in
 from assistant.questions import NEGATION, Query, main_clause
 from assistant.textmatch import content_terms, heading_names, jaccard, stem, term_pattern
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
@@ -567,11 +568,16 @@ def pick(
 
 
 def _adds_to(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[int, Sequence[int]], bool]:
-    """Whether a unit holds enough of the question (vendor names aside) that the chosen units do not: a
-    brochure's opening line ("Granula has made tablets since 1987") adds nothing to the answer it would join."""
+    """Whether a runner-up adds to an answer: it holds some of the question (vendor names aside), as a brochure's
+    opening line ("Granula has made tablets since 1987") does not, and comes from no other vendor than the ones
+    the question names."""
     named = " ".join(ctx.vendors)
+    owners = set(vendors_in(query.text, ctx.vendors))
 
     def adds(i: int, chosen: Sequence[int]) -> bool:
+        vendor = ctx.passages[units[i].passage].vendor
+        if owners and vendor is not None and vendor not in owners:
+            return False  # another vendor's brochure says nothing about the vendor asked about
         return weighted_overlap(query.text, units[i].text, named, ctx.idf, 0.0) >= ctx.compose.novelty
 
     return adds

@@ -213,6 +213,14 @@ def test_a_brochure_opening_line_does_not_join_an_answer_about_something_else() 
     assert pieces == [inspection.text]
 
 
+def test_another_vendors_figure_does_not_join_an_answer_about_one_vendor() -> None:
+    granula = passage("Deviation closure: 85% closed within 30 days in 2025.", 1, "Quality facts", "Granula")
+    meridian = passage("Meridian shut 91% of its deviations within 30 days over 2025.", 2, "Quality facts", "Meridian")
+    sims = {granula.text: 0.8, meridian.text: 0.8}
+    question = analyse("What share of deviations did Granula close within 30 days in 2025?")
+    assert run(question, [granula, meridian], sims, vendors=("Granula", "Meridian")) == [granula.text]
+
+
 def test_a_term_matches_with_one_word_between_its_words() -> None:
     chunks = [passage("- FDA Form 483 (Inspectional Observations): the list of observations given at the end.", 1)]
     units = compose.units_of(chunks)
