@@ -20,7 +20,7 @@ from typing import Literal
 from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.followup import vendors_in
-from assistant.questions import NEGATION, Query, main_clause
+from assistant.questions import NEGATION, Query, last_question, main_clause
 from assistant.textmatch import content_terms, heading_names, jaccard, stem, term_pattern
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
 from assistant.types import Chunk
@@ -31,7 +31,9 @@ _TERMINAL = re.compile(r"[.!;:)\]]['\"\u201d]?$")
 _ANAPHOR = re.compile(
     r"^(?:this|these|that|those|it|its|they|their|them|such|both|he|she|here|there|the\s+(?:above|former|latter|same)|"
     r"in\s+(?:this|that|these|such)\s+(?:case|cases|way)|for\s+(?:this|that|these)\s+reasons?|however|also|"
-    r"in\s+addition|moreover|furthermore|otherwise|then|beyond\s+(?:this|these|the\s+(?:elements|points)\s+above))\b",
+    r"in\s+addition|moreover|furthermore|otherwise|then|beyond\s+(?:this|these|the\s+(?:elements|points)\s+above)|"
+    r"on\s+the\s+other\s+hand|conversely|in\s+contrast|by\s+contrast|similarly|likewise|nevertheless|nonetheless|"
+    r"accordingly|consequently|therefore|thus|hence)\b",
     re.I,
 )
 _ANNOUNCES_TABLE = re.compile(
@@ -431,12 +433,17 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         first_units.setdefault(unit.passage, i)
     notices_off = not _ABOUT_NOTICES.search(query.text)
     negative = query.negative
+    asked = last_question(query.text)
     scores = []
     for i, (unit, similarity) in enumerate(zip(units, sims, strict=True)):
         chunk = ctx.passages[unit.passage]
         context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
         text = _with_items_text(unit, units) if query.asks_list else unit.text
         shared = weighted_overlap(query.text, text, context, ctx.idf, c.context_terms)
+        if query.asks_list and unit.form == "lead" and asked != query.text:
+            # which list answers is what the asking sentence names ("What should the record ... contain?"), not
+            # the scene set before it ("... software our CMO uses in production.")
+            shared = (shared + weighted_overlap(asked, text, context, ctx.idf, c.context_terms)) / 2
         score = q.w_meaning * float(similarity) + q.w_terms * shared + q.w_rank * ctx.weights[unit.passage]
         if query.kind in ("definition", "difference") and names:
             score += c.definition * defines(unit, names, chunk, first_units.get(unit.passage) == i, ctx.definition)

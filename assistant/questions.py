@@ -266,7 +266,7 @@ NEGATION = re.compile(
 def main_clause(question: str) -> str:
     """The asking sentence up to its first subordinate clause ("How long must we store the data | after it has
     been withdrawn?"); a question that opens with "When"/"If" keeps that opening."""
-    asked = _last_question(" ".join(question.split()))
+    asked = last_question(" ".join(question.split()))
     match = _SUBORDINATE.search(asked, 1)
     return asked[: match.start()] if match else asked
 
@@ -297,7 +297,7 @@ def _analyse(question: str, vendors: Sequence[str] = ()) -> Query:
     text = " ".join(question.split())
     bare = re.sub(r"^(?:(?:ok|okay|so|and|also|please|hi|hello)[,\s]+)+", "", text, flags=re.I).strip()
     bare = re.sub(r"^(?:new\s+hire\s+question|quick\s+question|question)\s*:\s*", "", bare, flags=re.I)
-    last = _last_question(bare)
+    last = last_question(bare)
     wants = wants_of(bare)
     superlative: Literal["max", "min"] | None = None
     target = ""
@@ -378,10 +378,10 @@ def _asked_sentences(text: str) -> list[str]:
     """The sentences of a message that ask something, in order (the whole text when none ends in '?')."""
     pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if p.strip()]
     asked = [p for p in pieces if p.endswith("?")]
-    return asked or [_last_question(text)]
+    return asked or [last_question(text)]
 
 
-def _last_question(text: str) -> str:
+def last_question(text: str) -> str:
     """The sentence that asks: a message may set context first ("We use X. Where do we record it?")."""
     pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if p.strip()]
     asked = [p for p in pieces if p.endswith("?")]

@@ -221,6 +221,24 @@ def test_another_vendors_figure_does_not_join_an_answer_about_one_vendor() -> No
     assert run(question, [granula, meridian], sims, vendors=("Granula", "Meridian")) == [granula.text]
 
 
+def test_the_asking_sentence_picks_the_list_not_the_scene_set_before_it() -> None:
+    uses = passage(
+        "Software with the following intended uses is not used in production:\n- email for production staff;\n"
+        "- accounting software.",
+        1,
+    )
+    record = passage("FDA recommends the record include the following:\n- the intended use;\n- a conclusion.", 2)
+    sims = {"Software with the following intended uses is not used in production:": 0.5}
+    sims["FDA recommends the record include the following:"] = 0.45
+    question = analyse("I'm reviewing software our CMO uses in production. What should the record contain?")
+    assert run(question, [uses, record], sims)[0] == "FDA recommends the record include the following:"
+
+
+def test_a_sentence_opening_with_a_connective_needs_what_came_before() -> None:
+    unit = compose.units_of([passage("On the other hand, email software is not validated.", 1)])[0]
+    assert unit.anaphoric
+
+
 def test_a_term_matches_with_one_word_between_its_words() -> None:
     chunks = [passage("- FDA Form 483 (Inspectional Observations): the list of observations given at the end.", 1)]
     units = compose.units_of(chunks)
