@@ -21,7 +21,7 @@ from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.followup import vendors_in
 from assistant.questions import NEGATION, Query, last_question, main_clause
-from assistant.textmatch import content_terms, heading_names, jaccard, stem, term_pattern
+from assistant.textmatch import content_terms, heading_names, jaccard, spelled_out, stem, term_pattern
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
 from assistant.types import Chunk
 
@@ -369,7 +369,8 @@ def long_forms(term: str, passages: Sequence[Chunk]) -> list[str]:
                     candidate = _trim_long_form(match.group(1), term)
                     if candidate and candidate.lower() not in (n.lower() for n in names):
                         names.append(candidate)
-    return names
+    written = spelled_out(term, (c.text for c in passages)) if len(names) == 1 else None
+    return [*names, written] if written else names
 
 
 def _trim_long_form(text: str, term: str) -> str | None:
@@ -716,12 +717,41 @@ def _difference(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
     used: set[int] = set()
     for term in query.terms:
         single = Query(query.text, "definition", (term,), query.wants)
-        lead = _choose_definition(term, units, score_units(single, units, sims, ctx), ctx, used)
+        scores = score_units(single, units, sims, ctx)
+        lead = _choose_definition(term, units, scores, ctx, used)
+        names = long_forms(term, ctx.passages)
+        if lead is None and len(names) == 2 and names[1] == spelled_out(term, (c.text for c in ctx.passages)):
+            # an acronym the documents only write out ("Qualified Person" for QP): the best unit naming it
+            others = [n for t in query.terms if t != term for n in long_forms(t, ctx.passages)]
+            lead = _naming(names, others, units, scores, used)
         if lead is None:
             return []
         used.add(lead)
         pieces.append(Piece(units[lead].text, (units[lead].passage,), label=_entry_label(term, units[lead], ctx)))
     return pieces
+
+
+def _naming(
+    names: Sequence[str], others: Sequence[str], units: Sequence[Unit], scores: Sequence[float], used: set[int]
+) -> int | None:
+    """The sentence that names a term (by any of its names) and none of the other terms: one with the term as its
+    subject ("The Qualified Person must certify ...") first, then the best-scoring."""
+
+    def names_any(text: str, wanted: Sequence[str]) -> bool:
+        return any(re.search(rf"\b{term_pattern(n)}\b", text, re.I) for n in wanted)
+
+    def subject(text: str) -> bool:
+        return any(re.match(rf"^(?:an?\s+|the\s+)?{term_pattern(n)}s?\b", text, re.I) for n in names)
+
+    found = [
+        i
+        for i, u in enumerate(units)
+        if i not in used
+        and u.form in ("sentence", "item")
+        and names_any(u.text, names)
+        and not names_any(u.text, others)
+    ]
+    return max(found, key=lambda i: (subject(units[i].text), scores[i]), default=None)
 
 
 def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> list[Piece]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from assistant import textmatch
 from assistant.config import Settings
 from assistant.index import SEARCH_FRESH_S
 from assistant.routing import CatalogEntry, Route, clause_matches, route
@@ -70,6 +71,10 @@ class Retriever(Protocol):
 
     def preceding(self, chunk: Chunk) -> Chunk | None:
         """The chunk before, in the same section; None when the chunk opens its section."""
+        ...
+
+    def spelled_out(self, acronym: str) -> str | None:
+        """The phrase the library writes out for an acronym it never defines ("Qualified Person" for QP)."""
         ...
 
     def parent(self, chunk: Chunk) -> Chunk | None:
@@ -127,6 +132,7 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._reranker: Any = None
         self._catalog: tuple[int, list[CatalogEntry]] | None = None
+        self._spelled: dict[tuple[int, str], str | None] = {}
 
     # --- keyword side ------------------------------------------------------------------------
 
@@ -224,6 +230,14 @@ class HybridRetriever:
         siblings = self.keyword_index().by_source.get(chunk.source, [])
         earlier = [c for c in siblings if c.ordinal < chunk.ordinal]
         return earlier[-1] if earlier and earlier[-1].section == chunk.section else None
+
+    def spelled_out(self, acronym: str) -> str | None:
+        """The phrase the library writes out for an acronym it never defines ("Qualified Person" for QP)."""
+        kw = self.keyword_index()
+        key = (kw.version, acronym)
+        if key not in self._spelled:
+            self._spelled[key] = textmatch.spelled_out(acronym, (c.text for c in kw.chunks))
+        return self._spelled[key]
 
     def parent(self, chunk: Chunk) -> Chunk | None:
         """The first chunk of the enclosing section."""

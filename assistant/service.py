@@ -323,7 +323,13 @@ class Assistant:
         best = retrieval.results[0].score if retrieval.results else 1.0
         found = 0
         for term in query.terms:
-            for chunk in self.retriever.defining(term, filters, limit=RETRIEVAL.definition_passages):
+            chunks = self.retriever.defining(term, filters, limit=RETRIEVAL.definition_passages)
+            written = None if chunks else self.retriever.spelled_out(term)
+            if written:  # an acronym the library writes out but never defines: what it says of the phrase
+                chunks = [
+                    r.chunk for r in self.retriever.search(written, filters, RETRIEVAL.definition_passages).results
+                ]
+            for chunk in chunks:
                 found += 1
                 if chunk.id not in seen:
                     seen.add(chunk.id)

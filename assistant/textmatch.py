@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 import Stemmer
@@ -71,6 +73,19 @@ def jaccard(a: str, b: str) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)
+
+
+def spelled_out(acronym: str, texts: Iterable[str]) -> str | None:
+    """The phrase an acronym abbreviates when the texts write it out without defining the acronym ("Qualified
+    Person" for QP in EU GMP Chapter 2): the most frequent run of capitalised words with those initials, if it
+    occurs at least twice."""
+    letters = acronym.strip()
+    if not re.fullmatch(r"[A-Z]{2,6}", letters):
+        return None
+    pattern = re.compile(r"\b" + r"\s+".join(rf"{ch}[a-z]+" for ch in letters) + r"\b")
+    found = Counter(m.group(0) for text in texts for m in pattern.finditer(text))
+    best = found.most_common(1)
+    return best[0][0] if best and best[0][1] >= 2 else None
 
 
 def term_pattern(term: str) -> str:

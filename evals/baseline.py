@@ -166,6 +166,10 @@ class BaselineRetriever:
         """No document structure in the plain baseline: every chunk stands alone."""
         return None
 
+    def spelled_out(self, acronym: str) -> str | None:
+        """No acronym expansion in the plain baseline."""
+        return None
+
     def parent(self, chunk: Chunk) -> Chunk | None:
         """No document structure in the plain baseline."""
         return None

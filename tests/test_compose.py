@@ -239,6 +239,23 @@ def test_a_sentence_opening_with_a_connective_needs_what_came_before() -> None:
     assert unit.anaphoric
 
 
+def test_a_difference_names_an_acronym_the_documents_only_write_out() -> None:
+    chunks = [
+        passage("The QPPV is a natural person who runs the pharmacovigilance system.", 1, "QPPV"),
+        passage(
+            "Guidance on the role of the Qualified Person is in Annex 16. The Qualified Person must certify that "
+            "each production batch satisfies Article 51.",
+            2,
+            "Key Personnel",
+        ),
+    ]
+    pieces = run(analyse("What is the difference between the QP and the QPPV?"), chunks)
+    assert pieces == [
+        "The Qualified Person must certify that each production batch satisfies Article 51.",
+        "The QPPV is a natural person who runs the pharmacovigilance system.",
+    ]
+
+
 def test_a_term_matches_with_one_word_between_its_words() -> None:
     chunks = [passage("- FDA Form 483 (Inspectional Observations): the list of observations given at the end.", 1)]
     units = compose.units_of(chunks)

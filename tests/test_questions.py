@@ -87,6 +87,15 @@ def test_fact_detectors_ignore_references() -> None:
     assert not facts.has_frequency("from 50 capsules per batch")  # an amount per batch, not how often
 
 
+def test_an_acronym_is_spelled_out_by_the_initials_of_a_phrase_the_texts_repeat() -> None:
+    from assistant.textmatch import spelled_out
+
+    texts = ["The Qualified Person certifies.", "A Qualified Person(s) may delegate.", "Our Quality Policy."]
+    assert spelled_out("QP", texts) == "Qualified Person"
+    assert spelled_out("QP", texts[:1]) is None  # once is not enough
+    assert spelled_out("Annex", texts) is None  # not an acronym
+
+
 def test_quantities_compare_within_a_unit_family() -> None:
     found = facts.quantities("Three 2,000 L bioreactors and a 500 L one; fermenters up to 1.5 m3.")
     assert [(q.value, q.unit) for q in found] == [(2000.0, "l"), (500.0, "l"), (1500.0, "l")]
