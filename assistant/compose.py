@@ -208,7 +208,7 @@ def units_of(
             is_item = bool(BULLET.match(line))
             is_row = " | " in line or _looks_like_row(line)
             text = BULLET.sub("", line).strip() if is_item else line
-            number = _item_number(line) if is_item else None
+            number = item_number(line) if is_item else None
             if is_row and lead is None and announced is not None:
                 out[announced] = replace(out[announced], form="lead")
                 lead, announced = announced, None
@@ -286,7 +286,8 @@ def _is_callout(line: str) -> bool:
     return has_number(line) and not _CAPTION.match(line) and not line.lstrip().startswith("#")
 
 
-def _item_number(line: str) -> int | None:
+def item_number(line: str) -> int | None:
+    """The number of a numbered list item ("2. ...", "(3) ..."), else None."""
     match = re.match(r"^\s*\(?(\d{1,2})[.)]\s", line)
     return int(match.group(1)) if match else None
 

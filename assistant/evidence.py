@@ -108,6 +108,20 @@ class Quoter:
             follow = self.retriever.following(chunk) if _ends_in_list(chunk) else None
             if follow is not None:
                 continues.setdefault(place(follow, ranks[i]), i)
+            at, current, number = i, chunk, _last_number(chunk)
+            for _ in range(tuning.list_back if follow is None else 0):
+                # a numbered list whose items sit between paragraphs ("1. Test ...", a paragraph, "2. Test ...")
+                # goes on in the chunks after, through paragraphs, while they hold its next number
+                after = self.retriever.following(current) if number is not None else None
+                if after is None or number is None:
+                    break
+                holds = _holds_number(after, number + 1)
+                if not holds and _last_number(after) is not None:
+                    break  # another list
+                nxt = place(after, ranks[i])
+                continues.setdefault(nxt, at)
+                at, current = nxt, after
+                number = _last_number(after) or number
             at, current = i, chunk
             for _ in range(tuning.list_back):  # a list cut before this chunk: its lead-in is in a chunk before
                 if not _starts_with_item(current):
@@ -275,6 +289,17 @@ def _vendor_ranks(results: Sequence[ScoredChunk], power: float) -> list[float]:
     for item in results:
         best[item.chunk.vendor] = max(best.get(item.chunk.vendor, 0.0), item.score)
     return [((r.score / best[r.chunk.vendor]) ** power) if best[r.chunk.vendor] > 0 else 1.0 for r in results]
+
+
+def _last_number(chunk: Chunk) -> int | None:
+    """The number of the chunk's last numbered list item ("3. Know the identity ..."), if any."""
+    numbers = [compose.item_number(ln.strip()) for ln in chunk.text.splitlines()]
+    found = [n for n in numbers if n is not None]
+    return found[-1] if found else None
+
+
+def _holds_number(chunk: Chunk, number: int) -> bool:
+    return any(compose.item_number(ln.strip()) == number for ln in chunk.text.splitlines())
 
 
 def _starts_with_item(chunk: Chunk) -> bool:

@@ -203,7 +203,9 @@ class QuoteTuning:
     outline items began to pick their best sentence (8382db8); not calibrated by an eval run."""
     list_back: int = 3
     """Most chunks walked back to find the lead-in of a list cut at chunk boundaries ("FDA recommends the record
-    include the following:" two chunks before the bullet quoted); set by hand (realdocs rd-20, 2026-12-05)."""
+    include the following:" two chunks before the bullet quoted), and forward to follow a numbered list whose
+    items sit between paragraphs (the heparin guidance's recommendations 1 to 5); set by hand (realdocs rd-20 and
+    rd-17, 2026-12-05)."""
     antecedents: int = 3
     """Most sentences a quoted "This ..." / "These ..." unit brings before it (its chain of antecedents); set by hand
     when composition was written (ec75b0f); not calibrated by an eval run."""

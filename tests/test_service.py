@@ -324,3 +324,40 @@ def test_a_list_cut_over_several_chunks_is_quoted_from_its_lead_in(make_index: A
     assert index.count() >= 4  # the list runs over several chunks
     answer = Assistant(settings, index).ask("Which part of the record covers the conclusion?", backend="quote")
     assert answer.text.splitlines()[0].startswith("In general, the record must include the following")
+
+
+NUMBERED = """---
+title: Crude material controls
+---
+# Crude material controls
+
+## Recommendations
+
+Sites that receive the crude material should do the following:
+
+1. Test and confirm the species origin of each lot of every shipment before use.
+
+The test method should be qualified for the detection of foreign material. The method should be based on good
+scientific principles and possess a level of sensitivity in line with current knowledge and risk of the process.
+
+2. Test for the known contaminant in each lot of every shipment before use in manufacture.
+
+The test method should be suitable for detecting low levels of the contaminant. An alternative method can also be
+qualified when it is sufficiently validated for the precision and accuracy required for its use in screening.
+
+3. Reject any lot found to contain the contaminant, dispose of it properly and notify the authority.
+"""
+
+
+def test_a_numbered_list_with_paragraphs_between_its_items_is_followed_to_its_end(
+    make_index: Any, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "controls.md").write_text(NUMBERED, encoding="utf-8")
+    index, ingestor, settings = make_index(chunk_tokens=60)
+    assert ingestor.run([docs]).ok
+    assert index.count() >= 3
+    answer = Assistant(settings, index).ask("What should sites do with the crude material?", backend="quote")
+    assert answer.text.startswith("Sites that receive the crude material should do the following")
+    assert "- Reject any lot found to contain the contaminant" in answer.text
