@@ -475,8 +475,18 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
 
 def meaning_texts(units: Sequence[Unit], passages: Sequence[Chunk]) -> list[str]:
     """The texts units' meanings are judged by: a heading made lead-in by its whole section path ("The technology
-    transfer protocol: Typical protocol contents"), as its last heading alone says little."""
-    return [passages[u.passage].section.replace(" > ", ": ") if u.heading else u.text for u in units]
+    transfer protocol: Typical protocol contents"), as its last heading alone says little; a sentence announcing a
+    table ("The table shows a common split.") with that path before it."""
+    out = []
+    for unit in units:
+        path = passages[unit.passage].section.replace(" > ", ": ")
+        if unit.heading:
+            out.append(path)
+        elif unit.form == "lead" and not unit.text.rstrip().endswith(":"):
+            out.append(f"{path}: {unit.text}" if path else unit.text)
+        else:
+            out.append(unit.text)
+    return out
 
 
 def _with_items_text(unit: Unit, units: Sequence[Unit]) -> str:
@@ -779,6 +789,8 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
         score, how, index = scores[first] + ctx.compose.outline, "outline", first
     if score < best_plain * ctx.quote.ratio:
         return []
+    if query.negative and not NEGATION.search(_with_items_text(units[index], units)):
+        return []  # "What won't they fill?" is not answered by a list of what they do
     unit = units[index]
     if how == "lead":
         antecedent = [unit.previous] if unit.anaphoric and unit.previous is not None else []

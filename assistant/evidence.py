@@ -99,6 +99,8 @@ class Quoter:
                 ranks.append(rank)
                 if as_item:
                     only_items.add(position[chunk.id])
+            elif not as_item:
+                only_items.discard(position[chunk.id])  # an outline item that a list also needs: quoted in full
             return position[chunk.id]
 
         outlines: dict[int, list[int]] = {}

@@ -256,6 +256,15 @@ def test_a_difference_names_an_acronym_the_documents_only_write_out() -> None:
     ]
 
 
+def test_a_negated_list_question_is_not_answered_by_a_list_of_what_is_done() -> None:
+    steps = passage("Moving a product to us takes:\n- a feasibility review;\n- a transfer plan.", 1, vendor="Aseptix")
+    limits = passage("We do not fill cytotoxic drugs or beta-lactams.", 2, vendor="Aseptix")
+    sims = {"Moving a product to us takes:": 0.6, limits.text: 0.5}
+    question = analyse("What kinds of products won't Aseptix fill?")
+    assert question.kind == "list"
+    assert run(question, [steps, limits], sims, vendors=("Aseptix",))[0] == limits.text
+
+
 def test_a_term_matches_with_one_word_between_its_words() -> None:
     chunks = [passage("- FDA Form 483 (Inspectional Observations): the list of observations given at the end.", 1)]
     units = compose.units_of(chunks)

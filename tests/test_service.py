@@ -361,3 +361,11 @@ def test_a_numbered_list_with_paragraphs_between_its_items_is_followed_to_its_en
     answer = Assistant(settings, index).ask("What should sites do with the crude material?", backend="quote")
     assert answer.text.startswith("Sites that receive the crude material should do the following")
     assert "- Reject any lot found to contain the contaminant" in answer.text
+
+
+def test_walk_me_through_release_gives_the_steps_table_from_its_first_row(assistant: Assistant) -> None:
+    answer = assistant.ask("Walk me through how a batch made at a CMO gets released to the market.", backend="quote")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("The table shows a common split")
+    assert lines[1].startswith("- Step: 1. Batch execution")
+    assert any(line.startswith("- Step: 8. Final release / QP certification") for line in lines)
