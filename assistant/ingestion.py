@@ -13,7 +13,7 @@ from assistant.chunking import chunk_document
 from assistant.config import Settings
 from assistant.errors import IngestError
 from assistant.index import FileRecord, Index, join_names
-from assistant.loaders import SUPPORTED_SUFFIXES, file_sha, load_file
+from assistant.loaders import SUPPORTED_SUFFIXES, content_key, load_file
 from assistant.sources import resolve_source, source_key
 from assistant.types import Chunk, DocType, LoadedDocument
 
@@ -283,7 +283,7 @@ class Ingestor:
         """Read and chunk one file and announce its new content; None when there is nothing to embed."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             load_file(path, source)  # raises the unsupported-type error with its hint
-        sha = file_sha(path)
+        sha = content_key(path)
         if self._already_held(source, sha, report):
             return None
         current = self.index.registry().get(source)  # cached: the check above changed nothing when it returns False

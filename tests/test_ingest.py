@@ -119,6 +119,26 @@ def test_second_run_embeds_nothing(make_index: MakeIndex, tmp_path: Path) -> Non
     assert "chunks embedded: 0" in second.summary()
 
 
+def test_a_new_reader_version_reads_every_file_again_and_drops_the_old_passages(
+    make_index: MakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import loaders
+
+    index, ingestor, _ = make_index()
+    a = write_small_doc(tmp_path / "docs" / "a.md", GUIDES[0], 8, "Note A.")
+    first = ingestor.run([tmp_path / "docs"])
+    old_ids = stored_ids(index, a)
+
+    monkeypatch.setattr(loaders, "READER_VERSION", "a later reader")
+    second = ingestor.run([tmp_path / "docs"])
+
+    assert first.added == second.updated == [source_key(a)]
+    assert second.chunks_embedded == len(old_ids) > 0
+    assert not stored_ids(index, a) & old_ids  # the new passages replaced the old ones
+    assert index.count() == len(old_ids)
+    assert ingestor.run([tmp_path / "docs"]).unchanged == [source_key(a)]
+
+
 def test_changed_file_alone_is_reembedded_and_its_old_chunks_go(
     make_index: MakeIndex, embedder: Embedder, tmp_path: Path
 ) -> None:

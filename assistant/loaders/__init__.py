@@ -32,13 +32,24 @@ _BROCHURE_DIRS = {"brochure", "brochures", "vendor", "vendors", "cmo", "cmos", "
 _GUIDANCE_DIRS = {"guidance", "guidances", "regulation", "regulations", "regulatory", "sop", "sops", "policies"}
 
 
-def file_sha(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
+READER_VERSION = "2026-12-05"
+"""What the loaders and the chunker make of a file's bytes. Change it whenever they change what a file's passages
+are: every file then has a new content key, so the next ingest reads each file again, as an update (its old
+passages stay searchable until the new ones are live), instead of keeping passages an older reader cut."""
+
+
+def file_sha(path: Path, salt: str = "") -> str:
+    """SHA-256 of the file's bytes (after `salt`, when given)."""
+    digest = hashlib.sha256(salt.encode())
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def content_key(path: Path) -> str:
+    """The key of a file's content as this version reads it: SHA-256 of the reader version and the file's bytes."""
+    return file_sha(path, f"{READER_VERSION}\0")
 
 
 def infer_doc_type(path: Path) -> DocType:
@@ -89,7 +100,7 @@ def load_file(
         )
     if size == 0:
         raise EmptyDocumentError(f"{source}: the file is empty.", "Check the export and ingest a file with text.")
-    sha = sha or file_sha(path)
+    sha = sha or content_key(path)
     guessed_type = doc_type or infer_doc_type(Path(source))
     warnings: list[str] = []
     if suffix in PDF_SUFFIXES:
