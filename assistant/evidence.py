@@ -110,32 +110,21 @@ class Quoter:
             follow = self.retriever.following(chunk) if _ends_in_list(chunk) else None
             if follow is not None:
                 continues.setdefault(place(follow, ranks[i]), i)
-            at, current, number = i, chunk, _last_number(chunk)
-            for _ in range(tuning.list_back if follow is None else 0):
-                # a numbered list whose items sit between paragraphs ("1. Test ...", a paragraph, "2. Test ...")
-                # goes on in the chunks after, through paragraphs, while they hold its next number
-                after = self.retriever.following(current) if number is not None else None
-                if after is None or number is None:
-                    break
-                holds = _holds_number(after, number + 1)
-                if not holds and _last_number(after) is not None:
-                    break  # another list
+            at = i
+            for after in self._numbered_after(chunk, tuning.list_back) if follow is None else []:
                 nxt = place(after, ranks[i])
                 continues.setdefault(nxt, at)
-                at, current = nxt, after
-                number = _last_number(after) or number
-            at, current = i, chunk
-            for _ in range(tuning.list_back):  # a list cut before this chunk: its lead-in is in a chunk before
-                if not _starts_with_item(current):
+                at = nxt
+            at = i
+            before, opens = self._list_before(chunk, tuning.list_back)
+            for earlier in before:
+                if at in continues:
                     break
-                before = self.retriever.preceding(current)
-                if before is None:
+                continues[at] = place(earlier, ranks[i])
+                at = continues[at]
+            else:
+                if opens:
                     headed.add(at)
-                    break
-                if not _ends_in_list(before) or at in continues:
-                    break
-                continues[at] = place(before, ranks[i])
-                at, current = continues[at], before
             if not query.asks_list:
                 continue
             parent = self.retriever.parent(chunk)
@@ -146,6 +135,45 @@ class Quoter:
                 root_index = place(root, ranks[i])
                 outlines[root_index] = [place(c, ranks[i], as_item=True) for c in children]
         return Offered(chunks, ranks, outlines, only_items, continues, headed)
+
+    def _numbered_after(self, chunk: Chunk, limit: int) -> list[Chunk]:
+        """The chunks after this one that carry its numbered list on ("1. Test ...", paragraphs, "2. Test ..."):
+        through paragraph-only chunks up to each one holding the next number (at most `limit` chunks)."""
+        out: list[Chunk] = []
+        pending: list[Chunk] = []
+        current, number = chunk, _last_number(chunk)
+        while number is not None and len(out) + len(pending) < limit:
+            after = self.retriever.following(current)
+            if after is None:
+                break
+            if _holds_number(after, number + 1):
+                out += [*pending, after]
+                pending = []
+                number = _last_number(after)
+            elif _last_number(after) is None:
+                pending.append(after)
+            else:
+                break  # another list
+            current = after
+        return out
+
+    def _list_before(self, chunk: Chunk, limit: int) -> tuple[list[Chunk], bool]:
+        """For a chunk that opens with list items: the chunks before it that hold the rest of its list, nearest
+        first, back to the one with its lead-in (at most `limit`); and whether the list opens its section, so
+        that the section heading is its lead-in."""
+        before: list[Chunk] = []
+        current = chunk
+        for _ in range(limit):
+            if not _starts_with_item(current):
+                break
+            earlier = self.retriever.preceding(current)
+            if earlier is None:
+                return before, True
+            if not _ends_in_list(earlier):
+                break
+            before.append(earlier)
+            current = earlier
+        return before, False
 
     def compose(
         self,
