@@ -42,6 +42,15 @@ def test_a_definition_leads_with_the_defining_sentence_not_the_most_similar_one(
     assert "disposition" not in " ".join(pieces)
 
 
+def test_a_synonym_statement_is_not_the_definition_an_expansion_is() -> None:
+    chunks = [
+        passage("OAI is synonymous with the definition of a Situation I inspection in the compliance program.", 1),
+        passage("- Official Action Indicated (OAI): one or more major deficiencies were found.", 2, "Definitions"),
+    ]
+    sims = {chunks[0].text: 0.9}
+    assert run(analyse("What does OAI mean?"), chunks, sims)[0].startswith("Official Action Indicated (OAI)")
+
+
 def test_a_glossary_entry_defines_its_heading() -> None:
     chunks = [passage("A test result outside the approved specification. It triggers an investigation.", 1, "O > OOS")]
     assert run(analyse("What is OOS?"), chunks)[0] == "A test result outside the approved specification."
@@ -151,6 +160,12 @@ def test_a_negated_question_is_answered_by_the_negated_sentence() -> None:
     sims = {chunks[0].text: 0.7, chunks[1].text: 0.4}
     assert run(analyse("What kinds of products won't they fill?"), chunks, sims)[0] == chunks[1].text
     assert run(analyse("What kinds of products do they fill?"), chunks, sims)[0] == chunks[0].text
+
+
+def test_an_other_heading_continues_the_list_of_its_siblings() -> None:
+    other = passage("- Capacity competition.\n- Hidden subcontracting.", 1, "Risks of outsourcing > Other risks")
+    lead = compose.units_of([other], headed=(0,))[0]
+    assert (lead.text, lead.heading, lead.anaphoric) == ("Other risks:", True, True)
 
 
 def test_a_heading_made_lead_in_never_joins_an_answer_as_a_runner_up() -> None:
