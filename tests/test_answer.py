@@ -128,3 +128,12 @@ def test_a_lone_item_reads_as_a_sentence_and_a_row_ends_like_one() -> None:
         ]
     )
     assert logic.render(listed) == "Typical work includes [1]:\n- tablets [1]\n- capsules [1]"
+
+
+def test_a_comparison_cell_keeps_its_frames_out_of_the_quoted_sentences() -> None:
+    from assistant.comparison import Cell, Comparison
+
+    frame = Sentence("Table 2. Freeze dryers:", (1,), True, False, "", True)
+    row = Sentence("Unit: FD-1 | Shelf area: 32 sq m", (1,))
+    table = Comparison("Compare freeze-drying", ("Aseptix",), ("",), (Cell("Aseptix", "", (frame, row)),), (), ())
+    assert [s.frame for s in table.sentences] == [True, False]
