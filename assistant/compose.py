@@ -53,7 +53,8 @@ _DEFINING_VERB = re.compile(
 )
 _COPULA_COMPLEMENT = re.compile(
     r"^(?:(?:is|are|was)\s+(?!not\b|often\b|usually\b|also\b|typically\b|sometimes\b|always\b|never\b|"
-    r"being\b|\w+ed\b|\w+en\b|(?:synonymous|equivalent|identical|similar|comparable|analogous|equal)\b)|means|mean|refers?\s+to|describes?|denotes?|stands?\s+for|is\s+defined\s+as|"
+    r"being\b|\w+ed\b|\w+en\b|(?:synonymous|equivalent|identical|similar|comparable|analogous|equal)\b)|"
+    r"means|mean|refers?\s+to|describes?|denotes?|stands?\s+for|is\s+defined\s+as|"
     r"covers?|consists?\s+of|comprises?|includes?)",
     re.I,
 )
@@ -195,8 +196,7 @@ def units_of(
         heading = chunk.section.split(" > ")[-1].strip()
         if lead is None and p in headed and p not in continues and heading and not heading.endswith("?"):
             # a list straight under its heading ("### Typical protocol contents" then "- Scope: ..."): the
-            # heading is its lead-in
-            # ("Other risks" continues its siblings: the outline of the section above is the list)
+            # heading is its lead-in; "Other risks" continues its siblings, like "Beyond the elements above"
             other = bool(_OTHER_HEADING.match(heading))
             out.append(Unit(f"{heading}:", p, -1, position, "lead", anaphoric=other, heading=True))
             lead = len(out) - 1
@@ -541,11 +541,10 @@ def pick(
     scores: Sequence[float],
     tuning: QuoteTuning,
     asides: frozenset[int] = frozenset(),
-    adds: Callable[[int, Sequence[int]], bool] | None = None,
+    adds: Callable[[int], bool] | None = None,
 ) -> list[int]:
     """The best unit plus close runners-up (no repeats, few per passage, no `asides`: notices and footnotes), in
-    reading order, antecedents added. A runner-up from another passage must add to the units chosen before it
-    (`adds`: something of the question they do not hold)."""
+    reading order, antecedents added. A runner-up from another passage must pass `adds`."""
     ranked = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
     if not ranked:
         return []
@@ -559,7 +558,7 @@ def pick(
             break
         if chosen and unit.passage != units[chosen[0]].passage and scores[i] < top * tuning.other_passage_ratio:
             continue
-        if chosen and unit.passage != units[chosen[0]].passage and adds is not None and not adds(i, chosen):
+        if chosen and unit.passage != units[chosen[0]].passage and adds is not None and not adds(i):
             continue
         if chosen and _list_of(units, i) not in (None, _list_of(units, chosen[0])) and units[chosen[0]].form == "lead":
             continue  # the answer is a list: another list's lead-in or items do not join it
@@ -586,14 +585,14 @@ def pick(
     )
 
 
-def _adds_to(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[int, Sequence[int]], bool]:
+def _adds_to(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[int], bool]:
     """Whether a runner-up adds to an answer: it holds some of the question (vendor names aside), as a brochure's
     opening line ("Granula has made tablets since 1987") does not, and comes from no other vendor than the ones
     the question names."""
     named = " ".join(ctx.vendors)
     owners = set(vendors_in(query.text, ctx.vendors))
 
-    def adds(i: int, chosen: Sequence[int]) -> bool:
+    def adds(i: int) -> bool:
         vendor = ctx.passages[units[i].passage].vendor
         if owners and vendor is not None and vendor not in owners:
             return False  # another vendor's brochure says nothing about the vendor asked about
