@@ -63,10 +63,10 @@ _ACTION_VERB = re.compile(
 )
 _NOT_A_VERB = re.compile(r"^(?:of|in|at|for|to|and|or|with|from|by|on|as|that|which|who|whose|under|'s|s)\b", re.I)
 _PARTY = re.compile(
-    r"\b(?:owner|owners|sponsor|holder|mah|manufacturer|contractor|contract\s+giver|contract\s+acceptor|acceptor|giver|"
-    r"quality\s+(?:unit|control|assurance)|qa|qc|head\s+of|person|persons|qualified\s+person|qp|qppv|authority|"
-    r"authorities|agency|fda|ema|inspector|company|companies|department|team|staff|management|laboratory|supplier|"
-    r"applicant|cmo|cdmo|partner|client|customer|committee|board|officer|director|manager)\b",
+    r"\b(?:owner|sponsor|holder|mah|manufacturer|contractor|contract\s+giver|contract\s+acceptor|acceptor|giver|"
+    r"quality\s+(?:unit|control|assurance)|qa|qc|head\s+of|person|qualified\s+person|qp|qppv|authorit(?:y|ie)|"
+    r"agenc(?:y|ie)|fda|ema|inspector|compan(?:y|ie)|department|team|staff|management|laborator(?:y|ie)|supplier|"
+    r"applicant|cmo|cdmo|partner|client|customer|committee|board|officer|director|manager|part(?:y|ie))s?\b",
     re.I,
 )
 
@@ -587,18 +587,25 @@ def pick(
     )
 
 
+_EXCEPT = re.compile(r"\b(?:apart\s+from|aside\s+from|other\s+than|besides|except(?:\s+for)?)\s+[^,;?]+", re.I)
+
+
 def _adds_to(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[int], bool]:
     """Whether a runner-up adds to an answer: it holds some of the question (vendor names aside), as a brochure's
-    opening line ("Granula has made tablets since 1987") does not, and comes from no other vendor than the ones
-    the question names."""
+    opening line ("Granula has made tablets since 1987") does not (what the question sets aside, "apart from the
+    US", counts for nothing), comes from no other vendor than the ones the question names, and names a party when
+    the question asks who."""
     named = " ".join(ctx.vendors)
     owners = set(vendors_in(query.text, ctx.vendors))
+    asked = _EXCEPT.sub(" ", query.text)  # "Apart from the US and the EU, which ...": the US is not what is asked
 
     def adds(i: int) -> bool:
         vendor = ctx.passages[units[i].passage].vendor
         if owners and vendor is not None and vendor not in owners:
             return False  # another vendor's brochure says nothing about the vendor asked about
-        return weighted_overlap(query.text, units[i].text, named, ctx.idf, 0.0) >= ctx.compose.novelty
+        if query.kind == "who" and not _PARTY.search(units[i].text):
+            return False  # names nobody: no answer to "who"
+        return weighted_overlap(asked, units[i].text, named, ctx.idf, 0.0) >= ctx.compose.novelty
 
     return adds
 

@@ -258,6 +258,29 @@ def test_another_vendors_figure_does_not_join_an_answer_about_one_vendor() -> No
     assert run(question, [granula, meridian], sims, vendors=("Granula", "Meridian")) == [granula.text]
 
 
+def test_a_who_answer_names_the_parties_and_takes_no_runner_up_that_names_nobody() -> None:
+    protocol = passage(
+        "The transfer protocol says what will be transferred and how. It is approved by both parties, including "
+        "both quality units, before GMP work starts.",
+        1,
+    )
+    report = passage("The transfer report summarises what was done against the protocol.", 2)
+    sims = {"The transfer protocol says what will be transferred and how.": 0.8, report.text: 0.75}
+    pieces = run(analyse("Who has to approve the transfer protocol?"), [protocol, report], sims)
+    assert pieces == [
+        "The transfer protocol says what will be transferred and how.",
+        "It is approved by both parties, including both quality units, before GMP work starts.",
+    ]
+
+
+def test_what_a_question_sets_aside_does_not_make_a_runner_up_relevant() -> None:
+    other = passage("Our software also supports the schemes of Saudi Arabia and Brazil.", 1, "Other markets", "Pack")
+    release = passage("Release to the US market stays with the client; in the EU our QP certifies.", 2, "Release", "Pack")
+    sims = {other.text: 0.8, release.text: 0.78}
+    question = analyse("Apart from the US and the EU, which countries' serialization schemes does Pack support?")
+    assert run(question, [other, release], sims, vendors=("Pack",)) == [other.text]
+
+
 def test_the_asking_sentence_picks_the_list_not_the_scene_set_before_it() -> None:
     uses = passage(
         "Software with the following intended uses is not used in production:\n- email for production staff;\n"
