@@ -101,10 +101,12 @@ _WHO = re.compile(
     r"|\bwhich\s+(?:party|parties|person|people|department|unit|role|function|team|body|authority)\b",
     re.I,
 )
+_SPLIT_OF_ROLES = re.compile(r"\bwho\s+does\s+what\b", re.I)
 _YESNO = re.compile(r"^(?:is|are|can|could|does|do|did|must|should|may|might|will|would|has|have|shall)\b", re.I)
 _PROCEDURE = re.compile(
     r"^how\s+(?:do|does|should|can|must|to|is|are)\b|^how\s+(?:would|could)\s+(?:we|i|you)\b|\bwhat\s+(?:do|should|must)\s+(?:we|i|you|they)\s+do\b"
-    r"|\b(?:walk|take|talk)\s+(?:me|us)\s+through\b|\bwhat\s+(?:steps|actions)\b|\bprocess\s+for\b|\bwhat\s+(?:usually\s+|typically\s+|normally\s+)?happens\b",
+    r"|\b(?:walk|take|talk)\s+(?:me|us)\s+through\b|\bwhat\s+(?:steps|actions)\b|\bprocess\s+for\b|\bwhat\s+(?:usually\s+|typically\s+|normally\s+)?happens\b"
+    r"|\bwhat\s+(?:should|must|will|needs?\s+to|has\s+to)\s+happen\b|\bwho\s+does\s+what\b",
     re.I,
 )
 _WANT_PRICE = re.compile(
@@ -316,7 +318,7 @@ def _analyse(question: str, vendors: Sequence[str] = ()) -> Query:
     named_vendor = any(v.lower() in last.lower() or v.split()[0].lower() in last.lower().split() for v in vendors)
     if _VENDORS.search(last) and not named_vendor:
         return Query(text, "vendors", wants=wants, superlative=superlative, target=target, aspects=aspects_of(last))
-    if _WHO.search(last):
+    if _WHO.search(last) and not _SPLIT_OF_ROLES.search(last):  # "who does what" asks how the work is split
         return Query(text, "who", wants=wants, action=_action_of(last))
     if superlative or (_FIGURE.search(last) and wants):
         return Query(text, "figure", wants=wants, superlative=superlative, target=target)

@@ -32,6 +32,8 @@ VENDORS = ["Aseptix Fill Solutions", "CellForge Biologics", "Meridian CDMO"]
         ("What should I check when reviewing an executed batch record?", "list"),
         ("Walk me through how a batch made at a CMO gets released.", "procedure"),
         ("What usually happens during an on-site audit?", "procedure"),
+        ("Our CMO reported a deviation. What should happen now, and who does what?", "procedure"),
+        ("Who does what in an OOS investigation at a CMO?", "procedure"),
     ],
 )
 def test_kinds(question: str, kind: str) -> None:
