@@ -39,6 +39,12 @@ _ANAPHOR = re.compile(
 _ANNOUNCES_TABLE = re.compile(
     r"^(?:the|this)\s+(?:following\s+)?table\b|\b(?:following|below)\s+table\b|\btable\s+below\b", re.I
 )
+_CUT_OFF = re.compile(
+    r"\b(?:and|or|but|nor|the|a|an|of|to|in|on|at|by|for|with|from|into|than|that|which|whose|as|is|are|be|"
+    r"such)\s*$",
+    re.I,
+)
+_EXAMPLE_SECTION = re.compile(r"^(?:an?\s+)?(?:example|worked\s+example|case\s+study|scenario|illustration)s?\b", re.I)
 _OTHER_HEADING = re.compile(r"^(?:other|further|more|additional)\b", re.I)
 _SELF_REFERENCE = re.compile(
     r"^(?:this|these)\s+(?:guide|guidance|document|chapter|section|glossary|brochure|annex|module|part|guideline|"
@@ -240,6 +246,8 @@ def units_of(
                     continue
                 if not (is_row or is_item or _TERMINAL.search(piece) or _is_callout(piece)) and words < heading_words:
                     continue  # a heading or caption, not a statement
+                if not is_row and _CUT_OFF.search(piece):
+                    continue  # "... are shared with the Head of Quality Control and": cut at a chunk or page edge
                 form: Form = "row" if is_row else ("item" if is_item else "sentence")
                 if piece.endswith(":") and j == len(pieces) - 1 and not is_row:
                     form = "lead"
@@ -622,11 +630,15 @@ def _list_of(units: Sequence[Unit], i: int) -> int | None:
 
 def asides(units: Sequence[Unit], ctx: Context) -> frozenset[int]:
     """Units that may answer on their own but never join an answer as runners-up: notices about the document,
-    footnotes and headings made lead-ins."""
+    footnotes, headings made lead-ins, and sentences of a worked example (its "the discrepancy" means the one
+    in its story, which the answer does not tell)."""
     return frozenset(
         i
         for i, u in enumerate(units)
-        if u.heading or is_notice(u.text) or ctx.passages[u.passage].section == NOTES_SECTION
+        if u.heading
+        or is_notice(u.text)
+        or ctx.passages[u.passage].section == NOTES_SECTION
+        or _EXAMPLE_SECTION.match(ctx.passages[u.passage].section.split(" > ")[-1].strip())
     )
 
 

@@ -90,7 +90,9 @@ def test_the_steps_of_a_whole_document_come_from_its_key_points_and_its_types_fr
     intro = passage("Moving a process to a CMO takes several workstreams.", 1, "")
     team = passage("A transfer needs a named team on both sides.", 2, "Project team")
     gaps = passage("A gap analysis compares what the process needs with what the site has.", 3, "Gap analysis")
-    summary = passage("- Start with a joint team and an approved protocol.\n- Gap analysis drives actions.", 4, "Key points")
+    summary = passage(
+        "- Start with a joint team and an approved protocol.\n- Gap analysis drives actions.", 4, "Key points"
+    )
     chunks = [intro, team, gaps, summary]
     assert compose.is_summary(summary, intro) and not compose.is_summary(gaps, intro)
 
@@ -275,10 +277,34 @@ def test_a_who_answer_names_the_parties_and_takes_no_runner_up_that_names_nobody
 
 def test_what_a_question_sets_aside_does_not_make_a_runner_up_relevant() -> None:
     other = passage("Our software also supports the schemes of Saudi Arabia and Brazil.", 1, "Other markets", "Pack")
-    release = passage("Release to the US market stays with the client; in the EU our QP certifies.", 2, "Release", "Pack")
+    release = passage(
+        "Release to the US market stays with the client; in the EU our QP certifies.", 2, "Release", "Pack"
+    )
     sims = {other.text: 0.8, release.text: 0.78}
     question = analyse("Apart from the US and the EU, which countries' serialization schemes does Pack support?")
     assert run(question, [other, release], sims, vendors=("Pack",)) == [other.text]
+
+
+def test_a_sentence_cut_at_a_chunk_edge_is_not_quoted() -> None:
+    text = (
+        "The heads of Production and Quality Control must be independent from each other. Some of the duties "
+        "described in 2.7 and 2.8 are shared with the Head of Quality Control and"
+    )
+    assert [u.text for u in compose.units_of([passage(text, 1)])] == [
+        "The heads of Production and Quality Control must be independent from each other."
+    ]
+
+
+def test_a_worked_example_answers_alone_but_never_joins_as_a_runner_up() -> None:
+    rule = passage("The owner's quality unit makes the final decision to release or reject the batch.", 1, "Roles")
+    story = passage(
+        "Even if the CMO released the batch, the owner should not release it until the discrepancy is explained.",
+        2,
+        "Review > Example",
+    )
+    sims = {rule.text: 0.8, story.text: 0.78}
+    assert run(analyse("Who releases batches made by a CMO?"), [rule, story], sims) == [rule.text]
+    assert run(analyse("Who releases batches made by a CMO?"), [story], {story.text: 0.8}) == [story.text]
 
 
 def test_the_asking_sentence_picks_the_list_not_the_scene_set_before_it() -> None:
