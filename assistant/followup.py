@@ -88,6 +88,16 @@ def _answer_vendors(answer: str, vendors: Sequence[str]) -> list[str]:
     return named or vendors_in(answer, vendors)[:1]
 
 
+_ONE = re.compile(r"\bone\b(?=\s*(?:on|in|at|for|from|during|after|before|again|now|[,.?!]|$))", re.I)
+
+
+def _article(name: str) -> str:
+    """ "an" before a name read with a vowel sound ("an OOS", "an audit"), else "a"."""
+    if name.isupper():
+        return "an" if name[0] in "AEFHILMNORSX" else "a"
+    return "an" if name[0].lower() in "aeiou" else "a"
+
+
 def resolve(question: str, history: Sequence[tuple[str, str]], vendors: Sequence[str] = ()) -> Resolved:
     """Carry the most recent turn's vendors (from its question or answer) and topic into a follow-up."""
     users = [text for role, text in history if role == "user"]
@@ -107,6 +117,8 @@ def resolve(question: str, history: Sequence[tuple[str, str]], vendors: Sequence
         return Resolved(question, tuple(carried_vendors), comparison, search)
     for previous in reversed(users):
         carried = [e for e in entities(previous, vendors) if e not in own and e not in vendors]
+        if len(carried) == 1 and _ONE.search(question):  # "if the CMO confirms one" -> "confirms an OOS"
+            return Resolved(_ONE.sub(f"{_article(carried[0])} {carried[0]}", question, count=1), (), comparison)
         if carried:
             text = f"{question.rstrip('?').strip()} ({', '.join(carried)})?"
             return Resolved(text, (), comparison)

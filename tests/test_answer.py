@@ -117,6 +117,14 @@ def test_followup_carries_the_previous_vendor_as_a_filter_and_other_names_as_tex
     assert unrelated.question == "What is tech transfer?" and unrelated.vendors == ()
 
 
+def test_a_followup_saying_one_for_the_thing_just_asked_about_names_it() -> None:
+    history = [("user", "What does OOS mean?"), ("assistant", "Out of specification: a result outside the limits.")]
+    confirmed = resolve("And if the CMO confirms one on our batch, who decides what happens?", history)
+    assert confirmed.question == "And if the CMO confirms an OOS on our batch, who decides what happens?"
+    kept = resolve("And is one batch enough?", history)
+    assert "one batch" in kept.question  # "one" before a noun is a number
+
+
 def test_a_lone_item_reads_as_a_sentence_and_a_row_ends_like_one() -> None:
     alone = logic.settle_items([Sentence("Tablet compression on 26 rotary presses", (1,), item=True)])
     assert logic.render(alone) == "Tablet compression on 26 rotary presses [1]."
