@@ -668,6 +668,7 @@ def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context, whole_li
     the answer to a question about one step) and the question does not ask for a list, then only those."""
     out: list[Piece] = []
     picked = set(chosen)
+    under: int | None = None  # the lead-in whose items the last pieces were
     for i in chosen:
         unit = units[i]
         if unit.form == "lead":
@@ -675,10 +676,15 @@ def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context, whole_li
             out.append(Piece(unit.text, (unit.passage,), frame=unit.heading))
             items = own or list(unit.items[: ctx.quote.list_items])
             out.extend(Piece(units[j].text, (units[j].passage,), item=True) for j in items)
+            under = i if items else None
         elif unit.form in ("item", "row") and unit.previous is not None and unit.previous in picked:
             continue  # rendered under its lead-in
         else:
-            out.append(Piece(unit.text, (unit.passage,), item=unit.form in ("item", "row")))
+            # an item without its lead-in is a list of its own, but right after another list's items it would
+            # read as one of them: then it stands as a sentence
+            item = unit.form in ("item", "row") and under is None
+            out.append(Piece(unit.text, (unit.passage,), item=item))
+            under = under if item or unit.form in ("item", "row") else None
     return out
 
 

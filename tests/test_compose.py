@@ -307,6 +307,25 @@ def test_a_worked_example_answers_alone_but_never_joins_as_a_runner_up() -> None
     assert run(analyse("Who releases batches made by a CMO?"), [story], {story.text: 0.8}) == [story.text]
 
 
+def test_rows_without_their_lead_in_do_not_read_as_items_of_the_list_before_them() -> None:
+    package = passage(
+        "A release package often contains:\n- a certificate of analysis;\n- a certificate of conformance.", 1
+    )
+    rows = passage("Step: 5 | Done by: CMO QA approves the batch\nStep: 6 | Done by: CMO QA issues certificates", 2)
+    units = compose.units_of([package, rows])
+    sims = [0.9 if u.form == "lead" or u.passage == 1 else 0.1 for u in units]
+    context = Context([package, rows], [1.0, 1.0])
+    question = analyse("Can we release the batch on those two certificates?")
+    pieces = compose.compose(question, units, sims, context).pieces
+    assert [(p.text, p.item) for p in pieces] == [
+        ("A release package often contains:", False),
+        ("a certificate of analysis;", True),
+        ("a certificate of conformance.", True),
+        ("Step: 5 | Done by: CMO QA approves the batch", False),
+        ("Step: 6 | Done by: CMO QA issues certificates", False),
+    ]
+
+
 def test_the_asking_sentence_picks_the_list_not_the_scene_set_before_it() -> None:
     uses = passage(
         "Software with the following intended uses is not used in production:\n- email for production staff;\n"
