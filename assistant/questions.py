@@ -355,6 +355,13 @@ def _action_of(question: str) -> str:
     return ""
 
 
+_PARTS_OF = re.compile(
+    r"^(?:main\s+|key\s+|typical\s+|usual\s+|different\s+)?(?:steps|stages|phases|parts|elements|types|kinds|"
+    r"components|contents|requirements|responsibilities|criteria|reasons|benefits|risks)\s+(?:of|in|for)\b",
+    re.I,
+)
+
+
 def _definition_of(sentence: str, wants: tuple[Want, ...]) -> Query | None:
     """A difference or definition question, when the sentence is one."""
     for pattern in _DIFFERENCE:
@@ -367,6 +374,8 @@ def _definition_of(sentence: str, wants: tuple[Want, ...]) -> Query | None:
         match = pattern.search(sentence)
         if match:
             term = _clean_term(match.group("term"))
+            if _PARTS_OF.match(term):
+                return None  # "What are the steps of a tech transfer?" asks for a list, not a definition
             if _is_short_term(term) and not _FIGURE.search(sentence) and not wants:
                 second = _SECOND_TERM.search(sentence)
                 other = _clean_term(second.group("term")) if second else ""

@@ -34,6 +34,8 @@ VENDORS = ["Aseptix Fill Solutions", "CellForge Biologics", "Meridian CDMO"]
         ("What usually happens during an on-site audit?", "procedure"),
         ("Our CMO reported a deviation. What should happen now, and who does what?", "procedure"),
         ("Who does what in an OOS investigation at a CMO?", "procedure"),
+        ("What are the steps of a tech transfer?", "list"),
+        ("What are the responsibilities of the QP?", "list"),
     ],
 )
 def test_kinds(question: str, kind: str) -> None:
