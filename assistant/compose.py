@@ -41,7 +41,7 @@ _ANNOUNCES_TABLE = re.compile(
 )
 _CUT_OFF = re.compile(
     r"\b(?:and|or|but|nor|the|a|an|of|to|in|on|at|by|for|with|from|into|than|that|which|whose|as|is|are|be|"
-    r"such)\s*$",
+    r"such|any|each|every|its|their|our|your|between|under|over)\s*$",
     re.I,
 )
 _EXAMPLE_SECTION = re.compile(r"^(?:an?\s+)?(?:example|worked\s+example|case\s+study|scenario|illustration)s?\b", re.I)
@@ -196,7 +196,7 @@ def units_of(
     open_lists: dict[int, tuple[int | None, tuple[int, int] | None]] = {}
     for p in _reading_order(len(passages), continues):
         chunk = passages[p]
-        lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
+        lines = _rejoined([ln.strip() for ln in chunk.text.splitlines() if ln.strip()])
         position = 0
         lead: int | None
         numbered: tuple[int, int] | None  # (lead index, last item number) of a numbered list
@@ -267,6 +267,25 @@ def units_of(
     out = [_as_sentence(u) if u.form == "lead" and not u.items else u for u in out]
     short = {i for i, u in enumerate(out) if u.form == "sentence" and len(u.text.split()) < min_words}
     return select(out, [i for i in range(len(out)) if i not in short]) if short else out  # "Note:" without a list
+
+
+def _rejoined(lines: list[str]) -> list[str]:
+    """Lines with a sentence wrapped onto the next line put back together ("... sterile products of any" +
+    "kind. We also ..."): a line that stops mid-sentence, followed by one that goes on in lower case."""
+    out: list[str] = []
+    for line in lines:
+        if (
+            out
+            and line[:1].islower()
+            and not is_list_line(line)
+            and not _TERMINAL.search(out[-1])
+            and " | " not in out[-1]
+            and not _looks_like_row(out[-1])
+        ):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
 
 
 def _reading_order(count: int, continues: Mapping[int, int]) -> list[int]:

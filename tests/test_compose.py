@@ -295,6 +295,16 @@ def test_a_sentence_cut_at_a_chunk_edge_is_not_quoted() -> None:
     ]
 
 
+def test_a_sentence_wrapped_onto_the_next_line_is_quoted_whole() -> None:
+    text = "Granula avoids sterile products of any\nkind. We also do not make Phase 1 supplies.\n- tablets\n- pills"
+    units = compose.units_of([passage(text, 1)])
+    assert [u.text for u in units][:2] == [
+        "Granula avoids sterile products of any kind.",
+        "We also do not make Phase 1 supplies.",
+    ]
+    assert [u.form for u in units][2:] == ["item", "item"]
+
+
 def test_a_worked_example_answers_alone_but_never_joins_as_a_runner_up() -> None:
     rule = passage("The owner's quality unit makes the final decision to release or reject the batch.", 1, "Roles")
     story = passage(
