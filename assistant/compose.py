@@ -1049,13 +1049,22 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
         composed = _superlative(query, units, scores, ctx, by_vendor)
         if composed is not None:
             return composed
-    found = _vendor_scores(by_vendor, units, scores, ctx)
+    subject = anchors(_PROVIDER_WORDS.sub(" ", main_clause(query.text)), ctx.vendors, ctx.idf, 2)
+    holds = [_holds_subject(u, subject, ctx) for u in units]
+    affirms = [held and not _negates(u.text, subject) for u, held in zip(units, holds, strict=True)]
+    found = [  # a vendor whose passages never name what is asked says nothing about it
+        f for f in _vendor_scores(by_vendor, units, scores, ctx, affirms) if any(holds[i] for i in by_vendor[f[1]])
+    ]
     best = found[0][0] if found else 0.0
     floor = max(ctx.compose.vendor_evidence, best * ctx.compose.vendor_relative)
     limit = ctx.compose.declines_words
-    named = [(score, v, i) for score, v, i in found if score >= floor and not _declines(units[i].text, limit)]
+
+    def declines(text: str) -> bool:
+        return _declines(text, limit) or _negates(text, subject)
+
+    named = [(score, v, i) for score, v, i in found if score >= floor and not declines(units[i].text)]
     named = named[: ctx.quote.max_units]
-    declined = [(score, v, i) for score, v, i in found if score >= floor and _declines(units[i].text, limit)]
+    declined = [(score, v, i) for score, v, i in found if score >= floor and declines(units[i].text)]
     if not named:
         return Composition((), best)
     pieces = [
@@ -1075,6 +1084,30 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
 _NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|doesn't|don't|neither|nor|without|none)\b", re.I)
 
 
+_PROVIDER_WORDS = re.compile(
+    r"\b(?:vendors?|cmos?|cdmos?|compan(?:y|ies)|providers?|suppliers?|manufacturers?|contractors?|partners?|"
+    r"organi[sz]ations?|sites?|plants?|facilit(?:y|ies))\b",
+    re.I,
+)
+
+
+def _holds_subject(unit: Unit, subject: set[str], ctx: Context) -> bool:
+    """Whether a unit (or its section) names one of the question's two most specific terms: inspections that
+    ended with no Form 483 are no evidence of an FDA warning letter."""
+    chunk = ctx.passages[unit.passage]
+    return not subject or bool(subject & set(content_terms(f"{unit.text} {chunk.section}")))
+
+
+def _negates(text: str, subject: set[str]) -> bool:
+    """Whether the text denies what the question asks about: "Outcome: No Form 483 observations issued" for
+    "Which vendors have had a Form 483?" (a negation at most two words before one of its terms)."""
+    tokens = re.findall(r"[\w'-]+", text.lower())
+    return any(
+        subject & set(content_terms(token)) and any(_NEGATED.fullmatch(t) for t in tokens[max(0, at - 3) : at])
+        for at, token in enumerate(tokens)
+    )
+
+
 def _declines(text: str, words: int) -> bool:
     """The unit's main clause is negative within its first `words` words ("CellForge does not fill vials ...",
     "No.", "We do not make API"); a negation further on belongs to a detail ("... vaccines that do not need
@@ -1084,15 +1117,23 @@ def _declines(text: str, words: int) -> bool:
 
 
 def _vendor_scores(
-    by_vendor: dict[str, list[int]], units: Sequence[Unit], scores: Sequence[float], ctx: Context
+    by_vendor: dict[str, list[int]],
+    units: Sequence[Unit],
+    scores: Sequence[float],
+    ctx: Context,
+    affirms: Sequence[bool] | None = None,
 ) -> list[tuple[float, str, int]]:
     """(score, vendor, best unit) per vendor, best first: the best unit's score, plus how much closer than the
     average vendor the vendor's own profile is to the question ("can fill sterile injectables": a fill-finish
-    house, not a laboratory that tests sterility)."""
+    house, not a laboratory that tests sterility). A unit that `affirms` what is asked is preferred to a better
+    one that denies it, while it scores as evidence (one site's Form 483 over another site's clean inspection)."""
     mean = sum(ctx.profiles.values()) / len(ctx.profiles) if ctx.profiles else 0.0
     found = []
     for vendor, idxs in by_vendor.items():
         top = max(idxs, key=lambda i: scores[i])
+        if affirms is not None and not affirms[top]:
+            said = [i for i in idxs if affirms[i] and scores[i] >= ctx.compose.vendor_evidence]
+            top = max(said, key=lambda i: scores[i], default=top)
         lift = ctx.compose.vendor_profile * (ctx.profiles.get(vendor, mean) - mean)
         found.append((scores[top] + lift, vendor, top))
     return sorted(found, reverse=True)

@@ -401,7 +401,9 @@ def test_a_sentence_opening_with_this_brings_its_antecedent() -> None:
 
 def test_a_survey_names_the_vendors_first_and_says_who_is_silent() -> None:
     chunks = [
-        passage("Aseptic fill-finish for vials and prefilled syringes.", 1, "Services", "Aseptix Fill Solutions"),
+        passage(
+            "Aseptic fill-finish for vials and prefilled syringes.", 1, "Sterile injectables", "Aseptix Fill Solutions"
+        ),
         passage("Tablets and capsules in high volume.", 2, "Services", "Granula Oral Solids"),
     ]
     sims = {"Aseptic fill-finish for vials and prefilled syringes.": 0.7, "Tablets and capsules in high volume.": 0.1}
@@ -411,6 +413,35 @@ def test_a_survey_names_the_vendors_first_and_says_who_is_silent() -> None:
     assert pieces[0] == "Aseptix Fill Solutions:"
     assert pieces[1].startswith("Aseptic fill-finish")
     assert pieces[-1] == "The documents of Granula Oral Solids say nothing about this."
+
+
+INSPECTIONS = [
+    passage("Authority: US FDA | Site: Cork | Outcome: No Form 483 observations issued", 1, "Inspections", "Aseptix"),
+    passage("Authority: US FDA | Site: Basel | Outcome: No Form 483 observations issued", 2, "Inspections", "Potentia"),
+    passage("In 2023 the FDA investigators issued a Form 483 with three observations.", 3, "Form 483", "Potentia"),
+]
+
+
+def _common_fda(term: str) -> float:
+    return 0.2 if term == "fda" else 2.0
+
+
+def test_a_survey_names_no_vendor_whose_evidence_lacks_what_is_asked() -> None:
+    query = analyse("Which vendors have had an FDA warning letter?", ["Aseptix", "Potentia"])
+    sims = {c.text: 0.8 for c in INSPECTIONS}
+    assert run(query, INSPECTIONS, sims, vendors=("Aseptix", "Potentia"), idf=_common_fda) == []
+
+
+def test_a_survey_lists_a_denial_as_a_limit_and_prefers_a_vendors_own_affirming_evidence() -> None:
+    query = analyse("Which vendors have had a Form 483?", ["Aseptix", "Potentia"])
+    sims = {INSPECTIONS[0].text: 0.8, INSPECTIONS[1].text: 0.8, INSPECTIONS[2].text: 0.6}
+    pieces = run(query, INSPECTIONS, sims, vendors=("Aseptix", "Potentia"), idf=_common_fda)
+    assert pieces == [
+        "Potentia:",
+        INSPECTIONS[2].text,
+        "Limits the documents state:",
+        INSPECTIONS[0].text,
+    ]
 
 
 def test_a_superlative_compares_the_stated_figures_of_the_thing_asked() -> None:
