@@ -471,6 +471,11 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
         text = _with_items_text(unit, units) if query.asks_list else unit.text
         shared = weighted_overlap(query.text, text, context, ctx.idf, c.context_terms)
+        if query.asks_list and unit.form == "lead" and unit.items:
+            # a long list holds many words by its size alone: what the list is about is said by its lead-in and
+            # headings ("OOS at a CMO: who does what"), not by a release table that mentions OOS in one row
+            own = weighted_overlap(asked, f"{chunk.section} {unit.text}", context, ctx.idf, c.context_terms)
+            shared = (shared + own) / 2
         if query.asks_list and unit.form == "lead" and asked != query.text:
             # which list answers is what the asking sentence names ("What should the record ... contain?"), not
             # the scene set before it ("... software our CMO uses in production.")
@@ -589,7 +594,7 @@ def pick(
             continue
         if chosen and unit.passage != units[chosen[0]].passage and adds is not None and not adds(i):
             continue
-        if chosen and _list_of(units, i) not in (None, _list_of(units, chosen[0])) and units[chosen[0]].form == "lead":
+        if chosen and list_of(units, i) not in (None, list_of(units, chosen[0])) and units[chosen[0]].form == "lead":
             continue  # the answer is a list: another list's lead-in or items do not join it
         if per.get(unit.passage, 0) >= tuning.per_passage or (chosen and i in asides):
             continue
@@ -637,7 +642,7 @@ def _adds_to(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[int
     return adds
 
 
-def _list_of(units: Sequence[Unit], i: int) -> int | None:
+def list_of(units: Sequence[Unit], i: int) -> int | None:
     """The lead-in of the list a unit belongs to (itself for a lead-in), or None."""
     unit = units[i]
     if unit.form == "lead":

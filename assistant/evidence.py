@@ -267,7 +267,8 @@ class Quoter:
         for i, unit in enumerate(units):
             if copies.get(key(unit)) != i:
                 continue
-            if unit.passage in low_range and unit.form not in ("lead", "item"):
+            listed = unit.form in ("lead", "item") or (unit.form == "row" and compose.list_of(units, i) is not None)
+            if unit.passage in low_range and not listed:  # a list is kept whole: its rows too
                 overlap = compose.weighted_overlap(query.text, unit.text, "", self.retriever.idf)
                 lower.setdefault(unit.passage, []).append((overlap, i))
                 continue

@@ -290,6 +290,16 @@ def test_a_list_under_its_heading_answers_with_the_heading_as_lead_in(assistant:
     assert {c.section for c in answer.citations} == {"The technology transfer protocol > Typical protocol contents"}
 
 
+def test_a_table_named_for_the_question_beats_a_longer_table_that_mentions_it_once(assistant: Assistant) -> None:
+    # the release table mentions OOS in one of nine rows; the OOS table sits in a lower-ranked passage and
+    # comes whole, all five rows
+    answer = assistant.ask("What happens if a CMO finds an OOS result?", backend="quote")
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("OOS at a CMO: who does what")
+    assert sum(line.startswith("- Activity:") for line in lines) == 5
+    assert "Batch execution" not in answer.text
+
+
 def test_a_negated_question_gets_what_the_vendor_does_not_do(assistant: Assistant) -> None:
     answer = assistant.ask(
         "According to Aseptix Fill Solutions' brochure, what kinds of products won't they fill?", backend="quote"
