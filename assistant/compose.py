@@ -39,8 +39,8 @@ _ANAPHOR = re.compile(
 _ANNOUNCES_TABLE = re.compile(
     r"^(?:the|this)\s+(?:following\s+)?table\b|\b(?:following|below)\s+table\b|\btable\s+below\b", re.I
 )
-_CUT_OFF = re.compile(
-    r"\b(?:and|or|but|nor|the|a|an|of|to|in|on|at|by|for|with|from|into|than|that|which|whose|as|is|are|be|"
+_CUT_OFF = re.compile(  # a list item's "...; and" is how legal lists run on, not a cut
+    r"(?<![;,])\s(?:and|or|but|nor|the|a|an|of|to|in|on|at|by|for|with|from|into|than|that|which|whose|as|is|are|be|"
     r"such|any|each|every|its|their|our|your|between|under|over)\s*$",
     re.I,
 )
@@ -246,7 +246,7 @@ def units_of(
                     continue
                 if not (is_row or is_item or _TERMINAL.search(piece) or _is_callout(piece)) and words < heading_words:
                     continue  # a heading or caption, not a statement
-                if not is_row and _CUT_OFF.search(piece):
+                if not (is_row or is_item) and _CUT_OFF.search(piece):
                     continue  # "... are shared with the Head of Quality Control and": cut at a chunk or page edge
                 form: Form = "row" if is_row else ("item" if is_item else "sentence")
                 if piece.endswith(":") and j == len(pieces) - 1 and not is_row:
@@ -1105,7 +1105,7 @@ def _holds_subject(unit: Unit, subject: set[str], ctx: Context) -> bool:
 
 def _negates(text: str, subject: set[str]) -> bool:
     """Whether the text denies what the question asks about: "Outcome: No Form 483 observations issued" for
-    "Which vendors have had a Form 483?" (a negation at most two words before one of its terms)."""
+    "Which vendors have had a Form 483?" (a negation within the three words before one of its terms)."""
     tokens = re.findall(r"[\w'-]+", text.lower())
     return any(
         subject & set(content_terms(token)) and any(_NEGATED.fullmatch(t) for t in tokens[max(0, at - 3) : at])

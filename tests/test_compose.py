@@ -293,6 +293,8 @@ def test_a_sentence_cut_at_a_chunk_edge_is_not_quoted() -> None:
     assert [u.text for u in compose.units_of([passage(text, 1)])] == [
         "The heads of Production and Quality Control must be independent from each other."
     ]
+    legal = "The record should include:\n- the intended use of the software; and\n- the result of the risk analysis."
+    assert [u.text for u in compose.units_of([passage(legal, 1)])][1] == "the intended use of the software; and"
 
 
 def test_a_sentence_wrapped_onto_the_next_line_is_quoted_whole() -> None:
