@@ -208,6 +208,8 @@ def render_parts(sentences: Sequence[Sentence]) -> list[str]:
         piece = render_sentence(sentence)
         if previous is None:
             parts.append(piece)
+        elif previous.item and not sentence.item:
+            parts.append("\n\n" + piece)  # a blank line ends the list: Markdown would run the text into its last item
         elif sentence.item or previous.item:
             parts.append("\n" + piece)
         else:

@@ -39,8 +39,8 @@ def test_render_puts_items_on_their_own_lines_and_streams_in_the_same_pieces() -
     ]
     text = logic.render(sentences)
     assert text == (
-        "A quality agreement covers [1]:\n- change control [1]\n- **Aseptix**: complaints [2]\n"
-        "Both parties stay accountable [2]."
+        "A quality agreement covers [1]:\n- change control [1]\n- **Aseptix**: complaints [2]\n\n"
+        "Both parties stay accountable [2]."  # a blank line, or Markdown runs the sentence into the last item
     )
     assert "".join(logic.render_parts(sentences)) == text
 
