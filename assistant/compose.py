@@ -706,9 +706,10 @@ def _pieces(units: Sequence[Unit], chosen: Sequence[int], ctx: Context, whole_li
         else:
             # an item without its lead-in is a list of its own, but right after another list's items it would
             # read as one of them: then it stands as a sentence
-            item = unit.form in ("item", "row") and under is None
-            out.append(Piece(unit.text, (unit.passage,), item=item))
-            under = under if item or unit.form in ("item", "row") else None
+            listed = unit.form in ("item", "row")
+            out.append(Piece(unit.text, (unit.passage,), item=listed and under is None))
+            if not listed:
+                under = None
     return out
 
 
