@@ -32,9 +32,19 @@ def main() -> int:
     from assistant.service import Assistant
 
     try:
-        settings = load_settings()
+        settings = load_settings(**({"allow_open": True} if "--allow-open" in sys.argv[1:] else {}))
     except AssistantError as exc:
         return report_error(exc)
+    open_to_all = not (settings.api_keys and settings.api_keys.get_secret_value().strip()) and not (
+        settings.username and settings.password
+    )
+    if open_to_all and not is_loopback(settings.host) and not settings.allow_open:
+        return print_error(
+            f"refusing to serve {settings.host} with no API keys and no login: anyone who reaches it could read, "
+            "upload and delete documents.",
+            "Set ASSISTANT_API_KEYS (and ASSISTANT_USERNAME/ASSISTANT_PASSWORD for the browser), or listen on "
+            "127.0.0.1. To serve it open anyway, pass --allow-open (or set ASSISTANT_ALLOW_OPEN=true).",
+        )
     problem = port_problem(settings.host, settings.port)
     if problem:
         return print_error(
@@ -48,17 +58,20 @@ def main() -> int:
         lock = None if settings.chroma_url else IndexLock(settings.index_path, "ui").acquire()
         assistant = Assistant.from_settings(settings)
         app = build_app(assistant, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite"))
+        print("Loading the models and the index...", flush=True)
+        loaded = assistant.warm_up()
     except AssistantError as exc:
         if lock is not None:
             lock.release()
         return report_error(exc)
     base = f"http://{settings.host}:{settings.port}"
+    steps = ", ".join(
+        f"{k.removesuffix('_s').replace('_', ' ')} {v:.1f} s" for k, v in loaded.items() if k != "total_s"
+    )
+    print(f"Models and index loaded in {loaded['total_s']:.1f} s ({steps}); ready for questions.", flush=True)
     print(f"UI:  {base}/\nAPI: {base}/v1 (OpenAI-compatible; models: GET {base}/v1/models)", flush=True)
-    if not app.state.api_keys_enabled and not is_loopback(settings.host):
-        print(
-            f"warning: /v1 is open to anyone who can reach {settings.host}; set ASSISTANT_API_KEYS to require a key.",
-            file=sys.stderr,
-        )
+    if open_to_all and not is_loopback(settings.host):
+        print(f"warning: {settings.host} is served with no API keys and no login (--allow-open).", file=sys.stderr)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)
     finally:

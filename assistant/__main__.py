@@ -96,6 +96,11 @@ def _ask(args: argparse.Namespace) -> int:
             return print_error(f"no chunks in {assistant.index.location}.", "Run `python ingest.py corpus/` first.")
     except AssistantError as exc:
         return report(exc)
+    try:  # loading apart from answering, so that the answer's timings are the answer's own
+        loaded = assistant.warm_up(args.backend)
+    except AssistantError as exc:
+        return report(exc)
+    print(f"(models and index loaded in {loaded['total_s']:.1f} s)", file=sys.stderr)
     if args.questions:
         return _batch(assistant, args)
     filters = {"vendors": args.vendor, "doc_types": args.doc_type, "sources": args.source}
@@ -104,7 +109,7 @@ def _ask(args: argparse.Namespace) -> int:
     except AssistantError as exc:
         return report(exc)
     if args.json:
-        print(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
+        print(json.dumps({**answer_json(answer), "load_s": round(loaded["total_s"], 3)}, indent=2, ensure_ascii=False))
     else:
         print(answer.text)
         for c in answer.citations:

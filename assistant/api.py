@@ -6,8 +6,6 @@ Answers run in worker threads (the event loop only shuttles bytes), errors use O
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import tempfile
@@ -19,13 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.access import protect
 from assistant.documents import DOC_TYPES, DocumentLibrary
 from assistant.errors import (
     AssistantError,
@@ -286,48 +285,6 @@ def parse_api_keys(value: SecretStr | str | None) -> tuple[str, ...]:
     return tuple(k.strip() for k in raw.split(",") if k.strip())
 
 
-class KeyCheck:
-    """Bearer-key check for /v1/*: keys are held as SHA-256 digests and compared in constant time."""
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self._digests = tuple(hashlib.sha256(k.encode()).digest() for k in keys)
-
-    @property
-    def enabled(self) -> bool:
-        """True when keys are configured."""
-        return bool(self._digests)
-
-    def accepts(self, presented: str) -> bool:
-        """Whether a presented key is one of the keys; every key is compared, whatever matches first."""
-        given = hashlib.sha256(presented.encode()).digest()
-        matched = False
-        for digest in self._digests:
-            matched |= hmac.compare_digest(given, digest)
-        return matched
-
-    def __call__(self, request: Request) -> None:
-        """FastAPI dependency: raise a 401 ApiError unless the request carries a valid key."""
-        if not self.enabled:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        challenge = {"WWW-Authenticate": "Bearer"}
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(
-                401,
-                "Missing API key. Send `Authorization: Bearer <key>` with one of the keys in ASSISTANT_API_KEYS.",
-                code="missing_api_key",
-                headers=challenge,
-            )
-        if not self.accepts(token.strip()):
-            raise ApiError(
-                401,
-                "Incorrect API key. Use one of the keys in the server's ASSISTANT_API_KEYS.",
-                code="invalid_api_key",
-                headers=challenge,
-            )
-
-
 # --- the service --------------------------------------------------------------------------------
 
 
@@ -506,16 +463,18 @@ class ChatService:
 
 def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tuning: ApiTuning = TUNING) -> FastAPI:
     """The FastAPI app serving /v1 for one Assistant; `api_keys` defaults to ASSISTANT_API_KEYS."""
-    keys = KeyCheck(parse_api_keys(assistant.settings.api_keys) if api_keys is None else api_keys)
+    keys = parse_api_keys(assistant.settings.api_keys) if api_keys is None else tuple(api_keys)
     service = ChatService(assistant, tuning)
     library = DocumentLibrary(assistant.settings, assistant.index)
     # no Swagger/ReDoc pages: they load their scripts from a CDN, and nothing here reaches the network
     app = FastAPI(title="cmo-assistant API", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
     app.state.assistant = assistant
-    app.state.api_keys_enabled = keys.enabled
-    router = APIRouter(prefix=PREFIX, dependencies=[Depends(keys)])
+    policy = protect(app, assistant.settings, keys)
+    app.state.api_keys_enabled = bool(policy.keys)
+    app.state.access_enabled = policy.enabled
+    router = APIRouter(prefix=PREFIX)
 
-    @app.get(PREFIX, include_in_schema=False, dependencies=[Depends(keys)])
+    @app.get(PREFIX, include_in_schema=False)
     async def index() -> dict[str, Any]:
         """What this API offers."""
         return {"object": "api", "endpoints": ENDPOINTS.split(", "), "openapi": f"{PREFIX}/openapi.json"}

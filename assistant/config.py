@@ -96,6 +96,15 @@ class Settings(BaseSettings):
         None, description="Comma-separated keys for /v1/*; when set, requests need `Authorization: Bearer <key>`."
     )
 
+    cors_origins: str | None = Field(
+        None,
+        description="Comma-separated origins (https://host:port) allowed cross-origin access; none when empty.",
+    )
+    allow_open: bool = Field(
+        False,
+        description="Serve a non-loopback address with no API keys and no login (anyone who reaches it gets in).",
+    )
+
     @property
     def index_path(self) -> Path:
         """The local Chroma folder."""

@@ -7,6 +7,7 @@ import ipaddress
 import logging
 from typing import TYPE_CHECKING, Any
 
+from assistant.access import request_user
 from assistant.api import build_api
 
 if TYPE_CHECKING:
@@ -42,7 +43,9 @@ def build_app(
     from assistant.ui import ChatUI, launch_options
 
     options = mount_options(launch_options(assistant))
-    app = build_api(assistant, api_keys)
+    app = build_api(assistant, api_keys)  # every route, the UI's included, behind assistant/access.py
+    if app.state.access_enabled:  # Gradio's own checks (and gr.Request.username) see the same user
+        options["auth_dependency"] = request_user
     store = feedback or FeedbackStore(assistant.settings.data_dir / "feedback.sqlite")
     demo = ChatUI(assistant, store).build()
     app.state.demo = demo

@@ -4,6 +4,7 @@ the documents do not answer. `Assistant.stream()` yields typed events that the U
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -28,6 +29,8 @@ from assistant.retrieval import HybridRetriever, Retrieval, Retriever
 from assistant.tuning import QUESTION, QUOTE, REFUSAL, RETRIEVAL
 from assistant.types import Answer, AnswerEvent, Delta, Draft, Filters, Final, Retrieved, ScoredChunk, Sentence
 from assistant.writing import SentenceChecker, citations_for, evidence_blocks, prompt_messages, stream_checked
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -95,6 +98,31 @@ class Assistant:
         if self.settings.llm_url or "openai" in self._chat_models:
             names.append("openai")
         return names
+
+    def warm_up(self, backend: str | None = None) -> dict[str, float]:
+        """Load what the first question would otherwise wait for; seconds per step.
+
+        The embedding model, the keyword index and the catalog load by answering one question in quote mode;
+        the written mode's model (when it is the configured mode and available) loads by writing a token.
+        """
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        self.embedder.embed_query("warm-up")
+        timings["embedder_s"] = time.perf_counter() - started
+        step = time.perf_counter()
+        if self.index.count():
+            self.ask("What is a contract manufacturer?", backend="quote")
+        timings["indexes_s"] = time.perf_counter() - step
+        backend = backend or self.settings.backend
+        if backend != "quote" and backend in self.available_backends() and backend == "local":
+            step = time.perf_counter()
+            try:
+                self.chat_model(backend).invoke("Say OK.", max_tokens=1)
+            except Exception as exc:  # the first question will report it with what to do
+                log.warning("the %s model did not load at start-up: %s", backend, exc)
+            timings["local_model_s"] = time.perf_counter() - step
+        timings["total_s"] = time.perf_counter() - started
+        return timings
 
     def vendors(self) -> list[str]:
         """Vendors present in the index."""

@@ -67,7 +67,10 @@ def _theme() -> gr.themes.Base:
 
 
 def launch_options(assistant: Assistant) -> dict[str, Any]:
-    """Keyword arguments for `ChatUI(...).build().launch(...)`: address, login, look, and nothing remote."""
+    """Keyword arguments for `ChatUI(...).build().launch(...)`: address, look, and nothing remote.
+
+    The login is not Gradio's: assistant/access.py guards every route of the app, the UI's included.
+    """
     settings = assistant.settings
     if bool(settings.username) != bool(settings.password):
         raise ConfigError(
@@ -76,7 +79,6 @@ def launch_options(assistant: Assistant) -> dict[str, Any]:
     return {
         "server_name": settings.host,
         "server_port": settings.port,
-        "auth": (settings.username, settings.password) if settings.username and settings.password else None,
         "share": False,
         "ssr_mode": False,
         "mcp_server": False,

@@ -396,14 +396,14 @@ def test_keys_are_required_on_v1_and_any_listed_key_works(keyed: RunningServer) 
     assert markers(str(good_llm.invoke(RELEASE_Q).content))
 
 
-def test_ui_login_is_unchanged_and_independent_of_the_keys(keyed: RunningServer) -> None:
+def test_the_ui_login_and_the_keys_are_one_access_control(keyed: RunningServer) -> None:
     with httpx.Client(base_url=keyed.url) as browser:
-        assert browser.get("/config").status_code == 401  # the UI wants its login, not an API key
-        assert browser.get("/config", headers={"Authorization": f"Bearer {KEYS[0]}"}).status_code == 401
+        assert browser.get("/config").status_code == 401  # the UI wants the login or a key
+        assert browser.get("/config", headers={"Authorization": f"Bearer {KEYS[0]}"}).status_code == 200
         assert browser.post("/login", data={"username": "qa", "password": "wrong"}).status_code == 400
-        assert browser.post("/login", data={"username": "qa", "password": "pw-7781"}).status_code == 200
+        assert browser.post("/login", data={"username": "qa", "password": "pw-7781"}).status_code == 303
         assert browser.get("/config").status_code == 200
-        assert browser.get("/v1/models").status_code == 401  # the UI session is no API key
+        assert browser.get("/v1/models").status_code == 200  # the signed-in user may use the API too
 
 
 def test_keys_stay_secret_in_settings_and_logs(
@@ -571,7 +571,7 @@ def test_app_py_serves_ui_and_api_on_one_port(corpus_index: tuple[Index, Setting
         while True:
             assert app.poll() is None, app.communicate()
             try:
-                if httpx.get(base + "/", timeout=5).status_code == 200:
+                if httpx.get(base + "/", headers={"Authorization": f"Bearer {KEYS[0]}"}, timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -581,6 +581,7 @@ def test_app_py_serves_ui_and_api_on_one_port(corpus_index: tuple[Index, Setting
         reply = api.chat.completions.create(model="cmo-assistant", messages=user(RELEASE_Q))
         assert (reply.model_extra or {})["citations"][0]["source"] == RELEASE_DOC
         assert httpx.get(base + "/v1/models").status_code == 401
+        assert httpx.get(base + "/config").status_code == 401  # the UI is behind the same keys
 
         busy = subprocess.run(
             [sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, timeout=300
