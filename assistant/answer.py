@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from assistant.chunking import split_sentences
+from assistant.inert import inert_markdown
 from assistant.injection import addresses_assistant, overrides_instructions, without_instruction_blocks
 from assistant.textmatch import content_terms, overlap
 from assistant.tuning import QUESTION, SUPPORT, WRITING, QuestionTuning, SupportTuning
@@ -168,12 +169,15 @@ def _recite(sentence: Sentence, cites: tuple[int, ...]) -> Sentence:
 
 
 def render_sentence(sentence: Sentence) -> str:
-    """One sentence with its markers before the final stop: `Text [1][2].`; an item as `- **Label**: text [1]`."""
-    text = sentence.text.strip()
+    """One sentence with its markers before the final stop: `Text [1][2].`; an item as `- **Label**: text [1]`.
+
+    Where quoted (or written) text becomes answer text: its images, HTML and links to other hosts are made inert
+    (`assistant.inert`), so neither the chat window nor an API client renders them."""
+    text = inert_markdown(sentence.text.strip())
     markers = "".join(f"[{n}]" for n in sentence.cites)
     if sentence.item:
         body = _TRAILING.sub("", text)
-        label = f"**{sentence.label}**: " if sentence.label else ""
+        label = f"**{inert_markdown(sentence.label)}**: " if sentence.label else ""
         return f"- {label}{body}" + (f" {markers}" if markers else "")
     end = ""
     if text and text[-1] in ".!?":
@@ -182,7 +186,7 @@ def render_sentence(sentence: Sentence) -> str:
         text, end = text[:-1].rstrip(), text[-1] if text.endswith(":") else "."
     elif (text and text[-1].isalnum()) or text.endswith((")", "%")):
         end = "."  # a key-figure line or a table row quoted as a sentence still ends like one
-    label = f"**{sentence.label}**: " if sentence.label else ""
+    label = f"**{inert_markdown(sentence.label)}**: " if sentence.label else ""
     return f"{label}{text}" + (f" {markers}" if markers else "") + end
 
 
@@ -259,7 +263,7 @@ def refusal_text(
         if key in seen:
             continue
         seen.add(key)
-        lines.append(f"- {passage_label(item.chunk)} ({item.chunk.source})")
+        lines.append(inert_markdown(f"- {passage_label(item.chunk)} ({item.chunk.source})"))
         if len(seen) >= limit:
             break
     return "\n".join(lines)
