@@ -8,10 +8,12 @@ No I/O and no model calls: the caller passes similarity numbers in. An answer's 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from assistant.chunking import split_sentences
+from assistant.inert import inert_markdown
+from assistant.injection import addresses_assistant, overrides_instructions, without_instruction_blocks
 from assistant.textmatch import content_terms, overlap
 from assistant.tuning import QUESTION, SUPPORT, WRITING, QuestionTuning, SupportTuning
 from assistant.tuning import REFUSAL as REFUSAL_TUNING
@@ -28,14 +30,6 @@ MARKER_SYNTAX = rf"\[{_CITED}\]"
 """A citation marker as answers write it: [1], [1, 2], [2; 3]. The one definition of its syntax: the reader here
 and the stream repairs in writing.py build on it."""
 _MARKER = re.compile(rf"\[({_CITED})\]")
-_INJECTION = re.compile(
-    r"ignore\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|preceding|your)\s+(?:instructions|prompts?|rules)"
-    r"|disregard\s+(?:all|any|the|your|previous|prior)\b"
-    r"|(?:reveal|print|show|repeat|output)\s+(?:your|the)\s+(?:full\s+|entire\s+|whole\s+)?(?:system\s+)?"
-    r"(?:prompt|instructions)"
-    r"|system\s+prompt|you\s+are\s+now\b|new\s+instructions\s*:|jailbreak",
-    re.I,
-)
 _REFUSAL_HINTS = re.compile(
     r"NOT_IN_DOCUMENTS|(?:passages|documents|context)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+(?:contain|cover|mention|provide|say|include)"
     r"|no information (?:about|on)|not (?:mentioned|covered|stated) in the (?:passages|documents)",
@@ -45,23 +39,28 @@ _TRAILING = re.compile(r"[\s.;,:!]+$")
 
 
 def looks_like_injection(text: str) -> bool:
-    """True when text tries to give the assistant instructions."""
-    return bool(_INJECTION.search(text))
+    """True when text tries to override the assistant's instructions (questions and a model's rewrites of them)."""
+    return overrides_instructions(text)
 
 
 def sanitize(text: str) -> str:
-    """Drop the sentences of a passage (or question) that address the assistant with instructions."""
+    """Drop the sentences of a question that try to override the assistant's instructions."""
+    return _without_sentences(text, overrides_instructions)
+
+
+def sanitize_evidence(text: str) -> str:
+    """Drop what in a passage speaks to the assistant: template blocks, role labels, instructions, claims about
+    its answers (`assistant.injection`). Documents are data; this is what a chat model's prompt may quote."""
+    return _without_sentences(without_instruction_blocks(text), addresses_assistant)
+
+
+def _without_sentences(text: str, drop: Callable[[str], bool]) -> str:
     kept = []
     for line in text.splitlines():
-        sentences = [s for s in split_sentences(line) if not _instructs(s)]
+        sentences = [s for s in split_sentences(line) if not drop(s)]
         if sentences:
             kept.append(" ".join(sentences))
     return "\n".join(kept)
-
-
-def _instructs(sentence: str) -> bool:
-    """An instruction sentence; a long sentence that also asks something keeps its question part elsewhere."""
-    return looks_like_injection(sentence)
 
 
 def focus(question: str, tuning: QuestionTuning = QUESTION) -> str:
@@ -104,7 +103,9 @@ def passage_label(chunk: Chunk) -> str:
 
 def number_passages(blocks: Sequence[tuple[Chunk, str]]) -> str:
     """The evidence block of a prompt: `[n] label` then the (sanitised) evidence text of that passage."""
-    return "\n\n".join(f"[{n}] {passage_label(chunk)}\n{sanitize(text)}" for n, (chunk, text) in enumerate(blocks, 1))
+    return "\n\n".join(
+        f"[{n}] {passage_label(chunk)}\n{sanitize_evidence(text)}" for n, (chunk, text) in enumerate(blocks, 1)
+    )
 
 
 def make_citation(n: int, chunk: Chunk) -> Citation:
@@ -168,12 +169,15 @@ def _recite(sentence: Sentence, cites: tuple[int, ...]) -> Sentence:
 
 
 def render_sentence(sentence: Sentence) -> str:
-    """One sentence with its markers before the final stop: `Text [1][2].`; an item as `- **Label**: text [1]`."""
-    text = sentence.text.strip()
+    """One sentence with its markers before the final stop: `Text [1][2].`; an item as `- **Label**: text [1]`.
+
+    Where quoted (or written) text becomes answer text: its images, HTML and links to other hosts are made inert
+    (`assistant.inert`), so neither the chat window nor an API client renders them."""
+    text = inert_markdown(sentence.text.strip())
     markers = "".join(f"[{n}]" for n in sentence.cites)
     if sentence.item:
         body = _TRAILING.sub("", text)
-        label = f"**{sentence.label}**: " if sentence.label else ""
+        label = f"**{inert_markdown(sentence.label)}**: " if sentence.label else ""
         return f"- {label}{body}" + (f" {markers}" if markers else "")
     end = ""
     if text and text[-1] in ".!?":
@@ -182,7 +186,7 @@ def render_sentence(sentence: Sentence) -> str:
         text, end = text[:-1].rstrip(), text[-1] if text.endswith(":") else "."
     elif (text and text[-1].isalnum()) or text.endswith((")", "%")):
         end = "."  # a key-figure line or a table row quoted as a sentence still ends like one
-    label = f"**{sentence.label}**: " if sentence.label else ""
+    label = f"**{inert_markdown(sentence.label)}**: " if sentence.label else ""
     return f"{label}{text}" + (f" {markers}" if markers else "") + end
 
 
@@ -259,7 +263,7 @@ def refusal_text(
         if key in seen:
             continue
         seen.add(key)
-        lines.append(f"- {passage_label(item.chunk)} ({item.chunk.source})")
+        lines.append(inert_markdown(f"- {passage_label(item.chunk)} ({item.chunk.source})"))
         if len(seen) >= limit:
             break
     return "\n".join(lines)

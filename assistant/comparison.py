@@ -18,6 +18,7 @@ import numpy as np
 from assistant import answer as logic
 from assistant.evidence import to_sentences
 from assistant.followup import COMPARISON_HEADING
+from assistant.inert import inert_markdown
 from assistant.questions import Query, aspects_of
 from assistant.tuning import COMPARE, COMPOSE
 from assistant.types import Citation, Filters, ScoredChunk, Sentence
@@ -72,12 +73,16 @@ class Comparison:
     def text(self) -> str:
         """A Markdown table: one row per vendor, one column per aspect, every stated cell with its markers."""
         columns = [a.capitalize() for a in self.aspects if a] or ["What the documents say"]
-        rows = [f"{COMPARISON_HEADING} {_cell(self.question)}", "", "| CMO | " + " | ".join(columns) + " |"]
+        rows = [
+            f"{COMPARISON_HEADING} {_cell(inert_markdown(self.question))}",
+            "",
+            "| CMO | " + " | ".join(columns) + " |",
+        ]
         rows.append("|---|" + "---|" * len(columns))
         for vendor in self.vendors:
             cells = [c for c in self.cells if c.vendor == vendor]
             shown = [_cell(_cell_text(c)) if c.stated else f"_{NOT_STATED}_" for c in cells]
-            rows.append(f"| **{_cell(vendor)}** | " + " | ".join(shown) + " |")
+            rows.append(f"| **{_cell(inert_markdown(vendor))}** | " + " | ".join(shown) + " |")
         return "\n".join(rows)
 
 

@@ -20,6 +20,7 @@ from typing import Literal
 from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.followup import vendors_in
+from assistant.injection import addresses_assistant, without_instruction_blocks
 from assistant.questions import NEGATION, Query, last_question, main_clause
 from assistant.textmatch import content_terms, heading_names, jaccard, spelled_out, stem, term_pattern
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
@@ -189,19 +190,19 @@ def units_of(
     boundary): its first items belong to the lead-in left open at the end of the other one. The passages in
     `headed` open their section with a list: the section heading becomes its lead-in (unless it is a question).
     """
-    from assistant.answer import looks_like_injection
-
     continues = continues or {}
     out: list[Unit] = []
     open_lists: dict[int, tuple[int | None, tuple[int, int] | None]] = {}
     for p in _reading_order(len(passages), continues):
         chunk = passages[p]
-        lines = _rejoined([ln.strip() for ln in chunk.text.splitlines() if ln.strip()])
+        lines = _rejoined([ln.strip() for ln in without_instruction_blocks(chunk.text).splitlines() if ln.strip()])
         position = 0
         lead: int | None
         numbered: tuple[int, int] | None  # (lead index, last item number) of a numbered list
         lead, numbered = open_lists.get(continues.get(p, -1), (None, None))
         heading = chunk.section.split(" > ")[-1].strip()
+        if heading and addresses_assistant(heading):
+            heading = ""  # a heading that speaks to the assistant leads no list
         if lead is None and p in headed and p not in continues and heading and not heading.endswith("?"):
             # a list straight under its heading ("### Typical protocol contents" then "- Scope: ..."): the
             # heading is its lead-in; "Other risks" continues its siblings, like "Beyond the elements above"
@@ -223,6 +224,8 @@ def units_of(
             owner = lead
             if owner is None and numbered is not None and number == numbered[1] + 1:
                 owner = numbered[0]  # "2." after item 1's explanatory paragraphs still belongs to the lead-in
+            if (is_item or is_row) and addresses_assistant(text):  # instructions in documents stay data, never quoted
+                continue
             if (is_item or is_row) and owner is not None:  # a table after "... as follows:" is its list
                 out.append(Unit(text, p, para, position, "row" if is_row else "item", (), owner, True))
                 out[owner] = _with_item(out[owner], len(out) - 1)
@@ -241,7 +244,7 @@ def units_of(
                     previous = None
                     continue
                 opens_list = piece.endswith(":") and j == len(pieces) - 1 and not is_row
-                if words < (1 if is_item or opens_list else min_words) or looks_like_injection(piece):
+                if words < (1 if is_item or opens_list else min_words) or addresses_assistant(piece):
                     previous = None
                     continue
                 if not (is_row or is_item or _TERMINAL.search(piece) or _is_callout(piece)) and words < heading_words:

@@ -75,7 +75,9 @@ def _with_neighbour(quoted: str, passage: str) -> str:
 
 def prompt_messages(blocks: Sequence[tuple[Citation, str]], question: str) -> list[tuple[str, str]]:
     """(role, content) messages: the fixed system prompt first (cache-friendly), then evidence and question."""
-    numbered = "\n\n".join(f"[{n}] {_label(c)}\n{logic.sanitize(text)}" for n, (c, text) in enumerate(blocks, 1))
+    numbered = "\n\n".join(
+        f"[{n}] {_label(c)}\n{logic.sanitize_evidence(text)}" for n, (c, text) in enumerate(blocks, 1)
+    )
     return [("system", prompts.SYSTEM), ("user", prompts.USER.format(passages=numbered, question=question))]
 
 
