@@ -40,6 +40,7 @@ from assistant.errors import (
     StoreError,
     UnsupportedFileError,
 )
+from assistant.files import STAGED_PREFIX
 from assistant.history import Turn, text_of, turns
 from assistant.retrieval import Filters
 from assistant.types import Answer, AnswerEvent, Delta, Final
@@ -616,7 +617,10 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
         if doc_type is not None and doc_type not in DOC_TYPES:
             raise ApiError(400, f"Unknown doc_type {doc_type!r}. Use one of: {', '.join(DOC_TYPES)}.", param="doc_type")
         library.check_upload(name, file.size or 0)
-        folder = Path(tempfile.mkdtemp(prefix="cmo-upload-"))
+        # The body lands in the uploads folder under a `.staged-` name: a crash leaves it where start-up recovery
+        # deletes it, never in a temp folder nobody tidies.
+        library.uploads_dir.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{STAGED_PREFIX}{uuid.uuid4().hex}-", dir=library.uploads_dir))
         try:
             path = folder / "upload"
             size = 0

@@ -6,6 +6,7 @@ Chroma, Gradio or HTTP here: the index and the ingester do the storage, the edge
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -242,7 +243,10 @@ class DocumentLibrary:
             registry = self.index.registry()
             staged, replaced = leftovers(self.uploads_dir)
             for path in staged:
-                path.unlink(missing_ok=True)
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)  # an API upload's body, spooled before staging
+                else:
+                    path.unlink(missing_ok=True)
             restored, dropped, orphans = [], [], []
             for mark, target in replaced:
                 record = registry.get(source_key(target))
