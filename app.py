@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from assistant.runtime import go_offline
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.index import Index
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -16,6 +21,20 @@ def port_problem(host: str, port: int) -> str | None:
             return None
     except OSError as exc:
         return exc.strerror or str(exc)
+
+
+def recover_uploads(settings: Settings, index: Index) -> None:
+    """Finish or roll back uploads a crash interrupted, before anything is served (DocumentLibrary.recover)."""
+    from assistant.documents import DocumentLibrary
+
+    done = DocumentLibrary(settings, index).recover()
+    if done.changed:
+        print(
+            f"recovered interrupted uploads: {len(done.restored)} previous versions restored, "
+            f"{len(done.backups_dropped)} finished, {len(done.orphans_removed) + len(done.staged_removed)} "
+            "unfinished copies removed",
+            file=sys.stderr,
+        )
 
 
 def main() -> int:
@@ -57,6 +76,7 @@ def main() -> int:
         # folder stops with what to do instead of losing vectors (assistant/index_lock.py says why).
         lock = None if settings.chroma_url else IndexLock(settings.index_path, "ui").acquire()
         assistant = Assistant.from_settings(settings)
+        recover_uploads(settings, assistant.index)
         app = build_app(assistant, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite"))
         print("Loading the models and the index...", flush=True)
         loaded = assistant.warm_up()

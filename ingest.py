@@ -141,8 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         index = Index.open(settings, Embedder.from_settings(settings))
     except AssistantError as exc:
         return report_error(exc)
+    from assistant.documents import DocumentLibrary
+
+    if lock is not None:  # this run owns the folder: finish or roll back uploads a crash interrupted
+        try:
+            DocumentLibrary(settings, index).recover()
+        except AssistantError as exc:
+            lock.release()
+            return report_error(exc)
     if args.remove:
-        from assistant.documents import DocumentLibrary
 
         try:
             return manage(DocumentLibrary(settings, index), args)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 import time
 import uuid
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.access import protect
+from assistant.body_limit import UPLOAD_PATHS, BodyLimit, upload_body_limit
 from assistant.documents import DOC_TYPES, DocumentLibrary
 from assistant.errors import (
     AssistantError,
@@ -32,13 +34,16 @@ from assistant.errors import (
     ConfigError,
     DocumentNotFoundError,
     IngestError,
+    IngestStopped,
     OversizedFileError,
     StoreError,
     UnsupportedFileError,
 )
+from assistant.files import STAGED_PREFIX
 from assistant.history import Turn, text_of, turns
 from assistant.retrieval import Filters
 from assistant.types import Answer, AnswerEvent, Delta, Final
+from assistant.uploads import UploadJob, UploadNotFoundError
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -48,7 +53,10 @@ log = logging.getLogger(__name__)
 MODEL = "cmo-assistant"
 """The model id of the default answer mode; `cmo-assistant-<mode>` names each mode."""
 PREFIX = "/v1"
-ENDPOINTS = "GET /v1/models, POST /v1/chat/completions, GET/POST /v1/documents, GET/DELETE /v1/documents/{source}"
+ENDPOINTS = (
+    "GET /v1/models, POST /v1/chat/completions, GET/POST /v1/documents, GET/DELETE /v1/documents/{source}, "
+    "GET /v1/uploads, GET/DELETE /v1/uploads/{id}"
+)
 _UPLOAD_BLOCK = 1 << 20
 
 
@@ -112,6 +120,10 @@ def api_error(exc: BaseException) -> ApiError:
         return exc
     if isinstance(exc, DocumentNotFoundError):
         return ApiError(404, _text(exc), code="document_not_found")
+    if isinstance(exc, UploadNotFoundError):
+        return ApiError(404, _text(exc), code="upload_not_found")
+    if isinstance(exc, IngestStopped):
+        return ApiError(422, _text(exc), code="ingest_stopped", param="file")
     if isinstance(exc, OversizedFileError):
         return ApiError(413, _text(exc), code="file_too_large", param="file")
     if isinstance(exc, UnsupportedFileError):
@@ -199,6 +211,21 @@ def conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[Turn]]:
             code="no_question",
         )
     return question, turns([{"role": m.role, "content": m.content} for m in messages[:last]])
+
+
+def check_encodable(body: BaseModel) -> None:
+    """A 400 for text that is not valid Unicode: JSON allows a lone surrogate ("\\ud800"), UTF-8 does not."""
+    try:
+        json.dumps(body.model_dump(), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode("ascii")
+        raise ApiError(
+            400,
+            f"The request holds text that is not valid Unicode (a lone surrogate, {bad}). Send the question "
+            "as valid UTF-8 text: a character outside the Basic Multilingual Plane needs both halves of its pair.",
+            param="messages",
+            code="invalid_text",
+        ) from None
 
 
 def _values(raw: Any, where: str, known: Sequence[str]) -> list[str]:
@@ -351,6 +378,7 @@ class ChatService:
 
     def prepare(self, body: ChatRequest) -> tuple[str, str, list[Turn], Filters]:
         """Check a request against the index: (mode, question, history, filters), or an ApiError."""
+        check_encodable(body)
         backend = self.backend_for(body.model)
         question, history = conversation(body.messages)
         registry = self.assistant.index.registry()
@@ -469,6 +497,9 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
     # no Swagger/ReDoc pages: they load their scripts from a CDN, and nothing here reaches the network
     app = FastAPI(title="cmo-assistant API", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
     app.state.assistant = assistant
+    limit = upload_body_limit(assistant.settings.max_file_mb)
+    app.add_middleware(BodyLimit, limit=limit, paths=UPLOAD_PATHS)  # type: ignore[arg-type]
+    # added last, so it runs first: a stranger's body is never read
     policy = protect(app, assistant.settings, keys)
     app.state.api_keys_enabled = bool(policy.keys)
     app.state.access_enabled = policy.enabled
@@ -518,7 +549,13 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
 
 
 def _document_routes(router: APIRouter, service: ChatService, library: DocumentLibrary) -> None:
-    """GET/POST/DELETE /v1/documents: list, upload (indexed before the reply) and delete."""
+    """GET/POST/DELETE /v1/documents and GET/DELETE /v1/uploads: list, upload, watch or cancel an upload, delete.
+
+    Uploads are indexed by the assistant's one ingest worker, never in the answer threads. POST answers when
+    the file is indexed (201, or 200 when unchanged); with `?wait=false` (or `Prefer: respond-async`) it
+    answers 202 at once with the upload job, which GET /v1/uploads/{id} follows and DELETE cancels.
+    """
+    worker = service.assistant.uploads
 
     @router.get("/documents")
     async def list_documents() -> dict[str, Any]:
@@ -528,40 +565,104 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
 
     @router.post("/documents", status_code=201, response_model=None)
     async def upload_document(
+        request: Request,
         file: Annotated[UploadFile, File(description="a PDF, Word (.docx), HTML, Markdown or text file")],
         doc_type: Annotated[str | None, Form(description=f"one of {', '.join(DOC_TYPES)}")] = None,
         vendor: Annotated[str | None, Form(description="vendor name, for brochures")] = None,
+        wait: bool = True,
     ) -> dict[str, Any] | JSONResponse:
-        """Upload a file; it is indexed before the reply, so it can be asked about at once."""
+        """Upload a file; by default it is indexed before the reply, so it can be asked about at once."""
         name = file.filename or "upload"
         doc_type = doc_type or None
         if doc_type is not None and doc_type not in DOC_TYPES:
             raise ApiError(400, f"Unknown doc_type {doc_type!r}. Use one of: {', '.join(DOC_TYPES)}.", param="doc_type")
         library.check_upload(name, file.size or 0)
-        with tempfile.TemporaryDirectory(prefix="cmo-upload-") as tmp:
-            path = Path(tmp) / "upload"
+        # The body lands in the uploads folder under a `.staged-` name: a crash leaves it where start-up recovery
+        # deletes it, never in a temp folder nobody tidies.
+        library.uploads_dir.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{STAGED_PREFIX}{uuid.uuid4().hex}-", dir=library.uploads_dir))
+        try:
+            path = folder / "upload"
             size = 0
             with path.open("wb") as out:
                 while block := await file.read(_UPLOAD_BLOCK):
                     size += len(block)
                     library.check_upload(name, size)
                     out.write(block)
-            result = await service.run(library.add, path, name, doc_type, vendor or None)
-        payload = {**result.document.as_dict(), "status": result.status, "chunks_embedded": result.chunks_embedded}
-        if result.status == "unchanged":
-            return JSONResponse(payload, status_code=200)
-        return payload
+            job = worker.submit(
+                path, name, doc_type, vendor or None, owner="api", cleanup=lambda: shutil.rmtree(folder, True)
+            )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        if not wait or "respond-async" in request.headers.get("prefer", "").lower():
+            return JSONResponse(job.as_dict(), status_code=202, headers={"Location": f"{PREFIX}/uploads/{job.id}"})
+        await anyio.to_thread.run_sync(job.done.wait)
+        return _finished(job)
+
+    @router.get("/uploads")
+    async def list_uploads() -> dict[str, Any]:
+        """Uploads waiting, indexing or recently finished, oldest first."""
+        return {"object": "list", "data": [j.as_dict() for j in worker.jobs()]}
+
+    @router.get("/uploads/{job_id}")
+    async def get_upload(job_id: str) -> dict[str, Any]:
+        """One upload: queued, running (with its stage), done, failed or cancelled."""
+        return worker.get(job_id).as_dict()
+
+    @router.delete("/uploads/{job_id}")
+    async def cancel_upload(job_id: str) -> dict[str, Any]:
+        """Cancel an upload: a queued one never starts, a running one stops at its next step; nothing is kept."""
+        job = worker.cancel(job_id)
+        return {**job.as_dict(), "cancel_requested": job.cancel_requested.is_set()}
 
     @router.get("/documents/{source:path}")
     async def get_document(source: str) -> dict[str, Any]:
         """One document by its source (as listed)."""
-        return (await service.run(library.get, source)).as_dict()
+        return (await service.run(library.get, _document_id(source))).as_dict()
 
     @router.delete("/documents/{source:path}")
     async def delete_document(source: str) -> dict[str, Any]:
         """Remove a document and every chunk of it; it is never cited again."""
-        removed = await service.run(library.remove, source)
+        removed = await service.run(library.remove, _document_id(source))
         return {"id": removed.source, "object": "document", "deleted": True}
+
+
+def _document_id(source: str) -> str:
+    """A document id as given in the URL, or a 400 when it cannot name any file (control characters)."""
+    if any(ord(c) < 32 for c in source):
+        raise ApiError(
+            400,
+            f"The document id {source!r} holds a control character (such as a NUL byte), which no document's "
+            "name holds. Use an id exactly as GET /v1/documents lists it, URL-encoded.",
+            param="source",
+            code="invalid_document_id",
+        )
+    return source
+
+
+def _finished(job: UploadJob) -> dict[str, Any] | JSONResponse:
+    """The reply to a synchronous upload once its job is over: the document, or the error."""
+    if job.state == "cancelled":
+        raise ApiError(409, f"The upload of {job.name} was cancelled; nothing of it was kept.", code="upload_cancelled")
+    if job.result is None:
+        raise api_error(job.error or IngestError(f"{job.name}: indexing failed.", "The server log has the details."))
+    result = job.result
+    payload = {
+        **result.document.as_dict(),
+        "status": result.status,
+        "chunks_embedded": result.chunks_embedded,
+        "upload_id": job.id,
+    }
+    if result.previous is not None:
+        payload["replaced"] = result.previous.as_dict()
+        payload["message"] = (
+            f"{job.name} was uploaded before: this is its new version, which now replaces the previous one "
+            f"(content hash {result.previous.content_hash[:12]}, ingested {result.previous.ingested_iso})."
+        )
+    if result.status == "unchanged":
+        return JSONResponse(payload, status_code=200)
+    return payload
 
 
 def _error_handlers(app: FastAPI) -> None:

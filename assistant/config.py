@@ -41,7 +41,23 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(
         40, ge=0, description="Word pieces of trailing sentences repeated at the start of the next chunk."
     )
-    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused at ingest.")
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files larger than this are refused at ingest; upload bodies stop here too."
+    )
+    max_text_mb: float = Field(
+        10.0, gt=0, description="HTML, Markdown and text files larger than this are refused (read whole)."
+    )
+    max_html_depth: int = Field(200, ge=16, description="HTML nested deeper than this many elements is refused.")
+    max_docx_entries: int = Field(2000, ge=16, description="Word files holding more parts than this are refused.")
+    max_docx_unzipped_mb: float = Field(
+        100.0, gt=0, description="Word files that unpack to more than this are refused before unpacking (zip bombs)."
+    )
+    max_chunks_per_file: int = Field(
+        5000, ge=1, description="A file cut into more passages than this is refused before embedding."
+    )
+    ingest_timeout_s: float = Field(
+        900.0, gt=0, description="Uploads still indexing after this many seconds are stopped and rolled back."
+    )
     ocr: bool = Field(
         True, description="OCR PDF pages that have no text layer (scans) at ingest, with tesseract; false skips them."
     )

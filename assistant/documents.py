@@ -6,6 +6,7 @@ Chroma, Gradio or HTTP here: the index and the ingester do the storage, the edge
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,13 +16,15 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 from assistant.config import Settings
 from assistant.errors import DocumentNotFoundError, IngestError, OversizedFileError, UnsupportedFileError
-from assistant.files import UPLOAD_SUFFIXES, StagedUpload, stage_upload
-from assistant.ingestion import Ingestor, source_key
+from assistant.files import REPLACED_PREFIX, UPLOAD_SUFFIXES, StagedUpload, leftovers, stage_upload
+from assistant.ingestion import Ingestor, Stop, source_key
+from assistant.loaders import content_key
 from assistant.sources import resolve_source
 from assistant.types import DocType
 
 if TYPE_CHECKING:
     from assistant.index import FileRecord, Index
+    from assistant.ingestion import Progress
 
 DOC_TYPES: tuple[str, ...] = get_args(DocType)
 UploadStatus = Literal["added", "updated", "unchanged", "duplicate"]
@@ -72,6 +75,26 @@ class UploadResult:
     document: DocumentInfo
     chunks_embedded: int
     seconds: float
+    previous: DocumentInfo | None = None
+    """The version an "updated" upload replaced (same name, other content)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What start-up recovery tidied: interrupted uploads rolled back or finished."""
+
+    staged_removed: list[str]
+    restored: list[str]
+    """Uploads whose new version never finished indexing: the previous file is back."""
+    backups_dropped: list[str]
+    """Uploads whose new version was indexed before the crash: the copy of the previous one is deleted."""
+    orphans_removed: list[str]
+    """First uploads killed before they were indexed: the file is deleted."""
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was left to tidy."""
+        return bool(self.staged_removed or self.restored or self.backups_dropped or self.orphans_removed)
 
 
 def _info(record: FileRecord, registry: dict[str, FileRecord]) -> DocumentInfo:
@@ -107,6 +130,8 @@ class DocumentLibrary:
 
     def resolve(self, name: str) -> str | None:
         """The index source for a name: the source itself, or a path to the file (relative or absolute)."""
+        if "\x00" in name:  # no file is named so, and the OS refuses to look
+            return None
         registry = self.index.registry()
         if name in registry and registry[name].file_sha:
             return name
@@ -139,12 +164,21 @@ class DocumentLibrary:
             )
 
     def add(
-        self, path: Path, name: str | None = None, doc_type: str | None = None, vendor: str | None = None
+        self,
+        path: Path,
+        name: str | None = None,
+        doc_type: str | None = None,
+        vendor: str | None = None,
+        *,
+        stop: Stop | None = None,
+        progress: Progress | None = None,
     ) -> UploadResult:
         """Copy an uploaded file into the uploads folder under `name` and ingest it; nothing is kept if it fails.
 
-        Raises an IngestError (with the ingester's reason and hint) when the file cannot be read; a file of
-        the same name uploaded before is put back then.
+        A file of the same name uploaded before becomes the previous version: it stays on disk and in the
+        index until the new one is indexed, then the new one replaces it ("updated"). Raises an IngestError
+        (with the ingester's reason and hint) when the file cannot be read, and what `stop` raises when it
+        stops the ingest; the previous version is put back then.
         """
         name = name or path.name
         self.check_upload(name, path.stat().st_size)
@@ -160,8 +194,14 @@ class DocumentLibrary:
             options["doc_type"] = doc_type
         if vendor and vendor.strip():
             options["vendor"] = vendor.strip()
+        previous = self._current(source_key(staged.path))
         try:
-            report = Ingestor(self.settings, self.index).run([staged.path], **options)  # type: ignore[arg-type]
+            report = Ingestor(self.settings, self.index).run(
+                [staged.path],
+                stop=stop,
+                progress=progress,
+                **options,  # type: ignore[arg-type]
+            )
         except BaseException:
             staged.discard()
             raise
@@ -182,7 +222,49 @@ class DocumentLibrary:
             if source in report.duplicates
             else "unchanged"
         )
-        return UploadResult(status, self.get(source), report.chunks_embedded, time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        replaced = previous if status == "updated" else None
+        return UploadResult(status, self.get(source), report.chunks_embedded, elapsed, replaced)
+
+    def _current(self, source: str) -> DocumentInfo | None:
+        registry = self.index.registry()
+        record = registry.get(source)
+        return _info(record, registry) if record is not None and record.file_sha else None
+
+    def recover(self) -> Recovery:
+        """Finish or roll back what a crash left, so the list, the uploads folder and the index agree.
+
+        Registry records half-written are rolled back (Ingestor.recover); staged copies are deleted; a
+        `.replaced-` copy is dropped when the index holds the new version, else put back; a first upload never
+        indexed (its `.new-` marker is still there) is deleted. Call it at start-up, before anything else writes.
+        """
+        with self.index.write_lock:
+            Ingestor(self.settings, self.index).recover()
+            registry = self.index.registry()
+            staged, replaced = leftovers(self.uploads_dir)
+            for path in staged:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)  # an API upload's body, spooled before staging
+                else:
+                    path.unlink(missing_ok=True)
+            restored, dropped, orphans = [], [], []
+            for mark, target in replaced:
+                record = registry.get(source_key(target))
+                indexed = bool(
+                    record and record.file_sha and target.is_file() and record.file_sha == content_key(target)
+                )
+                if indexed:
+                    mark.unlink(missing_ok=True)
+                    dropped.append(target.name)
+                elif mark.name.startswith(REPLACED_PREFIX):
+                    mark.replace(target)
+                    restored.append(target.name)
+                else:  # a first upload that never got indexed
+                    if record is None or not record.file_sha:
+                        target.unlink(missing_ok=True)
+                    mark.unlink(missing_ok=True)
+                    orphans.append(target.name)
+        return Recovery([p.name for p in staged], restored, dropped, orphans)
 
     def remove(self, name: str) -> DocumentInfo:
         """Remove a document from the index at once (every chunk of it), and its copy in the uploads folder.

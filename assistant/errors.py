@@ -54,6 +54,10 @@ class OversizedFileError(IngestError):
     """The file is larger than the configured limit."""
 
 
+class IngestStopped(AssistantError):
+    """An upload was cancelled, or ran past its time limit; nothing of it was kept."""
+
+
 class StoreError(AssistantError):
     """The index is missing, unreachable or incompatible."""
 

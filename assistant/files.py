@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import unicodedata
@@ -44,6 +45,14 @@ def safe_filename(name: str) -> str:
     return base[:_MAX_NAME]
 
 
+STAGED_PREFIX = ".staged-"
+"""An upload being copied into the uploads folder; one left behind is a crash's and is deleted at start-up."""
+REPLACED_PREFIX = ".replaced-"
+"""The previous version of an upload, kept until the new one is indexed; recovery keeps or restores it."""
+NEW_PREFIX = ".new-"
+"""An empty marker beside a first upload until it is indexed; recovery deletes the upload if it never was."""
+
+
 @dataclass(slots=True)
 class StagedUpload:
     """An upload copied into the uploads folder; `discard()` undoes the copy (restoring what it replaced)."""
@@ -51,25 +60,31 @@ class StagedUpload:
     path: Path
     original_name: str
     backup: Path | None = None
+    """The previous version (`.replaced-`), or the `.new-` marker of a first upload."""
 
     def keep(self) -> None:
-        """The ingest accepted the file: drop the backup of the file it replaced."""
+        """The ingest accepted the file: drop the backup of the file it replaced (or the new-file marker)."""
         if self.backup is not None:
             self.backup.unlink(missing_ok=True)
             self.backup = None
 
     def discard(self) -> None:
         """The ingest rejected the file: delete the copy and put back the file it replaced, if any."""
-        self.path.unlink(missing_ok=True)
-        if self.backup is not None:
-            self.backup.replace(self.path)
-            self.backup = None
+        if self.backup is not None and self.backup.name.startswith(REPLACED_PREFIX):
+            self.backup.replace(self.path)  # atomic: the old version is back whole
+        else:
+            self.path.unlink(missing_ok=True)
+            if self.backup is not None:
+                self.backup.unlink(missing_ok=True)
+        self.backup = None
 
 
 def stage_upload(source: Path, uploads_dir: Path, original_name: str | None = None) -> StagedUpload:
     """Copy an uploaded temp file into `uploads_dir` under its sanitised original name.
 
-    A file already there with the same name is set aside (not deleted) until `keep()` or `discard()`.
+    The copy is written under a `.staged-` name first and renamed into place in one step; a file already
+    there with the same name is kept as a `.replaced-` copy until `keep()` or `discard()`, so a crash at any
+    point leaves either version whole (`recover_uploads` tidies up at the next start).
     """
     name = safe_filename(original_name or source.name)
     uploads = uploads_dir.resolve()
@@ -77,12 +92,48 @@ def stage_upload(source: Path, uploads_dir: Path, original_name: str | None = No
     target = (uploads / name).resolve()
     if target.parent != uploads:  # belt and braces: the name can no longer leave the folder
         raise ValueError(f"{name!r} is not a usable file name.")
-    backup = None
-    if target.exists():
-        backup = uploads / f".replaced-{uuid.uuid4().hex}-{name}"
-        target.replace(backup)
-    shutil.copyfile(source, target)
+    token = uuid.uuid4().hex
+    staging = uploads / f"{STAGED_PREFIX}{token}-{name}"
+    try:
+        shutil.copyfile(source, staging)
+        if target.exists():
+            backup = uploads / f"{REPLACED_PREFIX}{token}-{name}"
+            _link_or_copy(target, backup)
+        else:
+            backup = uploads / f"{NEW_PREFIX}{token}-{name}"
+            backup.touch()
+        staging.replace(target)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
     return StagedUpload(target, original_name or source.name, backup)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A second name for a file (a hard link), or a copy where links are not supported."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def leftovers(uploads_dir: Path) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """What interrupted uploads left in the folder: staged copies, and (`.replaced-` copy or `.new-` marker,
+    the upload it belongs to) pairs."""
+    staged: list[Path] = []
+    pairs: list[tuple[Path, Path]] = []
+    if not uploads_dir.is_dir():
+        return staged, pairs
+    for path in sorted(uploads_dir.iterdir()):
+        for prefix in (STAGED_PREFIX, REPLACED_PREFIX, NEW_PREFIX):
+            if not path.name.startswith(prefix):
+                continue
+            token, dash, name = path.name[len(prefix) :].partition("-")
+            if prefix == STAGED_PREFIX or not (dash and len(token) == 32 and name):
+                staged.append(path)
+            else:
+                pairs.append((path, path.with_name(name)))
+    return staged, pairs
 
 
 def resolve_document(source: str, base: Path | None = None) -> Path | None:

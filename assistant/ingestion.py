@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -14,6 +15,7 @@ from assistant.config import Settings
 from assistant.errors import IngestError
 from assistant.index import FileRecord, Index, join_names
 from assistant.loaders import SUPPORTED_SUFFIXES, content_key, load_file
+from assistant.loaders.limits import ReadLimits
 from assistant.sources import resolve_source, source_key
 from assistant.types import Chunk, DocType, LoadedDocument
 
@@ -29,8 +31,15 @@ as count; "ocr" is sent after each page OCR has read, with the pages OCRed so fa
 
 __all__ = ["FileFailure", "FileWarning", "IngestReport", "Ingestor", "Progress", "discover", "source_key"]
 
+log = logging.getLogger(__name__)
+
 EMBED_GROUP = 128
 """Chunks gathered from consecutive files before one embedding call."""
+EMBED_SLICE = 256
+"""Most chunks embedded between two checks of `stop` (a cancelled upload stops within one slice)."""
+
+Stop = Callable[[], None]
+"""Called between the steps of an ingest; raises IngestStopped to stop it (what it began is rolled back)."""
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -132,6 +141,8 @@ class Ingestor:
         self.embedder = index.embedder
         self._in_flight: dict[str, FileRecord] = {}  # sha -> file prepared in this run, not yet flipped
         self._ocr_done = 0  # pages OCR has finished with in this run (progress count)
+        self._stop: Stop = _go_on
+        self.limits = ReadLimits.from_settings(settings)
         if ocr is None and settings.ocr:
             from assistant.loaders.ocr import Tesseract
 
@@ -161,15 +172,27 @@ class Ingestor:
         doc_type: DocType | None = None,
         vendor: str | None = None,
         progress: Progress | None = None,
+        stop: Stop | None = None,
     ) -> IngestReport:
         """Ingest files and folders; one bad file never stops the others or touches stored chunks.
 
         Files are embedded in groups of about EMBED_GROUP chunks (fewer, fuller model batches), then
         written and flipped one file at a time, so a crash leaves each file either old or new. Runs and
-        removals in one process take turns (the index's write lock).
+        removals in one process take turns (the index's write lock). `stop` is called between steps; when
+        it raises, files not yet flipped are rolled back and the exception goes on.
         """
+        self._stop = stop or _go_on
         with self.index.write_lock:
-            return self._run(paths, prune=prune, doc_type=doc_type, vendor=vendor, progress=progress)
+            try:
+                return self._run(paths, prune=prune, doc_type=doc_type, vendor=vendor, progress=progress)
+            except BaseException:
+                try:
+                    self.recover()
+                except Exception:  # the index itself failed: the next run's recover() finishes the job
+                    log.exception("rolling back the stopped ingest failed")
+                raise
+            finally:
+                self._stop = _go_on
 
     def _run(
         self,
@@ -283,12 +306,14 @@ class Ingestor:
         """Read and chunk one file and announce its new content; None when there is nothing to embed."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             load_file(path, source)  # raises the unsupported-type error with its hint
+        self._stop()
         sha = content_key(path)
         if self._already_held(source, sha, report):
             return None
         current = self.index.registry().get(source)  # cached: the check above changed nothing when it returns False
 
         def on_ocr_page(pages_done: int, pages_total: int) -> None:
+            self._stop()
             self._ocr_done += 1
             if progress:
                 progress("ocr", done, self._ocr_done)
@@ -304,7 +329,9 @@ class Ingestor:
             ocr=self.ocr,
             ocr_workers=self.settings.ocr_workers,
             on_ocr_page=on_ocr_page,
+            limits=self.limits,
         )
+        self._stop()
         ocr_pages = sum(1 for page in doc.pages if page.ocr)
         if ocr_pages:
             report.ocr_pages += ocr_pages
@@ -316,11 +343,19 @@ class Ingestor:
         )
         if not chunks:
             raise IngestError(f"{source}: no passages could be cut from the text.", "Check the file has prose text.")
+        most = self.settings.max_chunks_per_file
+        if len(chunks) > most:
+            raise IngestError(
+                f"{source}: the file makes {len(chunks)} passages, over the limit of {most} per file.",
+                "Split it into smaller documents, or raise ASSISTANT_MAX_CHUNKS_PER_FILE if it belongs in one.",
+            )
+        self._stop()
         old_sha: str | None = None
         if current and current.alias_of is None and current.file_sha:
             # an identical copy elsewhere keeps the old content: hand the old chunks over instead of deleting them
             old_sha = None if self._hand_over(current) else current.file_sha
-        base = FileRecord(source, old_sha or "", doc.title, doc.doc_type, doc.vendor)
+        # Until the flip, readers (and `--list`) keep seeing the old version whole: title, pages and chunks.
+        base = current if old_sha and current else FileRecord(source, "", doc.title, doc.doc_type, doc.vendor)
         self.index.put_file(_with(base, pending_sha=sha))
         names = _Names(join_names(doc.short_names), join_names(doc.references), join_names(doc.covers))
         self._in_flight[sha] = FileRecord(
@@ -352,7 +387,11 @@ class Ingestor:
             return done
         all_chunks = [c for p in group for c in p.chunks]
         embed_started = time.perf_counter()
-        vectors = self.index.embed_chunks(all_chunks)
+        vectors: list[list[float]] = []
+        for start in range(0, len(all_chunks), EMBED_SLICE):
+            self._stop()
+            vectors += self.index.embed_chunks(all_chunks[start : start + EMBED_SLICE])
+        self._stop()
         report.embed_seconds += time.perf_counter() - embed_started
         offset = 0
         for item in group:
@@ -464,6 +503,10 @@ class _Prepared:
     old_sha: str | None
     existed: bool
     names: _Names = field(default_factory=lambda: _Names())
+
+
+def _go_on() -> None:
+    """The `stop` of a run nobody can stop."""
 
 
 def mark_ocr(doc: LoadedDocument, chunks: list[Chunk]) -> list[Chunk]:

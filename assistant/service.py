@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from assistant.embeddings import Embedder
     from assistant.index import Index
     from assistant.ingestion import IngestReport, Progress
+    from assistant.uploads import IngestWorker
 
 _COMPARISON = re.compile(
     r"\b(?:compare[sd]?|comparing|comparison|vs\.?|versus|differences?|differ|which\s+of|which\s+has|each)\b", re.I
@@ -67,6 +68,7 @@ class Assistant:
         self.quoter = Quoter(self.embedder.embed_documents, self.retriever)
         self._chat_models: dict[str, BaseChatModel] = dict(chat_models or {})
         self._lock = threading.Lock()
+        self._uploads: IngestWorker | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Assistant:
@@ -131,6 +133,17 @@ class Assistant:
     def doc_types(self) -> list[str]:
         """Document types present in the index."""
         return list(self.index.stats()["doc_types"])
+
+    @property
+    def uploads(self) -> IngestWorker:
+        """The one worker that indexes uploads (API and UI alike), apart from the threads that answer."""
+        from assistant.documents import DocumentLibrary
+        from assistant.uploads import IngestWorker
+
+        with self._lock:
+            if self._uploads is None:
+                self._uploads = IngestWorker(DocumentLibrary(self.settings, self.index))
+            return self._uploads
 
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None, **kwargs: Any) -> IngestReport:
         """Ingest files into the same index this assistant reads."""

@@ -7,7 +7,6 @@ model imports here.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from assistant.errors import AssistantError, ConfigError
-from assistant.files import UPLOAD_SUFFIXES, StagedUpload, document_link, resolve_document, stage_upload
+from assistant.files import UPLOAD_SUFFIXES, document_link, resolve_document
 from assistant.history import as_messages, turns
 from assistant.presentation import (
     BACKEND_LABELS,
@@ -37,13 +36,12 @@ from assistant.presentation import (
     sources_html,
     status_html,
 )
-from assistant.sources import resolve_source
 from assistant.types import Delta, Draft, Final, Retrieved
-from assistant.ui_documents import DocumentsTab
+from assistant.ui_documents import DocumentsTab, session_of
+from assistant.ui_uploads import UploadDoor
 
 if TYPE_CHECKING:
     from assistant.feedback import FeedbackStore
-    from assistant.ingestion import IngestReport
     from assistant.service import Assistant
 
 log = logging.getLogger(__name__)
@@ -125,6 +123,7 @@ class _ChatWidgets:
     upload_vendor: gr.Textbox
     upload: gr.File
     upload_status: gr.Markdown
+    upload_cancel: gr.Button
     sources: gr.HTML
 
 
@@ -161,6 +160,7 @@ class ChatUI:
         self.backends = backends
         self.default_backend = assistant.settings.backend if assistant.settings.backend in backends else backends[0]
         self.links = _DocumentLinks()
+        self.door = UploadDoor(assistant)
 
     # --- answering -------------------------------------------------------------------------------------
 
@@ -309,81 +309,25 @@ class ChatUI:
         files: list[str] | None,
         doc_type: str,
         vendor: str,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker through this default
     ) -> tuple[Any, ...]:
-        """Stage the uploaded files, ingest them, and say what was added, already known or refused."""
+        """Index the uploaded files through the document library's worker; say what was added, updated or refused.
+
+        Only files in Gradio's upload cache are taken (UploadDoor), so a queue call naming another path on the
+        server is refused.
+        """
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        staged: list[StagedUpload] = []
-        problems: list[str] = []
-        for name in files:
-            original = Path(name).name
-            try:
-                staged.append(stage_upload(Path(name), self.uploads_dir, original))
-            except (ValueError, OSError) as exc:
-                problems.append(f"**Not added: {original}.** {exc} Rename the file and upload it again.")
-        if not staged:
-            return "  \n".join(problems), gr.skip(), gr.skip(), None
-        try:
-            report = self._ingest(staged, doc_type, vendor, progress)
-        except AssistantError as exc:
-            for s in staged:
-                s.discard()
-            return f"**Could not index the upload:** {exc.message} {exc.hint}", gr.skip(), gr.skip(), None
-        accepted, known = self._settle(staged, report, problems)
-        lines = list(problems)
-        lines += [f"**Note:** {w}" for w in report.warnings]
-        if known:
-            lines.insert(0, f"**Already indexed:** {', '.join(known)} (same content as before).")
-        if not accepted:
-            return "  \n".join(lines), gr.skip(), gr.skip(), None
-        count = report.chunks_embedded
-        lines.insert(
-            0,
-            f"**Added: {', '.join(accepted)}.** {count} passage{'s' if count != 1 else ''} indexed in "
-            f"{report.seconds:.1f} s; you can ask about {'it' if len(accepted) == 1 else 'them'} now.",
-        )
+        report = self.door.add(files, doc_type, vendor, session_of(request), progress)
+        if not report.changed:
+            return report.text, gr.skip(), gr.skip(), None
         doc_choices = [(DOC_TYPE_LABELS.get(t, t), t) for t in self.assistant.doc_types()]
-        return "  \n".join(lines), gr.update(choices=self.assistant.vendors()), gr.update(choices=doc_choices), None
+        return report.text, gr.update(choices=self.assistant.vendors()), gr.update(choices=doc_choices), None
 
-    def _ingest(self, staged: list[StagedUpload], doc_type: str, vendor: str, progress: gr.Progress) -> IngestReport:
-        total = len(staged)
-        progress(0, desc=f"Indexing {total} file{'s' if total != 1 else ''}…")
-        options: dict[str, Any] = {"progress": functools.partial(self._show_progress, progress, total)}
-        if doc_type:
-            options["doc_type"] = doc_type
-        if (vendor or "").strip():
-            options["vendor"] = vendor.strip()
-        return self.assistant.ingest([s.path for s in staged], **options)
-
-    @staticmethod
-    def _show_progress(progress: gr.Progress, total: int, event: str, done: int, count: int) -> None:
-        """An ingest progress event on the upload's progress bar (count: OCR pages or passages so far)."""
-        if event == "ocr":
-            progress(min(done, total) / total, desc=f"Reading scanned pages (OCR): {count} done")
-        else:
-            progress(min(done, total) / total, desc=f"Indexed {done} of {total} files, {count} passages")
-
-    @staticmethod
-    def _settle(staged: list[StagedUpload], report: IngestReport, problems: list[str]) -> tuple[list[str], list[str]]:
-        """Keep the files the ingest took, discard the refused ones (their reasons go to problems)."""
-        accepted: list[str] = []
-        known: list[str] = []
-        failed = {resolve_source(f.source).resolve(): f for f in report.failed}
-        same = {resolve_source(x).resolve() for x in [*report.unchanged, *report.duplicates]}
-        for s in staged:
-            failure = failed.get(s.path)
-            if failure is None:
-                s.keep()
-                (known if s.path in same else accepted).append(s.original_name)
-                continue
-            s.discard()
-            reason = failure.reason.replace(failure.source, s.original_name)
-            if reason.startswith(s.original_name + ":"):
-                reason = reason[len(s.original_name) + 1 :].strip()
-            reason = reason[:1].upper() + reason[1:]
-            problems.append(f"**Not added: {s.original_name}.** {reason} {failure.hint}".strip())
-        return accepted, known
+    def cancel_upload(self, request: gr.Request) -> str:
+        """The Cancel upload button: stop this page's uploads (nothing of them is kept)."""
+        return self.door.cancel(session_of(request))
 
     # --- layout and wiring -----------------------------------------------------------------------------
 
@@ -391,6 +335,9 @@ class ChatUI:
         """The page: a header, the Chat tab (conversation, filters, upload, sources) and the Documents tab."""
         with gr.Blocks(title=TITLE, fill_width=True) as demo:
             self.links.demo = demo
+            # Gradio checks that a file handed to an event was uploaded (is in its cache) only once the app
+            # has launched; mounted with gr.mount_gradio_app it never does, so say it has.
+            demo.has_launched = True
             turn_state = gr.State({})  # assistant message index -> Turn
             feedback_id = gr.State(None)
             with gr.Column(elem_classes="cmo-header"):
@@ -511,6 +458,7 @@ class ChatUI:
                         height=120,
                     )
                     upload_status = gr.Markdown("", elem_id="cmo-upload-status")
+                    upload_cancel = gr.Button("Cancel upload", size="sm", elem_id="cmo-upload-cancel")
             with gr.Column(scale=2, min_width=340):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="cmo-sources-box", container=False)
@@ -530,6 +478,7 @@ class ChatUI:
             upload_vendor,
             upload,
             upload_status,
+            upload_cancel,
             sources,
         )
 
@@ -579,3 +528,5 @@ class ChatUI:
             show_progress="full",
             show_progress_on=w.upload_status,
         )
+        # not queued: it must run while the upload it stops holds the "ingest" slot
+        w.upload_cancel.click(self.cancel_upload, None, w.upload_status, api_visibility="private", queue=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -14,6 +13,7 @@ import gradio as gr
 from assistant.documents import DOC_TYPES, TABLE_HEADERS, DocumentInfo, DocumentLibrary, summary_table
 from assistant.errors import AssistantError
 from assistant.files import UPLOAD_SUFFIXES
+from assistant.ui_uploads import UploadDoor
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -26,6 +26,13 @@ INTRO = (
     "cited again. Files in your own folders stay on disk (ingesting that folder again brings them back); "
     "uploaded copies are deleted."
 )
+
+
+def session_of(request: gr.Request | None) -> str:
+    """Whose uploads these are: the page's Gradio session (Cancel upload stops only that page's)."""
+    return f"ui:{getattr(request, 'session_hash', None) or 'anonymous'}"
+
+
 EVENT_OPTIONS: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "ingest"}
 """Uploads and deletions take turns with the chat tab's uploads (same concurrency id)."""
 
@@ -36,6 +43,7 @@ class DocumentsTab:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.library = DocumentLibrary(assistant.settings, assistant.index)
+        self.door = UploadDoor(assistant)
         self._filters: list[gr.Dropdown] = []
         self._filter_kinds: list[str] = []
 
@@ -67,30 +75,24 @@ class DocumentsTab:
 
     # --- handlers ------------------------------------------------------------------------------
 
-    def upload(self, files: list[str] | None, doc_type: str, vendor: str) -> tuple[Any, ...]:
-        """Add uploaded files one by one; a bad file is reported and leaves nothing behind."""
+    def upload(
+        self,
+        files: list[str] | None,
+        doc_type: str,
+        vendor: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects the tracker through this default
+    ) -> tuple[Any, ...]:
+        """Add uploaded files through the document library's worker; a bad file is reported and leaves nothing."""
         if not files:
             return (gr.skip(),) * (4 + len(self._filters))
-        lines: list[str] = []
-        for name in files:
-            original = Path(name).name
-            try:
-                result = self.library.add(Path(name), original, doc_type or None, vendor or None)
-            except AssistantError as exc:
-                lines.append(f"**Not added: {html.escape(original)}.** {html.escape(exc.message)} {exc.hint}".strip())
-                continue
-            doc = result.document
-            if result.status in ("added", "updated"):
-                lines.append(
-                    f"**{result.status.title()}: {html.escape(original)}** as {html.escape(doc.title)}, "
-                    f"{result.chunks_embedded} passages in {result.seconds:.1f} s; you can ask about it now."
-                )
-            elif result.status == "duplicate":
-                lines.append(f"**Already indexed: {html.escape(original)}** (same content as {doc.alias_of}).")
-            else:
-                lines.append(f"**Already indexed: {html.escape(original)}** (same content as before).")
+        report = self.door.add(files, doc_type, vendor, session_of(request), progress)
         table, picker = self.refresh()
-        return ("  \n".join(lines), table, picker, None, *self.filter_updates())
+        return (report.text, table, picker, None, *self.filter_updates())
+
+    def cancel_upload(self, request: gr.Request) -> str:
+        """Stop this page's uploads that are waiting or indexing."""
+        return self.door.cancel(session_of(request))
 
     def ask_delete(self, source: str | None) -> tuple[Any, Any, Any]:
         """Show the confirmation for the picked document."""
@@ -185,6 +187,7 @@ class DocumentsTab:
                     elem_id="cmo-doc-upload",
                     height=120,
                 )
+                cancel_upload = gr.Button("Cancel upload", size="sm", elem_id="cmo-doc-upload-cancel")
 
         private: dict[str, Any] = {"api_visibility": "private", "queue": False}
         tab.select(self.refresh, None, [table, pick], **private)
@@ -201,4 +204,5 @@ class DocumentsTab:
             show_progress_on=status,
             **EVENT_OPTIONS,
         )
+        cancel_upload.click(self.cancel_upload, None, status, **private)
         return tab

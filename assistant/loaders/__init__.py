@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from assistant.catalog import learn_names
 from assistant.errors import EmptyDocumentError, OversizedFileError, UnsupportedFileError
+from assistant.loaders.limits import DEFAULT_LIMITS, ReadLimits, check_text_size
 from assistant.types import DocType, LoadedDocument, Page
 
 if TYPE_CHECKING:
@@ -79,11 +80,12 @@ def load_file(
     ocr: Tesseract | None = None,
     ocr_workers: int = 1,
     on_ocr_page: OcrProgress | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> LoadedDocument:
     """Read one file into a LoadedDocument, or raise an IngestError that says what to do.
 
     PDF pages without a text layer are OCRed with `ocr` (None: OCR off), `ocr_workers` pages at a time,
-    calling `on_ocr_page(done, total)` after each.
+    calling `on_ocr_page(done, total)` after each. `limits` bound text size, HTML nesting and Word archives.
     """
     source = source or path.as_posix()
     suffix = path.suffix.lower()
@@ -111,14 +113,16 @@ def load_file(
     elif suffix in DOCX_SUFFIXES:
         from assistant.loaders.docx import read_docx
 
-        pages, meta = read_docx(path, source)
+        pages, meta = read_docx(path, source, limits)
     elif suffix in HTML_SUFFIXES:
         from assistant.loaders.html import read_html
 
-        pages, meta = read_html(path, source)
+        check_text_size(path, source, limits)
+        pages, meta = read_html(path, source, limits=limits)
     else:
         from assistant.loaders.text import read_text
 
+        check_text_size(path, source, limits)
         pages, meta = read_text(path, source, markdown=suffix in MARKDOWN_SUFFIXES)
     if not any(p.text.strip() for p in pages):
         raise EmptyDocumentError(f"{source}: no text found.", "Check the file and ingest one with text.")

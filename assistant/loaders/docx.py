@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import CorruptFileError, EncryptedFileError
+from assistant.loaders.limits import DEFAULT_LIMITS, ReadLimits, check_archive
 from assistant.loaders.table_rows import table_lines
 from assistant.types import Page
 
@@ -23,8 +24,8 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, and encrypted .
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def read_docx(path: Path, source: str) -> tuple[list[Page], dict[str, str]]:
-    """The document as Markdown-like text (one page) and its title/author."""
+def read_docx(path: Path, source: str, limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[Page], dict[str, str]]:
+    """The document as Markdown-like text (one page) and its title/author; archives over `limits` are refused."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -34,6 +35,7 @@ def read_docx(path: Path, source: str) -> tuple[list[Page], dict[str, str]]:
             f"{source}: the Word file is password protected (or an old .doc saved with a .docx name).",
             "Open it in Word, remove the password (or save as .docx) and ingest the new file.",
         )
+    check_archive(path, source, limits)
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import CorruptFileError
+from assistant.loaders.limits import DEFAULT_LIMITS, ReadLimits, check_depth
 from assistant.loaders.table_rows import table_lines
 from assistant.types import Page
 
@@ -57,8 +58,10 @@ _BLOCKS = {
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 
-def read_html(path: Path, source: str, tuning: HtmlTuning = HTML_TUNING) -> tuple[list[Page], dict[str, str]]:
-    """The page's main text as Markdown-like blocks (one page) and its title."""
+def read_html(
+    path: Path, source: str, tuning: HtmlTuning = HTML_TUNING, limits: ReadLimits = DEFAULT_LIMITS
+) -> tuple[list[Page], dict[str, str]]:
+    """The page's main text as Markdown-like blocks (one page) and its title; pages nested past `limits` are refused."""
     from bs4 import BeautifulSoup
 
     raw = path.read_bytes()
@@ -67,6 +70,7 @@ def read_html(path: Path, source: str, tuning: HtmlTuning = HTML_TUNING) -> tupl
             f"{source}: looks like a binary file, not a web page.", "Save the page again as HTML and ingest it."
         )
     soup = BeautifulSoup(raw, "lxml")
+    check_depth(soup, source, limits)
     meta = _meta(soup)
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()

@@ -176,7 +176,7 @@ def _apply_ocr(
 def _open(path: Path, source: str) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
     """The text layer of every page and the document info; an owner password alone does not stop it."""
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfStreamError, PyPdfError
 
     try:
         reader = PdfReader(path)
@@ -192,7 +192,12 @@ def _open(path: Path, source: str) -> tuple[list[tuple[str, Any]], dict[str, Any
         raise EncryptedFileError(
             f"{source}: the PDF is encrypted and cannot be opened ({exc}).", _PASSWORD_HINT
         ) from exc
-    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (LimitReachedError, RecursionError) as exc:  # pypdf's own bounds (a stream inflating past 75 MB, ...)
+        raise CorruptFileError(
+            f"{source}: the PDF goes past what the reader accepts ({exc.__class__.__name__}: {str(exc)[:80]}).",
+            "Print or export it to PDF again (or split it) and ingest the new file.",
+        ) from exc
+    except (PyPdfError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptFileError(
             f"{source}: the PDF is damaged or not a PDF ({exc.__class__.__name__}: {str(exc)[:80]}).",
             "Re-export or re-download the file and ingest it again.",

@@ -1,0 +1,68 @@
+"""The UI's upload handlers take only files uploaded through the page (issue 17, finding 1).
+
+The attack: POST /gradio_api/queue/join with a FileData whose `path` is any file on the server used to index
+it (and so quote it back). Against the real server on 127.0.0.1, for both upload boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.config import Settings
+from assistant.index import Index
+from tests.api_server import RunningServer, start_app
+from tests.gradio_queue import call_event, event_index, file_data, upload_files
+from tests.ui_server import private_copy
+
+SECRET = "The vault combination of the Tallinn plant is 31-17-4 and lives in this private note."
+
+
+@pytest.fixture(scope="module")
+def server(corpus_index: tuple[Index, Settings], tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    index, settings = corpus_index
+    running = start_app(private_copy(index, settings, tmp_path_factory.mktemp("door-data")), api_keys=[])
+    yield running
+    running.close()
+
+
+def listed(server: RunningServer) -> list[str]:
+    return [d["source"] for d in httpx.get(server.api + "/documents").json()["data"]]
+
+
+@pytest.mark.parametrize(("elem_id", "extra"), [("cmo-upload", ["", ""]), ("cmo-doc-upload", ["", ""])])
+def test_a_server_file_named_in_a_queue_call_is_refused_and_not_indexed(
+    server: RunningServer, tmp_path: Path, elem_id: str, extra: list[str]
+) -> None:
+    secret = tmp_path / "private-notes.md"  # outside Gradio's upload cache, with a suffix uploads allow
+    secret.write_text(f"# Private notes\n\n{SECRET}\n")
+    before = listed(server)
+    fn_index, trigger = event_index(server.url, elem_id, "upload")
+
+    reply = call_event(server.url, fn_index, trigger, [[file_data(str(secret), secret.name)], *extra])
+
+    assert "Added" not in str(reply.get("output")), reply
+    assert listed(server) == before
+    uploads = server.assistant.settings.data_dir / "uploads"
+    assert not (uploads / secret.name).exists()
+    answer = httpx.post(
+        server.api + "/chat/completions",
+        json={"model": "cmo-assistant", "messages": [{"role": "user", "content": "What is the vault combination?"}]},
+        timeout=120,
+    ).json()
+    assert "31-17-4" not in answer["choices"][0]["message"]["content"]
+
+
+def test_a_file_uploaded_through_the_page_still_goes_in(server: RunningServer) -> None:
+    text = b"# Zentrix door note\n\nZentrix Labs keeps 9 spare stoppering machines in Tallinn.\n"
+    [path] = upload_files(server.url, [("door-note.md", text)])
+    fn_index, trigger = event_index(server.url, "cmo-doc-upload", "upload")
+
+    reply = call_event(server.url, fn_index, trigger, [[file_data(path, "door-note.md")], "", ""])
+
+    assert reply["success"], reply
+    assert "Added: door-note.md" in str(reply["output"]["data"][0])
+    assert any(s.endswith("uploads/door-note.md") for s in listed(server))
