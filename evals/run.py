@@ -223,6 +223,7 @@ def row_for(
         lexical_supported=supported,
         latency_s=answer.timings.get("total_s", latency),
         standalone_question=answer.standalone_question,
+        rules=list(answer.rules),
         signals={k: round(float(v), 4) for k, v in answer.timings.items() if not k.endswith("_s")},
     )
     row["first_match_rank"] = metrics.first_match_rank(row["retrieved"], question.sources)
@@ -349,13 +350,15 @@ INGEST_SOURCES = (
     "index.py",
     "embeddings.py",
     "sources.py",
-    "types.py",
     "textmatch.py",
     "locators.py",
     "language.py",
 )
+"""types.py is left out: it holds the answer types too, and a change to `Chunk` comes with one to the chunker."""
 # Settings that do not change what ingestion writes.
-NOT_INGEST_SETTINGS = frozenset({"data_dir", "index_dir", "chroma_url", "backend", "local_model_path"})
+NOT_INGEST_SETTINGS = frozenset(
+    {"data_dir", "index_dir", "chroma_url", "backend", "local_model_path", "disabled_rules"}
+)
 
 
 def _files(path: Path) -> list[Path]:
@@ -392,15 +395,19 @@ class Built:
 
 
 @contextmanager
-def built_index(corpus: Sequence[Path], backend: str | None, cache: Path | None, suite: str) -> Iterator[Built]:
+def built_index(
+    corpus: Sequence[Path], backend: str | None, cache: Path | None, suite: str, disabled: str = ""
+) -> Iterator[Built]:
     """Ingest the corpus into a fresh index in a temporary folder, or reuse the one cached under `cache`
-    (a folder per suite and content key, marked complete only after a whole ingest)."""
+    (a folder per suite and content key, marked complete only after a whole ingest). `disabled` names the
+    answer rules switched off (assistant/rules.py)."""
     from assistant.embeddings import Embedder
     from assistant.index import Index
     from assistant.ingestion import Ingestor
 
     with tempfile.TemporaryDirectory(prefix="cmo-eval-") as tmp:
-        settings = eval_settings(Path(tmp) / "data", backend)
+        settings = eval_settings(Path(tmp) / "data", backend).model_copy(update={"disabled_rules": disabled})
+        settings.rules  # noqa: B018  (an unknown rule name fails here, before any ingest)
         marker: Path | None = None
         if cache is not None:
             folder = cache / f"{suite}-{index_key(corpus, settings)}"
@@ -481,6 +488,7 @@ def render_markdown(payload: Mapping[str, Any]) -> str:
         f"contained in its section; recall and MRR over the top {metrics.K} retrieved.",
         f"- Halves: {metrics.SPLIT_RULE}. Develop on the tuning half; the check half is shown in figures only "
         "(no per-question rows, per-kind figures or problem lists).",
+        f"- Answer rules switched off: {', '.join(meta.get('disabled_rules') or []) or 'none'}",
         "",
         "## Overall (assistant by half" + (", baseline whole)" if has_base else ")"),
         "",
@@ -653,9 +661,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--suite",
         choices=[*SUITES, "all"],
-        default="gold",
-        help="gold (evals/gold.jsonl on corpus/), realdocs, fdaqa, realdocs2 (read from ../shared, see below) or all",
+        default=None,
+        help="gold (evals/gold.jsonl on corpus/), realdocs, fdaqa, realdocs2 (read from ../shared, see below) or all "
+        "(default gold; all with --ablate)",
     )
+    parser.add_argument(
+        "--disable",
+        default="",
+        help="comma-separated answer rules to switch off for this run (names in assistant/rules.py)",
+    )
+    parser.add_argument(
+        "--ablate",
+        action="store_true",
+        help="switch each named rule off in turn (or those of --rules) and report the change of each suite's "
+        "check-half figures against the run with all rules on",
+    )
+    parser.add_argument("--rules", default="", help="with --ablate: comma-separated rules to ablate (default all)")
     for suite, what in (
         ("realdocs", "the real-document suite"),
         ("fdaqa", "the FDA Q&A suite"),
@@ -674,7 +695,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="keep each suite's index in this folder, keyed by corpus content, settings and ingest code, and "
         "reuse it on the next run (default: a fresh temporary index every run)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.suite is None:
+        args.suite = "all" if args.ablate else "gold"
+    return args
 
 
 def _progress(system: str) -> Progress:
@@ -715,7 +739,7 @@ def run(args: argparse.Namespace, command: str, suite: str = "gold") -> tuple[di
     if not questions:
         raise ValueError("No questions selected.")
 
-    with built_index(data.corpus, args.backend, args.index_dir, suite) as built:
+    with built_index(data.corpus, args.backend, args.index_dir, suite, args.disable) as built:
         settings = built.settings
         backend = settings.backend
         assistant = Assistant(settings, built.index)
@@ -768,6 +792,7 @@ def run(args: argparse.Namespace, command: str, suite: str = "gold") -> tuple[di
             "baseline_chunks": baseline_chunks,
             "top_k": top_k,
             "ingest": ingest_summary,
+            "disabled_rules": sorted(r for r in args.disable.split(",") if r.strip()),
             "host": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end of the run",
         },
         "aggregates": aggregates,
@@ -804,6 +829,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             suites.remove(suite)
     if not suites:
         return 0
+    if args.ablate:
+        from evals.ablation import ablate
+
+        try:
+            return ablate(args, suites, command.strip())
+        except (ValueError, OSError, AssistantError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     code = 0
     payloads: list[dict[str, Any]] = []
     markdowns: list[str] = []
