@@ -396,3 +396,26 @@ def test_realdocs2_locators_with_page_ranges_and_statute_subsections() -> None:
     assert locator_right(cited(None, "(h)(2)", "docs/usc.md"), statute)
     assert locator_right(cited(None, "356c(h)", "docs/usc.md"), statute)
     assert not locator_right(cited(None, "(b)", "docs/usc.md"), statute)
+
+
+# --- ablation ------------------------------------------------------------------------------------
+
+
+def test_ablation_deltas_net_and_harmless_removal() -> None:
+    from evals.ablation import deltas, net, removal_harmless
+
+    reference = {"must_include": 0.80, "citation_precision": 0.90, "false_refusal": 0.10, "refusal_recall": None}
+    worse = {"must_include": 0.75, "citation_precision": 0.95, "false_refusal": 0.05, "refusal_recall": 0.5}
+    delta = deltas(reference, worse, "gold")
+    assert delta["must_include"] == pytest.approx(-0.05) and delta["false_refusal"] == pytest.approx(-0.05)
+    assert delta["refusal_recall"] is None
+    assert net(delta, "gold") == pytest.approx(-0.05 + 0.05 + 0.05)  # fewer false refusals count as better
+    assert not removal_harmless(delta, "gold")
+    assert removal_harmless(deltas(reference, {**reference, "false_refusal": 0.0}, "gold"), "gold")
+
+
+def test_an_unknown_rule_name_stops_the_run_before_any_ingest(tmp_path: Any, capsys: Any) -> None:
+    from evals.run import main
+
+    assert main(["--disable", "kind.nope", "--out", str(tmp_path)]) == 2
+    assert "Unknown rule name(s): kind.nope" in capsys.readouterr().err
