@@ -22,6 +22,7 @@ from assistant.facts import counts, has_number, holds
 from assistant.followup import vendors_in
 from assistant.injection import addresses_assistant, without_instruction_blocks
 from assistant.questions import NEGATION, Query, last_question, main_clause
+from assistant.rules import ALL_ON, Rules
 from assistant.textmatch import content_terms, heading_names, jaccard, spelled_out, stem, term_pattern
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
 from assistant.types import Chunk
@@ -162,6 +163,8 @@ class Context:
     definition: DefinitionTuning = DEFINITION
     summaries: dict[int, list[int]] = field(default_factory=dict)
     """Passage index of a section intro -> indexes of the chunks of its summary subsection ("Key points"), a list."""
+    rules: Rules = ALL_ON
+    """Which named rules (assistant/rules.py) are on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,7 +463,7 @@ def defines(
 
 def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> list[float]:
     """Score each unit: meaning, shared weighted terms, passage rank, and the kind's bonuses."""
-    q, c = ctx.quote, ctx.compose
+    q, c, rules = ctx.quote, ctx.compose, ctx.rules
     names = [n for term in query.terms for n in long_forms(term, ctx.passages)]
     first_units: dict[int, int] = {}
     for i, unit in enumerate(units):
@@ -474,37 +477,40 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
         text = _with_items_text(unit, units) if query.asks_list else unit.text
         shared = weighted_overlap(query.text, text, context, ctx.idf, c.context_terms)
-        if query.asks_list and unit.form == "lead" and unit.items:
+        if query.asks_list and unit.form == "lead" and unit.items and rules.on("score.list_topic"):
             # a long list holds many words by its size alone: what the list is about is said by its lead-in and
             # headings ("OOS at a CMO: who does what"), not by a release table that mentions OOS in one row
             own = weighted_overlap(asked, f"{chunk.section} {unit.text}", context, ctx.idf, c.context_terms)
             shared = (shared + own) / 2
-        if query.asks_list and unit.form == "lead" and asked != query.text:
+        if query.asks_list and unit.form == "lead" and asked != query.text and rules.on("score.asking_sentence"):
             # which list answers is what the asking sentence names ("What should the record ... contain?"), not
             # the scene set before it ("... software our CMO uses in production.")
             shared = (shared + weighted_overlap(asked, text, context, ctx.idf, c.context_terms)) / 2
         score = q.w_meaning * float(similarity) + q.w_terms * shared + q.w_rank * ctx.weights[unit.passage]
         if query.kind in ("definition", "difference") and names:
-            score += c.definition * defines(unit, names, chunk, first_units.get(unit.passage) == i, ctx.definition)
+            strength = defines(unit, names, chunk, first_units.get(unit.passage) == i, ctx.definition)
+            if strength and rules.on("score.definition"):
+                score += c.definition * strength
         if query.wants:
             wanted = [w for w in query.wants if w != "companies"]
-            if wanted:
+            if wanted and rules.on("score.figure"):
                 held = any(holds(w, text) for w in wanted) and (not query.counted or counts(text, query.counted))
                 score += c.figure if held else -c.no_figure
-        if query.kind == "who" and _PARTY.search(unit.text):
+        if query.kind == "who" and _PARTY.search(unit.text) and rules.on("score.party"):
             does = not query.action or stem_of(query.action) in set(content_terms(unit.text))
             score += c.party * (does + bool(does and _RESPONSIBILITY.search(unit.text)))
-        if negative and NEGATION.search(text):
+        if negative and NEGATION.search(text) and rules.on("score.negation"):
             score += c.negation
-        if query.asks_list and unit.form == "lead" and not unit.heading:  # a heading does not announce a list
+        # a heading does not announce a list
+        if query.asks_list and unit.form == "lead" and not unit.heading and rules.on("score.list_lead"):
             score += c.list_lead
-        if ctx.asked.get(i, 0.0) >= c.asked_similarity:
+        if ctx.asked.get(i, 0.0) >= c.asked_similarity and rules.on("score.answers_asked"):
             score += c.answers_asked
-        if unit.anaphoric and unit.previous is None:
+        if unit.anaphoric and unit.previous is None and rules.on("score.anaphor"):
             score -= c.anaphor
-        if notices_off and is_notice(unit.text):
+        if notices_off and is_notice(unit.text) and rules.on("score.notice"):
             score -= c.notice
-        if chunk.section == NOTES_SECTION:
+        if chunk.section == NOTES_SECTION and rules.on("score.footnote"):
             score -= c.footnote
         scores.append(score)
     return scores
@@ -541,20 +547,24 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
         return Composition((), 0.0)
     scores = score_units(query, units, sims, ctx)
     best = max(scores)
-    if query.kind == "difference" and len(query.terms) == 2:
+    rules = ctx.rules
+    if query.kind == "difference" and len(query.terms) == 2 and rules.on("strategy.difference"):
         pieces = _difference(query, units, sims, ctx)
         if pieces:
             return Composition(tuple(pieces), best)
-    if query.kind == "definition" and query.terms:
+    if query.kind == "definition" and query.terms and rules.on("strategy.definition"):
         pieces = _definition(query.terms[0], units, scores, ctx)
         if pieces:
             return Composition(tuple(pieces), best)
-    if query.asks_list:
+    if query.asks_list and rules.on("strategy.list"):
         pieces = _list_answer(query, units, scores, ctx)
         if pieces:
             return Composition(tuple(pieces), best)
-    chosen = pick(units, scores, ctx.quote, asides(units, ctx), _adds_to(query, units, ctx))
-    if query.wants:
+    aside = asides(units, ctx)
+    if aside and not rules.on("strategy.asides"):
+        aside = frozenset()
+    chosen = pick(units, scores, ctx.quote, aside, _adds_to(query, units, ctx))
+    if query.wants and rules.on("strategy.figure_first"):
         chosen = _figure_first(query, units, chosen)
     top = max(range(len(units)), key=lambda i: scores[i])
     whole = query.asks_list or units[top].form == "lead"  # the lead-in itself answers: its whole list does
@@ -634,13 +644,16 @@ def _adds_to(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[int
     owners = set(vendors_in(query.text, ctx.vendors))
     asked = _EXCEPT.sub(" ", query.text)  # "Apart from the US and the EU, which ...": the US is not what is asked
 
-    def adds(i: int) -> bool:
+    def filtered(i: int) -> bool:
         vendor = ctx.passages[units[i].passage].vendor
         if owners and vendor is not None and vendor not in owners:
             return False  # another vendor's brochure says nothing about the vendor asked about
         if query.kind == "who" and not _PARTY.search(units[i].text):
             return False  # names nobody: no answer to "who"
         return weighted_overlap(asked, units[i].text, named, ctx.idf, 0.0) >= ctx.compose.novelty
+
+    def adds(i: int) -> bool:
+        return filtered(i) or not ctx.rules.on("strategy.runner_up_filter")
 
     return adds
 
@@ -828,12 +841,17 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     options: list[tuple[float, str, int]] = []
     if best_lead is not None:
         options.append((scores[best_lead], "lead", best_lead))
-    if outline is not None and _outline_answers(query, units[outline], scores[outline], best_plain, ctx):
+    if (
+        outline is not None
+        and _outline_answers(query, units[outline], scores[outline], best_plain, ctx)
+        and ctx.rules.on("strategy.outline")
+    ):
         options.append((scores[outline] + ctx.compose.outline, "outline", outline))
     if not options:
         return []
     score, how, index = max(options)
-    if how == "lead" and units[index].anaphoric and units[index].previous is None:
+    lead_continues = how == "lead" and units[index].anaphoric and units[index].previous is None
+    if lead_continues and ctx.rules.on("strategy.outline"):
         # "Beyond the elements above, ... also cover:" continues a list given earlier: the outline of the section
         # it belongs to is that list
         parent = next((root for root, kids in ctx.outlines.items() if units[index].passage in kids), None)
@@ -849,7 +867,7 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     if how == "lead":
         antecedent = [unit.previous] if unit.anaphoric and unit.previous is not None else []
         return _pieces(units, [*antecedent, index], ctx)
-    if unit.passage in ctx.summaries and _SEQUENCE.search(main_clause(query.text)):
+    if unit.passage in ctx.summaries and _SEQUENCE.search(main_clause(query.text)) and ctx.rules.on("strategy.summary"):
         return _summary(ctx.summaries[unit.passage], ctx)
     pieces = [Piece(unit.text, (unit.passage,))]
     root = ctx.passages[unit.passage].section

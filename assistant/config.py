@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.tuning import REFUSAL, RETRIEVAL, WRITING
+
+if TYPE_CHECKING:
+    from assistant.rules import Rules
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
@@ -87,6 +90,10 @@ class Settings(BaseSettings):
         REFUSAL.min_answer_score,
         description="Quote mode: least score (meaning + shared terms) of the best sentence, else refuse.",
     )
+    disabled_rules: str = Field(
+        "",
+        description="Comma-separated answer rules switched off (names in assistant/rules.py); for eval ablations.",
+    )
 
     # Answering
     backend: Backend = Field("quote", description="Answer mode: quote, local, ollama or openai.")
@@ -120,6 +127,13 @@ class Settings(BaseSettings):
         False,
         description="Serve a non-loopback address with no API keys and no login (anyone who reaches it gets in).",
     )
+
+    @property
+    def rules(self) -> Rules:
+        """The answer rules' switches (ConfigError for an unknown rule name)."""
+        from assistant.rules import Rules, parse_names
+
+        return Rules(parse_names(self.disabled_rules))
 
     @property
     def index_path(self) -> Path:

@@ -20,6 +20,7 @@ from assistant.compose import Composition, Context, Piece, Unit
 from assistant.followup import vendors_in
 from assistant.questions import Query
 from assistant.retrieval import Retriever
+from assistant.rules import ALL_ON, Rules
 from assistant.tuning import DIFFERENCE, QUOTE, SURVEY, QuoteTuning
 from assistant.types import Chunk, Citation, ScoredChunk, Sentence
 
@@ -62,9 +63,12 @@ class Offered:
 class Quoter:
     """Composes quote answers; one instance serves many threads (the embedding cache is locked)."""
 
-    def __init__(self, embed: Callable[[list[str]], list[list[float]]], retriever: Retriever) -> None:
+    def __init__(
+        self, embed: Callable[[list[str]], list[list[float]]], retriever: Retriever, rules: Rules = ALL_ON
+    ) -> None:
         self._embed = embed
         self.retriever = retriever
+        self.rules = rules
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -84,7 +88,9 @@ class Quoter:
         with self._lock:
             return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
-    def offered(self, query: Query, results: Sequence[ScoredChunk], tuning: QuoteTuning) -> Offered:
+    def offered(
+        self, query: Query, results: Sequence[ScoredChunk], tuning: QuoteTuning, rules: Rules = ALL_ON
+    ) -> Offered:
         """The chunks composition may quote and their ranks; the chunks that continue a list cut at a chunk
         boundary; for list questions also the outlines (section intro -> its subsections' first chunks) of the
         passages and of their parent sections, and which chunks were added only as outline items (their
@@ -111,15 +117,18 @@ class Quoter:
         headed: set[int] = set()
         for i, chunk in enumerate(list(chunks)):
             follow = self.retriever.following(chunk) if _ends_in_list(chunk) else None
+            numbered = self._numbered_after(chunk, tuning.list_back) if follow is None else []
+            before, opens = self._list_before(chunk, tuning.list_back)
+            if (follow is not None or numbered or before or opens) and not rules.on("retrieval.list_continuation"):
+                follow, numbered, before, opens = None, [], [], False
             if follow is not None:
                 continues.setdefault(place(follow, ranks[i]), i)
             at = i
-            for after in self._numbered_after(chunk, tuning.list_back) if follow is None else []:
+            for after in numbered:
                 nxt = place(after, ranks[i])
                 continues.setdefault(nxt, at)
                 at = nxt
             at = i
-            before, opens = self._list_before(chunk, tuning.list_back)
             for earlier in before:
                 if at in continues:
                     break
@@ -133,7 +142,7 @@ class Quoter:
             parent = self.retriever.parent(chunk)
             for root in [chunk, *([parent] if parent is not None else [])]:
                 children = self.retriever.outline(root)
-                if len(children[: tuning.list_items]) < 2:
+                if len(children[: tuning.list_items]) < 2 or not rules.on("retrieval.outlines"):
                     continue
                 root_index = place(root, ranks[i])
                 outlines[root_index] = [place(c, ranks[i], as_item=True) for c in children[: tuning.list_items]]
@@ -196,13 +205,15 @@ class Quoter:
         vendors: Sequence[str] = (),
         survey: bool = False,
         tuning: QuoteTuning | None = None,
+        rules: Rules | None = None,
     ) -> Evidence:
-        """The evidence answer for a question from its retrieved passages."""
+        """The evidence answer for a question from its retrieved passages (with the Quoter's rules unless given)."""
+        rules = rules if rules is not None else self.rules
         tuning = tuning or (SURVEY if survey else (DIFFERENCE if query.kind == "difference" else QUOTE))
         if survey:
             offer = Offered([r.chunk for r in results], _vendor_ranks(results, tuning.rank_power))
         else:
-            offer = self.offered(query, results, tuning)
+            offer = self.offered(query, results, tuning, rules)
         chunks, ranks, outlines, only_items = offer.chunks, offer.ranks, offer.outlines, offer.only_items
         units = compose.units_of(chunks, continues=offer.continues, headed=offer.headed)
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
@@ -210,7 +221,9 @@ class Quoter:
         sims = self.vectors(texts) @ question_vector if scored_units else np.zeros(0)
         asked_at = [i for i, u in enumerate(scored_units) if u.asked]
         asked_sims = self.vectors([scored_units[i].asked for i in asked_at]) @ question_vector if asked_at else []
-        ctx = Context(chunks, ranks, self.retriever.idf, outlines, vendors, tuning, summaries=offer.summaries)
+        ctx = Context(
+            chunks, ranks, self.retriever.idf, outlines, vendors, tuning, summaries=offer.summaries, rules=rules
+        )
         ctx.asked = {i: float(s) for i, s in zip(asked_at, asked_sims, strict=True)}
         if survey:
             ctx.profiles = self.profiles(vendors, question_vector)
@@ -218,7 +231,7 @@ class Quoter:
             composition = compose.survey(query, scored_units, [float(s) for s in sims], ctx)
         else:
             composition = compose.compose(query, scored_units, [float(s) for s in sims], ctx)
-        return self._evidence(query, composition, chunks, results, vendors)
+        return self._evidence(query, composition, chunks, results, vendors, rules)
 
     def profiles(self, vendors: Sequence[str], question_vector: np.ndarray) -> dict[str, float]:
         """Similarity of the question to each vendor's profile (its documents' titles and openings)."""
@@ -286,18 +299,20 @@ class Quoter:
         chunks: Sequence[Chunk],
         results: Sequence[ScoredChunk],
         vendors: Sequence[str],
+        rules: Rules = ALL_ON,
     ) -> Evidence:
         pieces = list(composition.pieces)
         owners = [v for v in vendors_in(query.text, vendors) if any(c.vendor == v for c in chunks)]
-        missing = composition.missing or compose.evidence_lacks(
-            query,
-            pieces,
-            chunks,
-            vendors,
-            self.rare_names(query, vendors),
-            owners,
-            compose.measured(query.text, vendors),
-        )
+        missing = composition.missing
+        if not missing:
+            names = self.rare_names(query, vendors)
+            if names and query.wants and not rules.on("retrieval.rare_names"):
+                names = []
+            missing = compose.evidence_lacks(
+                query, pieces, chunks, vendors, names, owners, compose.measured(query.text, vendors)
+            )
+            if missing and not rules.on("refuse.evidence_lacks"):
+                missing = None
         sentences, citations = to_sentences(pieces, chunks)
         offered = list(results)
         known = {r.chunk.id for r in results}

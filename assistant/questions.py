@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from assistant.rules import ALL_ON, Rules
 from assistant.tuning import QUESTION
 
 Kind = Literal["definition", "difference", "list", "vendors", "figure", "who", "yesno", "procedure", "other"]
@@ -273,9 +274,9 @@ def main_clause(question: str) -> str:
     return asked[: match.start()] if match else asked
 
 
-def analyse(question: str, vendors: Sequence[str] = ()) -> Query:
-    """Classify a (standalone) question."""
-    return replace(_analyse(question, vendors), counted=_counted(question))
+def analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) -> Query:
+    """Classify a (standalone) question; each kind's pattern is a named rule ("kind.who", ...)."""
+    return replace(_analyse(question, vendors, rules), counted=_counted(question))
 
 
 def _counted(question: str) -> str:
@@ -294,13 +295,15 @@ def _counted(question: str) -> str:
     return words[-1] if words else ""
 
 
-def _analyse(question: str, vendors: Sequence[str] = ()) -> Query:
+def _analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) -> Query:
     """Classify a (standalone) question, without the counted noun."""
     text = " ".join(question.split())
     bare = re.sub(r"^(?:(?:ok|okay|so|and|also|please|hi|hello)[,\s]+)+", "", text, flags=re.I).strip()
     bare = re.sub(r"^(?:new\s+hire\s+question|quick\s+question|question)\s*:\s*", "", bare, flags=re.I)
     last = last_question(bare)
     wants = wants_of(bare)
+    if wants and not rules.on("question.wants"):
+        wants = ()
     superlative: Literal["max", "min"] | None = None
     target = ""
     sup = _SUPERLATIVE.search(last)
@@ -309,22 +312,23 @@ def _analyse(question: str, vendors: Sequence[str] = ()) -> Query:
         after = re.findall(r"[A-Za-z][\w-]+", last[sup.end() :])
         target = next((w for w in after if w.lower() not in _TARGET_SKIP), "")
     for asked in _asked_sentences(bare):  # "What does X mean? Is it just Y?": the first question defines
-        found = _definition_of(asked, wants)
+        found = _definition_of(asked, wants, rules)
         if found is not None and found.terms and found.terms[0].lower() in ("that", "it", "this", "these", "those"):
             quoted = _QUOTED.search(bare)  # "GVP says the QPPV must be a 'natural person'. What does that mean?"
             found = replace(found, terms=(quoted.group("term"),)) if quoted else None
         if found is not None:
             return replace(found, text=text)
     named_vendor = any(v.lower() in last.lower() or v.split()[0].lower() in last.lower().split() for v in vendors)
-    if _VENDORS.search(last) and not named_vendor:
+    if _VENDORS.search(last) and not named_vendor and rules.on("kind.vendors"):
         return Query(text, "vendors", wants=wants, superlative=superlative, target=target, aspects=aspects_of(last))
-    if _WHO.search(last) and not _SPLIT_OF_ROLES.search(last):  # "who does what" asks how the work is split
+    # "who does what" asks how the work is split
+    if _WHO.search(last) and not _SPLIT_OF_ROLES.search(last) and rules.on("kind.who"):
         return Query(text, "who", wants=wants, action=_action_of(last))
-    if superlative or (_FIGURE.search(last) and wants):
+    if (superlative or (_FIGURE.search(last) and wants)) and rules.on("kind.figure"):
         return Query(text, "figure", wants=wants, superlative=superlative, target=target)
-    if _LIST.search(last):
+    if _LIST.search(last) and rules.on("kind.list"):
         return Query(text, "list", (), wants)
-    if _PROCEDURE.search(last):
+    if _PROCEDURE.search(last) and rules.on("kind.procedure"):
         return Query(text, "procedure", (), wants)
     if _YESNO.search(last):
         return Query(text, "yesno", (), wants)
@@ -362,13 +366,13 @@ _PARTS_OF = re.compile(
 )
 
 
-def _definition_of(sentence: str, wants: tuple[Want, ...]) -> Query | None:
+def _definition_of(sentence: str, wants: tuple[Want, ...], rules: Rules = ALL_ON) -> Query | None:
     """A difference or definition question, when the sentence is one."""
     for pattern in _DIFFERENCE:
         match = pattern.search(sentence)
         if match:
             a, b = _clean_term(match.group("a")), _clean_term(match.group("b"))
-            if _is_short_term(a) and _is_short_term(b):
+            if _is_short_term(a) and _is_short_term(b) and rules.on("kind.difference"):
                 return Query(sentence, "difference", (a, b), wants)
     for pattern in _DEFINITION:
         match = pattern.search(sentence)
@@ -379,9 +383,11 @@ def _definition_of(sentence: str, wants: tuple[Want, ...]) -> Query | None:
             if _is_short_term(term) and not _FIGURE.search(sentence) and not wants:
                 second = _SECOND_TERM.search(sentence)
                 other = _clean_term(second.group("term")) if second else ""
-                if other and _is_short_term(other) and other.lower() != term.lower():
+                if other and _is_short_term(other) and other.lower() != term.lower() and rules.on("kind.difference"):
                     return Query(sentence, "difference", (term, other), wants)
-                return Query(sentence, "definition", (term,), wants)
+                if rules.on("kind.definition"):
+                    return Query(sentence, "definition", (term,), wants)
+                return None
     return None
 
 

@@ -128,6 +128,7 @@ class HybridRetriever:
         self.index = index
         self.settings = settings
         self.tuning = tuning
+        self.rules = settings.rules
         self._keyword: _KeywordIndex | None = None
         self._lock = threading.Lock()
         self._reranker: Any = None
@@ -348,7 +349,7 @@ class HybridRetriever:
         started = time.perf_counter()
         retrieval = self._search(query, filters, k)
         found = self.route(query)
-        if found.sources or found.clause:
+        if (found.sources or found.clause) and self.rules.on("retrieval.routing"):
             return self._named_first(query, filters, found, retrieval, k, started)
         return retrieval
 

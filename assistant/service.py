@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from assistant.embeddings import Embedder
     from assistant.index import Index
     from assistant.ingestion import IngestReport, Progress
+    from assistant.rules import Rules
     from assistant.uploads import IngestWorker
 
 _COMPARISON = re.compile(
@@ -65,7 +66,8 @@ class Assistant:
         self.index = index
         self.embedder: Embedder = index.embedder
         self.retriever: Retriever = retriever or HybridRetriever(index, settings)
-        self.quoter = Quoter(self.embedder.embed_documents, self.retriever)
+        self.rules = settings.rules
+        self.quoter = Quoter(self.embedder.embed_documents, self.retriever, self.rules)
         self._chat_models: dict[str, BaseChatModel] = dict(chat_models or {})
         self._lock = threading.Lock()
         self._uploads: IngestWorker | None = None
@@ -173,7 +175,25 @@ class Assistant:
         filters: Filters | Mapping[str, Any] | None = None,
         backend: str | None = None,
     ) -> Iterator[AnswerEvent]:
-        """Yield Retrieved(passages); in LLM modes Draft(evidence answer) then Delta(text) pieces; then Final."""
+        """Yield Retrieved(passages); in LLM modes Draft(evidence answer) then Delta(text) pieces; then Final.
+
+        The final answer records the named rules (assistant/rules.py) that fired for it.
+        """
+        rules = self.rules.tracking()
+        for event in self._stream(question, history, filters, backend, rules):
+            if isinstance(event, Final):
+                assert rules.fired is not None
+                event = Final(replace(event.answer, rules=tuple(sorted(rules.fired))))
+            yield event
+
+    def _stream(
+        self,
+        question: str,
+        history: History | None,
+        filters: Filters | Mapping[str, Any] | None,
+        backend: str | None,
+        rules: Rules,
+    ) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
         backend = backend or self.settings.backend
         if backend not in ALL_BACKENDS:
@@ -203,33 +223,35 @@ class Assistant:
         if is_comparison(resolved.question, flt.vendors) or (resolved.comparison and len(flt.vendors) >= 2):
             yield from self._compare_events(base, resolved.question, flt, started)
             return
-        query = analyse(resolved.question, self.vendors())
+        query = analyse(resolved.question, self.vendors(), rules)
         unknown = self._unknown_names(cleaned)
-        if unknown:
+        if unknown and rules.on("refuse.unknown_name"):
             retrieval = self.retriever.search(resolved.question, flt)
             yield Retrieved(tuple(retrieval.results))
             lead = f"{logic.REFUSAL} The library has nothing on {', '.join(unknown)}."
             yield Final(self._refuse(base, retrieval.results, started, dict(retrieval.timings), lead))
             return
         survey = query.kind == "vendors" and not flt.vendors and len(self.vendors()) >= 2
-        retrieval = self._survey(resolved.question, flt) if survey else self._search(query, resolved.search_text, flt)
+        retrieval = (
+            self._survey(resolved.question, flt) if survey else self._search(query, resolved.search_text, flt, rules)
+        )
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
         absent = self._absent_document_answer(base, resolved.question, retrieval.results, started, timings)
-        if absent is not None:  # the question names a document the library does not hold (routing.py)
+        if absent is not None and rules.on("refuse.absent_document"):  # names a document not held (routing.py)
             yield Final(absent)
             return
         relevance = self._relevance(resolved.search_text, retrieval.results, timings)
-        if relevance == "no":
+        if relevance == "no" and rules.on("refuse.off_topic"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
-        evidence = self._evidence(query, retrieval, survey, timings)
-        if relevance == "weak" and evidence.best < REFUSAL.strong_evidence:
+        evidence = self._evidence(query, retrieval, survey, timings, rules)
+        if relevance == "weak" and evidence.best < REFUSAL.strong_evidence and rules.on("refuse.weak_evidence"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
-        if query.wants and not evidence.missing and self._never_mentioned(query):
+        if query.wants and not evidence.missing and self._never_mentioned(query) and rules.on("refuse.never_mentioned"):
             evidence = replace(evidence, missing=query.wants[0])
-        quoted = self._quoted(base, query, evidence, retrieval.results, started, timings)
+        quoted = self._quoted(base, query, evidence, retrieval.results, started, timings, rules)
         if quoted.refused or backend == "quote":
             yield Final(quoted)
             return
@@ -300,13 +322,15 @@ class Assistant:
             return "yes"
         return "weak" if best >= REFUSAL.weak_relevance else "no"
 
-    def _evidence(self, query: Query, retrieval: Retrieval, survey: bool, timings: dict[str, float]) -> Evidence:
+    def _evidence(
+        self, query: Query, retrieval: Retrieval, survey: bool, timings: dict[str, float], rules: Rules
+    ) -> Evidence:
         mark = time.perf_counter()
         if retrieval.query_vector is not None:
             vector = np.asarray(retrieval.query_vector, dtype=np.float32)
         else:
             vector = np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
-        evidence = self.quoter.compose(query, retrieval.results, vector, self.vendors(), survey)
+        evidence = self.quoter.compose(query, retrieval.results, vector, self.vendors(), survey, rules=rules)
         timings["compose_s"] = time.perf_counter() - mark
         timings["best_quote"] = evidence.best
         return evidence
@@ -319,9 +343,11 @@ class Assistant:
         results: Sequence[ScoredChunk],
         started: float,
         timings: dict[str, float],
+        rules: Rules,
     ) -> Answer:
         """The quote answer, or the refusal when the evidence is too weak or lacks what was asked."""
-        if not evidence.sentences or evidence.best < self.settings.min_answer_score:
+        low = evidence.best < self.settings.min_answer_score
+        if not evidence.sentences or (low and rules.on("refuse.low_score")):
             return self._refuse(base, results, started, timings)
         if evidence.missing:
             return self._refuse(base, results, started, timings, logic.missing_text(evidence.missing))
@@ -353,11 +379,11 @@ class Assistant:
             timings=_total(timings, started),
         )
 
-    def _search(self, query: Query, question: str, filters: Filters) -> Retrieval:
+    def _search(self, query: Query, question: str, filters: Filters, rules: Rules) -> Retrieval:
         """The hybrid search; a definition or difference also searches each asked term on its own, so that a
         glossary entry or a definitions section is among the passages quoted."""
         retrieval = self.retriever.search(question, filters, k=max(self.settings.top_k, QUOTE.passages))
-        if query.kind not in ("definition", "difference") or not query.terms:
+        if query.kind not in ("definition", "difference") or not query.terms or not rules.on("retrieval.definitions"):
             return retrieval
         seen = {r.chunk.id for r in retrieval.results}
         extra: list[ScoredChunk] = []

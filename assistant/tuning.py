@@ -4,6 +4,10 @@ Recalibrating means editing this file (and re-running the eval that set the valu
 `python -m evals --backend quote` on evals/gold.jsonl; "realdocs" is `python -m evals --suite realdocs`
 on ../shared/realdocs (a development set). Settings (config.py) take their defaults from here; an
 ASSISTANT_* variable overrides a default for one installation without editing code.
+
+A value should cite suite figures (`python -m evals --suite all`, tuning and check halves), not question ids.
+The values below whose reason names question ids are marked "Ablation:": they stay as they are until the rule
+that uses them is measured by `python -m evals --ablate` (each rule switched off, check halves compared).
 """
 
 from __future__ import annotations
@@ -108,7 +112,8 @@ class RefusalTuning:
     min_term_coverage: float = 0.15
     """IDF-weighted share of the question's terms present in the passages. 0.30 (gold 2026-11-27) refused two
     answerable realdocs questions wrapped in chatter (rd-25 0.29, rd-40 0.18) and was the only reason for no
-    refusal on gold + realdocs 2026-12-05; 0.15 keeps it as a guard against wholly off-topic questions."""
+    refusal on gold + realdocs 2026-12-05; 0.15 keeps it as a guard against wholly off-topic questions.
+    Ablation: cites question ids; measured by rule `refuse.off_topic`."""
     weak_relevance: float = 0.20
     """Best passage similarity under `min_relevance` but at least this: answered only with strong evidence."""
     strong_evidence: float = 0.65
@@ -205,7 +210,7 @@ class QuoteTuning:
     """Most chunks walked back to find the lead-in of a list cut at chunk boundaries ("FDA recommends the record
     include the following:" two chunks before the bullet quoted), and forward to follow a numbered list whose
     items sit between paragraphs (the heparin guidance's recommendations 1 to 5); set by hand (realdocs rd-20 and
-    rd-17, 2026-12-05)."""
+    rd-17, 2026-12-05). Ablation: cites question ids; measured by rule `retrieval.list_continuation`."""
     antecedents: int = 3
     """Most sentences a quoted "This ..." / "These ..." unit brings before it (its chain of antecedents); set by hand
     when composition was written (ec75b0f); not calibrated by an eval run."""
@@ -239,7 +244,8 @@ class ComposeTuning:
     negation: float = 0.20
     """Bonus for a negated unit ("We do not fill cytotoxic drugs ...") when the question asks about what is not
     done ("what won't they fill?"): the embedding scored that sentence 0.37 against 0.71 for the brochure's
-    opening line (gold vendor-001, 2026-12-05; the only negated question in gold and realdocs)."""
+    opening line (gold vendor-001, 2026-12-05; the only negated question in gold and realdocs). Ablation: cites a
+    question id; measured by rule `score.negation`."""
     outline_share: float = 0.85
     """A section's subsections answer a list question only when its intro scores at least this share of the best
     unit, and a procedure only when the section heading names what it asks ("How do vials get loaded ...?" is not
@@ -252,10 +258,12 @@ class ComposeTuning:
     notice: float = 0.40
     """Penalty for a notice about the document itself ("X is a fictional company", "for information only"), unless
     the question asks about such things: the brochures' notices were quoted for inspection history and capacity
-    (gold comp-002, comp-014, followup-001, vendor-001; 2026-12-05)."""
+    (gold comp-002, comp-014, followup-001, vendor-001; 2026-12-05). Ablation: cites question ids; measured by rule
+    `score.notice`."""
     footnote: float = 0.15
     """Penalty for a unit from a page's footnotes (chunked under "Notes"): references and asides, seldom the answer
-    (realdocs rd-16 quoted "For another assay method ..., see, Sommers, C.D." once footnotes left the running text)."""
+    (realdocs rd-16 quoted "For another assay method ..., see, Sommers, C.D." once footnotes left the running text).
+    Ablation: cites a question id; measured by rule `score.footnote`."""
     answers_asked: float = 0.15
     """Bonus for the unit that follows a question the document itself asks, when that question is the user's."""
     asked_similarity: float = 0.6
@@ -263,9 +271,11 @@ class ComposeTuning:
     vendor_evidence: float = 0.42
     """Survey: least score for a vendor to count as offering what is asked (gold comparison questions)."""
     vendor_relative: float = 0.8
-    """Survey: a vendor must also score this share of the best vendor's score (gold comp-001, comp-007, comp-012)."""
+    """Survey: a vendor must also score this share of the best vendor's score (gold comp-001, comp-007, comp-012).
+    Ablation: cites question ids; the survey as a whole is measured by rule `kind.vendors`."""
     vendor_profile: float = 0.5
-    """Survey: weight of the vendor's profile similarity above the vendors' mean (gold comp-001, comp-012)."""
+    """Survey: weight of the vendor's profile similarity above the vendors' mean (gold comp-001, comp-012).
+    Ablation: cites question ids; the survey as a whole is measured by rule `kind.vendors`."""
     comparison_stated: float = 0.30
     """Comparison cell: least unit score below which the cell says "not stated" (gold comparison questions)."""
     context_terms: float = 0.5

@@ -246,6 +246,8 @@ class Answer:
     """Written sentences removed because the passages they cite do not support them."""
     retrieved: tuple[ScoredChunk, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    rules: tuple[str, ...] = ()
+    """The named answer rules (assistant/rules.py) that fired for this answer."""
 
     @property
     def sentences_total(self) -> int:

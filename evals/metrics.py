@@ -6,6 +6,7 @@ No I/O and no model calls. A *row* is the plain-data record of one question answ
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -123,6 +124,30 @@ class Question:
             filters=dict(data.get("filters") or {}),
             history=history,
         )
+
+
+# --- halves ------------------------------------------------------------------------------------
+
+HALVES = ("tuning", "check")
+SPLIT_SALT = "split:"
+SPLIT_RULE = (
+    'a question is in the tuning half when the first byte of sha256("split:" + id) is even, else in the check half'
+)
+
+
+def half_of(question_id: str) -> str:
+    """The half a question belongs to, from its id alone: the same on every run and machine.
+
+    The salt was picked among five before any answer was scored, for halves of similar size and a similar
+    share of questions expecting a refusal in every suite; it must never change.
+    """
+    digest = hashlib.sha256((SPLIT_SALT + question_id).encode("utf-8")).digest()
+    return HALVES[digest[0] % 2]
+
+
+def split_halves(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Rows by half (tuning, check), in their order."""
+    return {half: [r for r in rows if half_of(str(r["id"])) == half] for half in HALVES}
 
 
 # --- matching rule -----------------------------------------------------------------------------

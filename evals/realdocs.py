@@ -4,7 +4,10 @@ The documents stay where they are (they are not ours to copy); the suite reads t
 by `--realdocs` (default `../shared/realdocs` from the repo root). Pure apart from reading the JSONL file.
 
 Locators are "§<clause>; PDF p.N" (physical page) or "§<heading>; printed p.N" (page number printed in the
-text); two-document rows give lists in the order of `source_docs`.
+text); two-document rows give lists in the order of `source_docs`. The second set (../shared/realdocs2) adds page
+ranges ("PDF p.30-31 (printed p.24-25)": the PDF pages count), statute subsections ("§356c(h)(2) ...; no page
+(statute text)": clause only) and multi-passage rows that name one document twice; its checker (verify.py)
+checks the set itself, and its answers are scored with the same figures as the first set.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "realdo
 K = 5
 
 _CLAUSE = re.compile(
-    r"^§\s*((?:[IVX]{1,5}(?:\.[A-Z])?(?:\.\d{1,3})*|\d{1,3}(?:\.\d{1,3})+|[IVX]{1,5}))((?:\([a-z0-9]{1,5}\))*)"
+    r"^§\s*((?:[IVX]{1,5}(?:\.[A-Z])?(?:\.\d{1,3})*|\d{1,3}(?:\.\d{1,3})+|\d{1,4}[a-z]{1,2}\b|[IVX]{1,5}))"
+    r"((?:\([a-z0-9]{1,5}\))*)"
 )
 _ITEM = re.compile(r"\(item\s+([a-z0-9]{1,5})\)|,\s*item\s+([a-z0-9]{1,5})\b", re.I)
-_PAGE = re.compile(r"\b(PDF|printed)\s+p\.(\d+)", re.I)
+_PAGE = re.compile(r"\b(PDF|printed)\s+p\.(\d+)(?:\s*[-–]\s*(\d+))?", re.I)
+_STATUTE = re.compile(r"^\d{1,4}[a-z]{1,2}(?=\()")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +41,17 @@ class Locator:
     clause: str
     page: int | None
     kind: str  # "pdf" | "printed"
+    last_page: int | None = None  # a passage that runs over a page break: its last page
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form for report rows."""
-        return {"source": self.source, "clause": self.clause, "page": self.page, "kind": self.kind}
+        return {
+            "source": self.source,
+            "clause": self.clause,
+            "page": self.page,
+            "kind": self.kind,
+            "last_page": self.last_page,
+        }
 
 
 def parse_locator(source: str, text: str) -> Locator:
@@ -52,7 +64,10 @@ def parse_locator(source: str, text: str) -> Locator:
         if item and not match.group(2):
             clause += f"({item.group(1) or item.group(2)})"
     page = _PAGE.search(text)
-    return Locator(source, clause, int(page.group(2)) if page else None, page.group(1).lower() if page else "pdf")
+    if not page:
+        return Locator(source, clause, None, "pdf")
+    last = int(page.group(3)) if page.group(3) else None
+    return Locator(source, clause, int(page.group(2)), page.group(1).lower(), last)
 
 
 def load(folder: Path) -> tuple[list[Question], dict[str, list[Locator]]]:
@@ -95,18 +110,29 @@ def page_right(item: Mapping[str, Any], gold: Locator) -> bool:
     if gold.page is None:
         return False
     page = item.get("page") if gold.kind == "pdf" else (item.get("printed_page") or item.get("page"))
-    return page is not None and abs(int(page) - gold.page) <= 1
+    last = max(gold.page, gold.last_page or gold.page)
+    return page is not None and gold.page - 1 <= int(page) <= last + 1
 
 
 def clause_right(item: Mapping[str, Any], gold: Locator) -> bool:
     """The passage's section id lies in the gold clause, or in the clause its item belongs to."""
-    from assistant.clauses import clause_base
     from assistant.routing import clause_matches
 
     section_id = str(item.get("section_id") or "")
-    return bool(gold.clause) and (
-        clause_matches(section_id, gold.clause) or clause_matches(section_id, clause_base(gold.clause))
-    )
+    return bool(gold.clause) and any(clause_matches(section_id, form) for form in clause_forms(gold.clause))
+
+
+def clause_forms(clause: str) -> set[str]:
+    """Ids a gold clause may be cited by: itself and its clause without items ("2.9(vii)" -> "2.9"); a statute
+    subsection also by its subsection ("356c(h)(2)" -> "356c(h)", "(h)(2)", "(h)"), never the whole section."""
+    from assistant.clauses import clause_base
+
+    statute = _STATUTE.match(clause)
+    if not statute:
+        return {clause, clause_base(clause)} - {""}
+    inner = clause[statute.end() :]
+    first = inner[: inner.index(")") + 1]
+    return {clause, statute.group(0) + first, inner, first}
 
 
 def locator_right(item: Mapping[str, Any], gold: Locator) -> bool:

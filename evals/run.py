@@ -7,19 +7,23 @@ answer mode; the JSON, Markdown and PNG reports put them side by side. Heavy mod
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals import metrics, realdocs
+from evals import fdaqa, metrics, realdocs
 from evals.metrics import Question
 
 if TYPE_CHECKING:
@@ -33,6 +37,9 @@ DEFAULT_QUESTIONS = EVALS / "gold.jsonl"
 DEFAULT_CORPUS = Path("corpus")
 DEFAULT_OUT = EVALS / "reports"
 THRESHOLDS = EVALS / "thresholds.toml"
+SHARED = ROOT.parent / "shared"
+SUITES = ("gold", "realdocs", "fdaqa", "realdocs2")
+LOCATOR_SUITES = ("realdocs", "realdocs2")
 
 # (key, label, format) of the figures the reports show, in order.
 FIGURES = (
@@ -60,6 +67,12 @@ FIGURES = (
     ("retrieved_every_doc_at_5", "retrieval: every gold document in top 5", "pct"),
     ("retrieved_locator_at_5", "retrieval: gold locator in top 5", "pct"),
     ("false_refusal", "false refusal (answerable refused)", "pct"),
+    # FDA Q&A suite (evals/fdaqa.py)
+    ("passage_right", "cited passage right (FDA's answer section)", "pct"),
+    ("doc_hit", "cited document right (at least one citation)", "pct"),
+    ("answer_recall", "answer recall (FDA answer's words)", "pct"),
+    ("answer_f1", "answer F1 (FDA answer's words)", "pct"),
+    ("refused", "refused (all answerable)", "int"),
 )
 KIND_FIGURES = ("recall_at_5", "mrr", "citation_precision", "must_include", "answer_rate", "refusal_recall")
 CHART_FIGURES = ("recall_at_5", "citation_precision", "must_include", "refusal_recall")
@@ -210,6 +223,7 @@ def row_for(
         lexical_supported=supported,
         latency_s=answer.timings.get("total_s", latency),
         standalone_question=answer.standalone_question,
+        rules=list(answer.rules),
         signals={k: round(float(v), 4) for k, v in answer.timings.items() if not k.endswith("_s")},
     )
     row["first_match_rank"] = metrics.first_match_rank(row["retrieved"], question.sources)
@@ -217,10 +231,20 @@ def row_for(
     return row
 
 
+Annotate = Callable[[Question, "Answer", dict[str, Any]], None]
+
+
 def evaluate(
-    assistant: Assistant, questions: Sequence[Question], backend: str, progress: Progress | None = None
+    assistant: Assistant,
+    questions: Sequence[Question],
+    backend: str,
+    progress: Progress | None = None,
+    annotate: Annotate | None = None,
 ) -> list[dict[str, Any]]:
-    """Ask every question; an AssistantError on one question is recorded on its row and the run goes on."""
+    """Ask every question; an AssistantError on one question is recorded on its row and the run goes on.
+
+    `annotate` adds a suite's own per-question scores to the row while the Answer is at hand.
+    """
     from assistant.errors import AssistantError
 
     rows = []
@@ -229,6 +253,8 @@ def evaluate(
         try:
             answer = assistant.ask(question.question, list(question.history), question.filters, backend)
             row = row_for(question, answer)
+            if annotate:
+                annotate(question, answer, row)
         except AssistantError as exc:
             row = row_for(question, None, f"{exc.__class__.__name__}: {exc}", time.perf_counter() - started)
             row["problems"] = metrics.question_problems(row)
@@ -238,9 +264,171 @@ def evaluate(
     return rows
 
 
-def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Overall and per-kind aggregates."""
-    return {"overall": metrics.aggregate(rows), "by_kind": metrics.by_kind(rows)}
+def _no_extra(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return {}
+
+
+def summarize(
+    rows: Sequence[Mapping[str, Any]], extra: Callable[[Sequence[Mapping[str, Any]]], dict[str, Any]] = _no_extra
+) -> dict[str, Any]:
+    """Whole-suite and per-half aggregates (with the suite's own figures from `extra`); per kind on the tuning
+    half only, since nobody reads the check half in detail."""
+    halves = metrics.split_halves(rows)
+    return {
+        "overall": {**metrics.aggregate(rows), **extra(rows)},
+        "halves": {half: {**metrics.aggregate(part), **extra(part)} for half, part in halves.items()},
+        "by_kind": metrics.by_kind(halves["tuning"]),
+    }
+
+
+# --- suites ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SuiteData:
+    """One suite's questions, corpus and the gold data its own figures need."""
+
+    name: str
+    questions: list[Question]
+    questions_file: Path
+    corpus: list[Path]
+    locators: dict[str, list[realdocs.Locator]] = field(default_factory=dict)
+    fda: dict[str, fdaqa.FdaGold] = field(default_factory=dict)
+
+    def extra_figures(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """The suite's own figures over some of its rows."""
+        if self.name in LOCATOR_SUITES:
+            return realdocs.figures(rows, self.locators)
+        if self.name == "fdaqa":
+            return fdaqa.figures(rows)
+        return {}
+
+    def annotate(self, question: Question, answer: Answer, row: dict[str, Any]) -> None:
+        """Per-question scores that need the Answer itself (the cited passages' text)."""
+        if self.name != "fdaqa":
+            return
+        cited = [{"source": c.source, "section": c.section, "text": c.text} for c in answer.citations]
+        row["fdaqa"] = fdaqa.score(self.fda[question.id], cited, answer.text, bool(answer.refused))
+
+
+def suite_folder(args: argparse.Namespace, suite: str) -> Path | None:
+    """The folder of a suite read from ../shared (None for gold, which lives in this repository)."""
+    return None if suite == "gold" else Path(getattr(args, suite))
+
+
+def missing_suite_note(args: argparse.Namespace, suite: str) -> str | None:
+    """A one-line note when a suite's folder is not here, else None."""
+    folder = suite_folder(args, suite)
+    if folder is None or (folder / "questions.jsonl").is_file():
+        return None
+    return f"{suite} suite skipped: no {folder}/questions.jsonl here (pass --{suite} DIR)"
+
+
+def load_suite(args: argparse.Namespace, suite: str) -> SuiteData:
+    """Read one suite's questions and say where its documents are."""
+    folder = suite_folder(args, suite)
+    if folder is None:
+        corpus = args.corpus or [DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else ROOT / "corpus"]
+        return SuiteData(suite, load_questions(args.questions), args.questions, corpus)
+    data = SuiteData(suite, [], folder / "questions.jsonl", [folder / "docs"])
+    if suite == "fdaqa":
+        data.questions, data.fda = fdaqa.load(folder)
+    else:
+        data.questions, data.locators = realdocs.load(folder)
+    return data
+
+
+# --- the index, cached by what it is built from ---------------------------------------------------
+
+# The modules that decide what an ingested index holds; a change to any of them builds a new cached index.
+INGEST_SOURCES = (
+    "loaders",
+    "chunking.py",
+    "clauses.py",
+    "catalog.py",
+    "ingestion.py",
+    "index.py",
+    "embeddings.py",
+    "sources.py",
+    "textmatch.py",
+    "locators.py",
+    "language.py",
+)
+"""types.py is left out: it holds the answer types too, and a change to `Chunk` comes with one to the chunker."""
+# Settings that do not change what ingestion writes.
+NOT_INGEST_SETTINGS = frozenset(
+    {"data_dir", "index_dir", "chroma_url", "backend", "local_model_path", "disabled_rules"}
+)
+
+
+def _files(path: Path) -> list[Path]:
+    return [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def index_key(corpus: Sequence[Path], settings: Settings) -> str:
+    """A digest of the corpus files (names and bytes), the ingest settings and the ingest code."""
+    digest = hashlib.sha256()
+    for root in corpus:
+        digest.update(f"corpus {root} {root.resolve()}\n".encode())
+        for path in _files(root):
+            digest.update(f"{path.relative_to(root) if path != root else path.name}\n".encode())
+            digest.update(path.read_bytes())
+    dumped = settings.model_dump(mode="json", exclude=set(NOT_INGEST_SETTINGS))
+    digest.update(json.dumps(dumped, sort_keys=True, default=str).encode())
+    package = ROOT / "assistant"
+    for name in INGEST_SOURCES:
+        for path in _files(package / name):
+            if path.suffix == ".py":
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+@dataclass
+class Built:
+    """An index ready to answer from, and what building it (or finding it built) reported."""
+
+    settings: Settings
+    index: Any
+    summary: str
+    cached: bool
+    scratch: Path
+
+
+@contextmanager
+def built_index(
+    corpus: Sequence[Path], backend: str | None, cache: Path | None, suite: str, disabled: str = ""
+) -> Iterator[Built]:
+    """Ingest the corpus into a fresh index in a temporary folder, or reuse the one cached under `cache`
+    (a folder per suite and content key, marked complete only after a whole ingest). `disabled` names the
+    answer rules switched off (assistant/rules.py)."""
+    from assistant.embeddings import Embedder
+    from assistant.index import Index
+    from assistant.ingestion import Ingestor
+
+    with tempfile.TemporaryDirectory(prefix="cmo-eval-") as tmp:
+        settings = eval_settings(Path(tmp) / "data", backend).model_copy(update={"disabled_rules": disabled})
+        settings.rules  # noqa: B018  (an unknown rule name fails here, before any ingest)
+        marker: Path | None = None
+        if cache is not None:
+            folder = cache / f"{suite}-{index_key(corpus, settings)}"
+            marker = folder / "complete.json"
+            settings = settings.model_copy(update={"data_dir": folder})
+            if marker.is_file():
+                summary = json.loads(marker.read_text(encoding="utf-8"))["summary"]
+                index = Index.open(settings, Embedder.from_settings(settings))
+                yield Built(settings, index, summary, cached=True, scratch=Path(tmp))
+                return
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+        index = Index.open(settings, Embedder.from_settings(settings))
+        report = Ingestor(settings, index).run(corpus)
+        if not report.ok:
+            print("Ingest failures:\n" + "\n".join(f"  {f}" for f in report.failed), file=sys.stderr)
+        if index.count() == 0:
+            raise ValueError(f"No chunks ingested from {', '.join(map(str, corpus))}.")
+        if marker is not None and report.ok:
+            marker.write_text(json.dumps({"summary": report.summary(), "corpus": [str(c) for c in corpus]}))
+        yield Built(settings, index, report.summary(), cached=False, scratch=Path(tmp))
 
 
 # --- reports -----------------------------------------------------------------------------------
@@ -298,21 +486,21 @@ def render_markdown(payload: Mapping[str, Any]) -> str:
     lines += [
         f"- Matching: a chunk or citation matches a gold source on the same file, page if given, and gold section "
         f"contained in its section; recall and MRR over the top {metrics.K} retrieved.",
+        f"- Halves: {metrics.SPLIT_RULE}. Develop on the tuning half; the check half is shown in figures only "
+        "(no per-question rows, per-kind figures or problem lists).",
+        f"- Answer rules switched off: {', '.join(meta.get('disabled_rules') or []) or 'none'}",
         "",
-        "## Overall",
+        "## Overall (assistant by half" + (", baseline whole)" if has_base else ")"),
         "",
-        "| metric | assistant | baseline |" if has_base else "| metric | assistant |",
-        "|---|---:|---:|" if has_base else "|---|---:|",
     ]
+    columns = figure_columns(aggs)
+    lines += ["| metric | " + " | ".join(title for title, _ in columns) + " |", "|---|" + "---:|" * len(columns)]
     for key, label, style in FIGURES:
         if key not in aggs["assistant"]["overall"]:
             continue
-        cells = [fmt(aggs["assistant"]["overall"].get(key), style)]
-        if has_base:
-            cells.append(fmt(aggs["baseline"]["overall"].get(key), style))
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append(f"| {label} | " + " | ".join(fmt(figures.get(key), style) for _, figures in columns) + " |")
 
-    lines += ["", "## Per kind" + (" (assistant / baseline)" if has_base else ""), ""]
+    lines += ["", "## Per kind, tuning half" + (" (assistant / baseline)" if has_base else ""), ""]
     labels = {key: label for key, label, _ in FIGURES}
     styles = {key: style for key, _, style in FIGURES}
     lines.append("| kind | n | " + " | ".join(labels[k] for k in KIND_FIGURES) + " |")
@@ -347,7 +535,7 @@ def render_markdown(payload: Mapping[str, Any]) -> str:
         else:
             lines.append("- Pass: every gated figure is at or above its threshold.")
 
-    lines += ["", "## Questions with problems (assistant)", ""]
+    lines += ["", "## Questions with problems (assistant, tuning half)", ""]
     problems = [r for r in payload["rows"]["assistant"] if r.get("problems")]
     if not problems:
         lines.append("- None.")
@@ -358,6 +546,48 @@ def render_markdown(payload: Mapping[str, Any]) -> str:
             other = base_rows.get(row["id"])
             verdict = "; ".join(other.get("problems") or ["ok"]) if other else ""
             lines.append(f"| {row['id']} | {row['kind']} | {'; '.join(row['problems'])} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def figure_columns(aggs: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(column title, figures) of a report table: the assistant's tuning, check and whole, then the baseline's whole."""
+    mine = aggs["assistant"]
+    columns = [(f"{half} ({mine['halves'][half]['questions']})", mine["halves"][half]) for half in metrics.HALVES]
+    columns.append((f"whole ({mine['overall']['questions']})", mine["overall"]))
+    if "baseline" in aggs:
+        columns.append(("baseline whole", aggs["baseline"]["overall"]))
+    return columns
+
+
+# The figures of each suite that the overview and the ablation table show.
+KEY_FIGURES = {
+    "gold": ("must_include", "citation_precision", "answer_rate", "refusal_recall"),
+    "realdocs": ("must_include", "citation_precision", "locator_right", "false_refusal", "refusal_recall"),
+    "realdocs2": ("must_include", "citation_precision", "locator_right", "false_refusal", "refusal_recall"),
+    "fdaqa": ("passage_right", "doc_hit", "answer_recall", "answer_f1", "false_refusal"),
+}
+
+
+def render_overview(payloads: Sequence[Mapping[str, Any]]) -> str:
+    """One table over suites: each suite's key figures for the tuning and check halves and the whole."""
+    labels = {key: (label, style) for key, label, style in FIGURES}
+    lines = [
+        "# Overview: key figures by suite and half",
+        "",
+        f"Halves: {metrics.SPLIT_RULE}.",
+        "",
+        "| suite | figure | tuning | check | whole |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for payload in payloads:
+        suite = payload["meta"].get("suite", "gold")
+        mine = payload["aggregates"]["assistant"]
+        for key in KEY_FIGURES.get(suite, KEY_FIGURES["gold"]):
+            label, style = labels[key]
+            cells = [fmt(mine["halves"][h].get(key), style) for h in metrics.HALVES] + [
+                fmt(mine["overall"].get(key), style)
+            ]
+            lines.append(f"| {suite} | {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -430,21 +660,52 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true", help="no per-question progress")
     parser.add_argument(
         "--suite",
-        choices=["gold", "realdocs", "all"],
-        default="gold",
-        help="gold (evals/gold.jsonl on corpus/), realdocs (real documents, see --realdocs) or all, in one report",
+        choices=[*SUITES, "all"],
+        default=None,
+        help="gold (evals/gold.jsonl on corpus/), realdocs, fdaqa, realdocs2 (read from ../shared, see below) or all "
+        "(default gold; all with --ablate)",
     )
     parser.add_argument(
-        "--realdocs",
-        type=Path,
-        default=realdocs.DEFAULT_DIR,
-        help="folder with questions.jsonl and docs/ of the real-document suite (default ../shared/realdocs)",
+        "--disable",
+        default="",
+        help="comma-separated answer rules to switch off for this run (names in assistant/rules.py)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--ablate",
+        action="store_true",
+        help="switch each named rule off in turn (or those of --rules) and report the change of each suite's "
+        "check-half figures against the run with all rules on",
+    )
+    parser.add_argument("--rules", default="", help="with --ablate: comma-separated rules to ablate (default all)")
+    for suite, what in (
+        ("realdocs", "the real-document suite"),
+        ("fdaqa", "the FDA Q&A suite"),
+        ("realdocs2", "the second real-document suite"),
+    ):
+        parser.add_argument(
+            f"--{suite}",
+            type=Path,
+            default=SHARED / suite,
+            help=f"folder with questions.jsonl and docs/ of {what} (default ../shared/{suite} beside the repository)",
+        )
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        default=None,
+        help="keep each suite's index in this folder, keyed by corpus content, settings and ingest code, and "
+        "reuse it on the next run (default: a fresh temporary index every run)",
+    )
+    args = parser.parse_args(argv)
+    if args.suite is None:
+        args.suite = "all" if args.ablate else "gold"
+    return args
 
 
 def _progress(system: str) -> Progress:
     def report(n: int, total: int, question: Question, row: dict[str, Any]) -> None:
+        if metrics.half_of(question.id) == "check":
+            print(f"[{system} {n}/{total}] (check half)", file=sys.stderr, flush=True)
+            return
         status = "refused" if row["refused"] else f"{len(row['citations'])} cit."
         flag = " !" if row.get("problems") else ""
         print(
@@ -457,25 +718,18 @@ def _progress(system: str) -> Progress:
 
 
 def run(args: argparse.Namespace, command: str, suite: str = "gold") -> tuple[dict[str, Any], int]:
-    """Build the indexes, answer, aggregate and gate for one suite; returns (payload, exit code)."""
-    from assistant.embeddings import Embedder
-    from assistant.index import Index
-    from assistant.ingestion import Ingestor
+    """Build (or reuse) the index, answer, aggregate by half and gate for one suite; returns (payload, exit code).
+
+    The payload keeps per-question rows of the tuning half only; the check half shows in figures alone.
+    """
     from assistant.retrieval import HybridRetriever
     from assistant.service import Assistant
     from evals.baseline import build_baseline
 
     started = time.perf_counter()
     thresholds = load_thresholds(args.thresholds)
-    locators: dict[str, Any] = {}
-    if suite == "realdocs":
-        questions, locators = realdocs.load(args.realdocs)
-        questions_file = args.realdocs / "questions.jsonl"
-        corpus = [args.realdocs / "docs"]
-    else:
-        questions = load_questions(args.questions)
-        questions_file = args.questions
-        corpus = args.corpus or [DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else ROOT / "corpus"]
+    data = load_suite(args, suite)
+    questions = data.questions
     ids = [i.strip() for i in args.ids.split(",") if i.strip()]
     if args.subset:
         ids = ids or subset_ids(thresholds, args.subset)
@@ -485,43 +739,42 @@ def run(args: argparse.Namespace, command: str, suite: str = "gold") -> tuple[di
     if not questions:
         raise ValueError("No questions selected.")
 
-    with tempfile.TemporaryDirectory(prefix="cmo-eval-") as tmp:
-        settings = eval_settings(Path(tmp) / "data", args.backend)
+    with built_index(data.corpus, args.backend, args.index_dir, suite, args.disable) as built:
+        settings = built.settings
         backend = settings.backend
-        embedder = Embedder.from_settings(settings)
-        index = Index.open(settings, embedder)
-        report = Ingestor(settings, index).run(corpus)
-        if not report.ok:
-            print("Ingest failures:\n" + "\n".join(f"  {f}" for f in report.failed), file=sys.stderr)
-        if index.count() == 0:
-            raise ValueError(f"No chunks ingested from {', '.join(map(str, corpus))}.")
-        assistant = Assistant(settings, index)
-        rows = {"assistant": evaluate(assistant, questions, backend, None if args.quiet else _progress("assistant"))}
+        assistant = Assistant(settings, built.index)
+        rows = {
+            "assistant": evaluate(
+                assistant, questions, backend, None if args.quiet else _progress("assistant"), data.annotate
+            )
+        }
         baseline_chunks = None
         if not args.no_baseline:
             helper = assistant.retriever
             assert isinstance(helper, HybridRetriever)
-            retriever = build_baseline(corpus, helper, Path(tmp) / "baseline")
+            retriever = build_baseline(data.corpus, helper, built.scratch / "baseline")
             baseline_chunks = retriever.chunks
             models = {backend: assistant.chat_model(backend)} if backend != "quote" else None
-            other = Assistant(settings, index, chat_models=models, retriever=retriever)  # type: ignore[arg-type]
-            rows["baseline"] = evaluate(other, questions, backend, None if args.quiet else _progress("baseline"))
-        chunks = index.count()
+            other = Assistant(settings, built.index, chat_models=models, retriever=retriever)  # type: ignore[arg-type]
+            rows["baseline"] = evaluate(
+                other, questions, backend, None if args.quiet else _progress("baseline"), data.annotate
+            )
+        chunks = built.index.count()
         top_k = settings.top_k
+        ingest_summary = built.summary + (" (cached index)" if built.cached else "")
 
     name = backend + (f"-{args.subset}" if args.subset else "") + (f"-{suite}" if suite != "gold" else "")
     section = suite if suite != "gold" and not args.subset else thresholds_section(backend, args.subset)
-    aggregates = {system: summarize(system_rows) for system, system_rows in rows.items()}
-    if suite == "realdocs":
-        for system, system_rows in rows.items():
-            aggregates[system]["overall"].update(realdocs.figures(system_rows, locators))
+    aggregates = {system: summarize(system_rows, data.extra_figures) for system, system_rows in rows.items()}
+    if suite in LOCATOR_SUITES:
+        for system_rows in rows.values():
             for row in system_rows:
-                row["gold_locators"] = [g.as_dict() for g in locators.get(row["id"], [])]
-                row["problems"] = list(row.get("problems") or []) + realdocs.row_problems(
-                    row, locators.get(row["id"], [])
-                )
+                golds = data.locators.get(row["id"], [])
+                row["gold_locators"] = [g.as_dict() for g in golds]
+                row["problems"] = list(row.get("problems") or []) + realdocs.row_problems(row, golds)
     limits = {k: v for k, v in thresholds.get(section, {}).items() if not isinstance(v, dict)}
     failures = metrics.gate_failures(aggregates["assistant"]["overall"], limits) if limits else []
+    sizes = {half: len(part) for half, part in metrics.split_halves([{"id": q.id} for q in questions]).items()}
     payload: dict[str, Any] = {
         "meta": {
             "name": name,
@@ -530,13 +783,16 @@ def run(args: argparse.Namespace, command: str, suite: str = "gold") -> tuple[di
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "seconds": time.perf_counter() - started,
             "questions": len(questions),
-            "questions_file": str(questions_file),
+            "halves": sizes,
+            "split": metrics.SPLIT_RULE,
+            "questions_file": str(data.questions_file),
             "suite": suite,
-            "corpus": ", ".join(map(str, corpus)),
+            "corpus": ", ".join(map(str, data.corpus)),
             "assistant_chunks": chunks,
             "baseline_chunks": baseline_chunks,
             "top_k": top_k,
-            "ingest": report.summary(),
+            "ingest": ingest_summary,
+            "disabled_rules": sorted(r for r in args.disable.split(",") if r.strip()),
             "host": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end of the run",
         },
         "aggregates": aggregates,
@@ -547,7 +803,10 @@ def run(args: argparse.Namespace, command: str, suite: str = "gold") -> tuple[di
             "failures": failures,
             "missing": not limits,
         },
-        "rows": rows,
+        "rows": {
+            system: [r for r in system_rows if metrics.half_of(r["id"]) == "tuning"]
+            for system, system_rows in rows.items()
+        },
     }
     code = 1 if args.gate and (failures or not limits) else 0
     return payload, code
@@ -562,13 +821,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m evals " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     from assistant.errors import AssistantError
 
-    suites = ["gold", "realdocs"] if args.suite == "all" else [args.suite]
-    if "realdocs" in suites and not (args.realdocs / "questions.jsonl").is_file():
-        print(f"realdocs suite skipped: no {args.realdocs}/questions.jsonl here (pass --realdocs DIR)")
-        suites.remove("realdocs")
-        if not suites:
-            return 0
+    suites = list(SUITES) if args.suite == "all" else [args.suite]
+    for suite in list(suites):
+        note = missing_suite_note(args, suite)
+        if note:
+            print(note)
+            suites.remove(suite)
+    if not suites:
+        return 0
+    if args.ablate:
+        from evals.ablation import ablate
+
+        try:
+            return ablate(args, suites, command.strip())
+        except (ValueError, OSError, AssistantError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     code = 0
+    payloads: list[dict[str, Any]] = []
     markdowns: list[str] = []
     for suite in suites:
         try:
@@ -578,26 +848,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         code = max(code, suite_code)
         paths = write_reports(payload, args.out)
+        payloads.append(payload)
         markdowns.append(paths[1].read_text(encoding="utf-8"))
         _print_summary(payload, paths, args.gate, suite_code)
     if len(suites) > 1:
         combined = args.out / f"{payload['meta']['backend']}-all.md"
-        combined.write_text("\n\n".join(markdowns), encoding="utf-8")
+        combined.write_text(render_overview(payloads) + "\n\n" + "\n\n".join(markdowns), encoding="utf-8")
         print(f"combined report: {combined}")
     return code
 
 
 def _print_summary(payload: Mapping[str, Any], paths: Sequence[Path], gate_on: bool, code: int) -> None:
-    overall = payload["aggregates"]
-    print(f"== suite {payload['meta'].get('suite', 'gold')} ({payload['meta']['questions']} questions)")
+    aggs = payload["aggregates"]
+    meta = payload["meta"]
+    print(f"== suite {meta.get('suite', 'gold')} ({meta['questions']} questions)")
+    columns = figure_columns(aggs)
     for key, label, style in FIGURES:
         if key in ("latency_p50_s", "latency_p95_s", "citations", "errors"):
             continue
-        if key not in overall["assistant"]["overall"]:
+        if key not in aggs["assistant"]["overall"]:
             continue
-        cells = [fmt(overall[s]["overall"].get(key), style) for s in overall]
+        cells = [fmt(figures.get(key), style) for _, figures in columns]
         print(f"{label:52s} " + "  ".join(f"{c:>8s}" for c in cells))
-    print("columns: " + ", ".join(overall))
+    print("columns: " + ", ".join(title for title, _ in columns))
     print("reports: " + ", ".join(str(p) for p in paths))
     gate = payload["gate"]
     if gate_on:

@@ -131,5 +131,36 @@ def test_cli_builds_both_indexes_writes_reports_and_gates(corpus_copy: Path, tmp
         assert first["first_match_rank"] is not None  # absolute tmp paths match the relative gold path
         assert all(c["source"].endswith(".md") for c in first["citations"])
     report = (out / "quote.md").read_text()
-    assert "| metric | assistant | baseline |" in report and "FAIL recall_at_5" in report
+    assert "| metric | tuning (2) | check (0) | whole (2) | baseline whole |" in report and "FAIL recall_at_5" in report
     assert (out / "quote.png").stat().st_size > 1000
+
+
+def test_cli_hides_check_half_rows_and_reuses_a_cached_index(corpus_copy: Path, tmp_path: Path) -> None:
+    """Check-half questions show in figures only; a second run with --index-dir ingests nothing."""
+    from evals.run import main
+
+    guide = "guidance/" + sorted(p.name for p in (corpus_copy / "guidance").glob("*.md"))[0]
+    rows = [
+        {"id": "cli-1", "question": "What is a contract manufacturing organization?", "kind": "definition"},
+        {"id": "cli-4", "question": "What must a quality agreement cover?", "kind": "fact"},  # check half
+    ]
+    for row in rows:
+        row["sources"] = [{"source": guide}]
+    questions = tmp_path / "gold.jsonl"
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert [metrics.half_of(str(r["id"])) for r in rows] == ["tuning", "check"]
+    cache = tmp_path / "indexes"
+    summaries = []
+    for run in ("first", "second"):
+        out = tmp_path / run
+        argv = ["--questions", str(questions), "--corpus", str(corpus_copy / "guidance"), "--backend", "quote"]
+        assert main([*argv, "--out", str(out), "--no-baseline", "--quiet", "--index-dir", str(cache)]) == 0
+        payload = json.loads((out / "quote.json").read_text())
+        assert [r["id"] for r in payload["rows"]["assistant"]] == ["cli-1"]
+        halves = payload["aggregates"]["assistant"]["halves"]
+        assert halves["tuning"]["questions"] == halves["check"]["questions"] == 1
+        report = (out / "quote.md").read_text()
+        assert "cli-4" not in report and "What must a quality agreement cover" not in report
+        summaries.append(payload["meta"]["ingest"])
+    assert "cached" not in summaries[0] and summaries[1].endswith("(cached index)")
+    assert len(list(cache.iterdir())) == 1

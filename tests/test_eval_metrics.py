@@ -257,3 +257,165 @@ def test_baseline_section_is_every_heading_path_the_chunk_spans() -> None:
     assert section_of(marks, 120, 300) == "Intro > Scope"
     assert section_of(marks, 50, 450) == "Intro; Intro > Scope; Roles"
     assert section_of([(0, "")], 0, 10) == ""
+
+
+# --- halves --------------------------------------------------------------------------------------
+
+
+def test_halves_are_fixed_by_the_id_alone() -> None:
+    # computed once: a change of rule or salt moves questions between halves, which must never happen
+    assert [metrics.half_of(i) for i in ("cli-1", "q1", "fact-001", "rd2-01", "rd2-12")] == [
+        "tuning", "tuning", "tuning", "tuning", "check"
+    ]  # fmt: skip
+    ids = [f"x-{n}" for n in range(200)]
+    halves = metrics.split_halves([{"id": i} for i in ids])
+    assert set(halves) == {"tuning", "check"}
+    assert sorted(r["id"] for part in halves.values() for r in part) == sorted(ids)
+    assert 70 < len(halves["tuning"]) < 130  # a hash, not a sort order
+    assert all(metrics.half_of(str(r["id"])) == "check" for r in halves["check"])
+
+
+def test_half_matches_the_documented_rule() -> None:
+    import hashlib
+
+    for qid in ("fact-005", "rd2-44", "gdufa-user-fee-qa-010"):
+        byte = hashlib.sha256(("split:" + qid).encode()).digest()[0]
+        assert metrics.half_of(qid) == ("tuning" if byte % 2 == 0 else "check")
+
+
+# --- FDA Q&A suite -------------------------------------------------------------------------------
+
+
+def test_fdaqa_words_drop_stop_words_and_punctuation() -> None:
+    from evals import fdaqa
+
+    assert fdaqa.words("The CMO's QA unit: release (21 CFR 211.22)!") == [
+        "cmo",
+        "s",
+        "qa",
+        "unit",
+        "release",
+        "21",
+        "cfr",
+        "211",
+        "22",
+    ]
+    assert fdaqa.words("ﬁle") == ["file"]  # NFKC folds ligatures
+
+
+def test_fdaqa_recall_counts_repeats_of_the_reference() -> None:
+    from evals import fdaqa
+
+    assert fdaqa.word_recall("batch batch record", "the record of a batch") == 1.0
+    assert fdaqa.word_recall("batch release record", "batch record") == pytest.approx(2 / 3)
+    assert fdaqa.word_recall("", "anything") == 0.0
+    assert fdaqa.word_recall("the of and", "the") == 0.0
+
+
+def test_fdaqa_f1_uses_word_counts() -> None:
+    from evals import fdaqa
+
+    # reference: batch x2, record; answer: batch, record, owner -> shared 2, precision 2/3, recall 2/3
+    assert fdaqa.word_f1("batch batch record", "batch record owner") == pytest.approx(2 / 3)
+    assert fdaqa.word_f1("batch", "owner") == 0.0
+    assert fdaqa.word_f1("batch", "") == 0.0
+
+
+def test_fdaqa_passage_hit_by_section_end_or_half_the_words() -> None:
+    from evals import fdaqa
+
+    gold = fdaqa.FdaGold("gdufa.md", "Answer 2", "Fees are due on the first business day of October each year.")
+    by_section = [{"source": "/tmp/x/docs/gdufa.md", "section": "GDUFA Q&A > Answer 2", "text": "unrelated"}]
+    wrong_number = [{"source": "docs/gdufa.md", "section": "GDUFA Q&A > Answer 12", "text": "unrelated"}]
+    by_words = [{"source": "docs/gdufa.md", "section": "Answer 7", "text": "fees due first business day"}]
+    other_doc = [{"source": "docs/glp.md", "section": "Answer 2", "text": gold.answer}]
+    assert fdaqa.score(gold, by_section, "x", False)["passage_hit"]
+    assert not fdaqa.score(gold, wrong_number, "x", False)["passage_hit"]
+    assert fdaqa.score(gold, wrong_number, "x", False)["doc_hit"]
+    assert fdaqa.score(gold, by_words, "x", False)["passage_hit"]  # 5 of 8 content words
+    hit = fdaqa.score(gold, other_doc, gold.answer, False)
+    assert not hit["doc_hit"] and not hit["passage_hit"] and hit["answer_recall"] == 1.0
+
+
+def test_fdaqa_refusal_scores_nothing_and_figures_average_over_all_questions() -> None:
+    from evals import fdaqa
+
+    gold = fdaqa.FdaGold("a.md", "Answer 1", "Keep records for two years.")
+    refused = fdaqa.score(gold, [], "Keep records for two years.", True)
+    assert refused == {"doc_hit": False, "passage_hit": False, "answer_recall": 0.0, "answer_f1": 0.0}
+    answered = fdaqa.score(
+        gold, [{"source": "a.md", "section": "Answer 1", "text": ""}], "Keep records two years.", False
+    )
+    rows = [
+        {"id": "1", "refused": False, "fdaqa": answered},
+        {"id": "2", "refused": True, "fdaqa": refused},
+        {"id": "3", "refused": True, "error": "StoreError: down"},
+        {"id": "4", "refused": False, "fdaqa": refused},
+    ]
+    figures = fdaqa.figures(rows)
+    assert figures["passage_right"] == figures["doc_hit"] == 0.25
+    assert figures["answer_recall"] == 0.25 and figures["answer_f1"] == 0.25
+    assert figures["false_refusal"] == 0.25 and figures["refused"] == 1  # the error is not a refusal
+    assert fdaqa.figures([])["passage_right"] is None
+
+
+def test_fdaqa_load_reads_the_suite_format(tmp_path: Any) -> None:
+    import json
+
+    from evals import fdaqa
+
+    line = {"id": "a-001", "question": "Q?", "doc": "a.md", "section": "Answer 1", "answer": "A."}
+    (tmp_path / "questions.jsonl").write_text(json.dumps(line) + "\n\n")
+    questions, golds = fdaqa.load(tmp_path)
+    assert questions[0].expect == "answer" and questions[0].sources == (GoldSource("docs/a.md"),)
+    assert golds["a-001"] == fdaqa.FdaGold("a.md", "Answer 1", "A.")
+    (tmp_path / "questions.jsonl").write_text(json.dumps(line) + "\n" + json.dumps(line) + "\n")
+    with pytest.raises(ValueError, match=r"questions\.jsonl:2: duplicate id"):
+        fdaqa.load(tmp_path)
+
+
+# --- real-document suites' locators --------------------------------------------------------------
+
+
+def test_realdocs2_locators_with_page_ranges_and_statute_subsections() -> None:
+    from evals.realdocs import Locator, clause_forms, locator_right, parse_locator
+
+    span = parse_locator("q7.pdf", "§11.55 Stability Monitoring (runs over); PDF p.30-31 (printed p.24-25)")
+    assert span == Locator("q7.pdf", "11.55", 30, "pdf", 31)
+    statute = parse_locator("usc.md", "§356c(h)(2) Definitions; no page (statute text)")
+    assert statute == Locator("usc.md", "356c(h)(2)", None, "pdf")
+    assert clause_forms("356c(h)(2)") == {"356c(h)(2)", "356c(h)", "(h)(2)", "(h)"}
+    assert clause_forms("2.9(vii)") == {"2.9(vii)", "2.9"}
+    assert parse_locator("usc.md", "§356c Statutory Notes; no page").clause == "356c"
+
+    def cited(page: int | None, section_id: str = "", source: str = "docs/q7.pdf") -> dict[str, Any]:
+        return {"source": source, "page": page, "section_id": section_id}
+
+    assert [locator_right(cited(p), span) for p in (28, 29, 30, 31, 32, 33)] == [False, True, True, True, True, False]
+    assert locator_right(cited(None, "(h)"), Locator("usc.md", "356c(h)(2)", None, "pdf")) is False  # other doc
+    assert locator_right(cited(None, "(h)(2)", "docs/usc.md"), statute)
+    assert locator_right(cited(None, "356c(h)", "docs/usc.md"), statute)
+    assert not locator_right(cited(None, "(b)", "docs/usc.md"), statute)
+
+
+# --- ablation ------------------------------------------------------------------------------------
+
+
+def test_ablation_deltas_net_and_harmless_removal() -> None:
+    from evals.ablation import deltas, net, removal_harmless
+
+    reference = {"must_include": 0.80, "citation_precision": 0.90, "false_refusal": 0.10, "refusal_recall": None}
+    worse = {"must_include": 0.75, "citation_precision": 0.95, "false_refusal": 0.05, "refusal_recall": 0.5}
+    delta = deltas(reference, worse, "gold")
+    assert delta["must_include"] == pytest.approx(-0.05) and delta["false_refusal"] == pytest.approx(-0.05)
+    assert delta["refusal_recall"] is None
+    assert net(delta, "gold") == pytest.approx(-0.05 + 0.05 + 0.05)  # fewer false refusals count as better
+    assert not removal_harmless(delta, "gold")
+    assert removal_harmless(deltas(reference, {**reference, "false_refusal": 0.0}, "gold"), "gold")
+
+
+def test_an_unknown_rule_name_stops_the_run_before_any_ingest(tmp_path: Any, capsys: Any) -> None:
+    from evals.run import main
+
+    assert main(["--disable", "kind.nope", "--out", str(tmp_path)]) == 2
+    assert "Unknown rule name(s): kind.nope" in capsys.readouterr().err
