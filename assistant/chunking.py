@@ -9,6 +9,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 from assistant.clauses import ClauseTracker, clause_base, common_id, heading_number
 from assistant.structure import (
@@ -39,7 +40,8 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKER = re.compile(r"^(?:\(?(?:[a-z]|[ivxlc]{1,6}|\d{1,3})[.)]|[IVXL]{1,5}\.|[A-Z]\.)$")  # "xiii." opens its item
 _ABBREVIATION = re.compile(
-    r"(?:\b(?i:e\.g|i\.e|etc|vs|viz|cf|approx|incl|esp|et al|div)|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Fed|Pub|Ex|Ord|U\.S|U\.K|E\.U)"
+    r"(?:\b(?i:e\.g|i\.e|etc|vs|viz|cf|approx|incl|esp|et al|div)"
+    r"|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Fed|Pub|Ex|Ord|U\.S|U\.K|E\.U)"
     r"|(?<![A-Za-z])(?:[A-Z]\.){2,}[A-Z]?)\.$"
 )
 """Abbreviations that never end a sentence ("e.g.", "Fed. Reg.", "Pub. L.", "U.S. Food and Drug")."""
@@ -102,8 +104,8 @@ def _abbreviated(before: str, after: str) -> bool:
     if after[:1].isdigit():
         return True  # "Pub. L. 117-328"
     word = initial.group("before")
-    if word is None:
-        return False  # a letter alone after a lower-case word ("... in section B.") ends its sentence
+    if word is None:  # a letter alone after a lower-case word ends its sentence ("... in section B."), unless
+        return bool(re.match(r"[A-Z]\.\s", after))  # another initial follows ("and J. R. Smith")
     return word.endswith(".") or word.lower() not in _DESIGNATORS  # "J. R. Smith", "John F. Kennedy"
 
 
@@ -246,7 +248,10 @@ def _numbered(title: str) -> bool:
     return heading_number(title, "x") is not None or bool(_LABELLED.match(title))
 
 
-_NOT_A_TERM = re.compile(r"^(?:references?|bibliography|appendix|annex|attachment|abbreviations)\b", re.I)
+_NOT_A_TERM = re.compile(
+    r"^(?:(?:references?|bibliography|abbreviations)$|(?:appendix|annex|attachment)\s+(?:[A-Z]|[IVX]+|\d+)\b)", re.I
+)
+"""Parts that follow a glossary ("References", "Annex 1 ..."); "Reference Standard, Primary" is a term."""
 
 
 def _term_heading(title: str) -> bool:
@@ -260,10 +265,23 @@ def _term_heading(title: str) -> bool:
 def _term_pairs(blocks: list[tuple[str, str]]) -> int:
     """How many "Term:" lines of a page are followed by a paragraph (two or more: a glossary without its heading)."""
     return sum(
-        1
-        for (kind, text), (after, _) in zip(blocks, blocks[1:], strict=False)
-        if kind == "para" and after == "para" and term_of(text)
+        1 for (kind, text), (after, _) in pairwise(blocks) if kind == "para" and after == "para" and term_of(text)
     )
+
+
+_RUNS_ON = re.compile(r"(?:[^.!?:;\"'\u201d\u2019)\]]|\b(?i:e\.g|i\.e|cf|viz)\.)$")
+
+
+def _rejoined(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Paragraphs a PDF's layout broke in mid-sentence joined again: a paragraph that stops without a full stop
+    (or on "e.g.") and one that goes on in lower case ("... should be" + "used. This system ...")."""
+    out: list[tuple[str, str]] = []
+    for kind, text in blocks:
+        if out and kind == "para" and out[-1][0] == "para" and text[:1].islower() and _RUNS_ON.search(out[-1][1]):
+            out[-1] = ("para", f"{out[-1][1]} {text}")
+        else:
+            out.append((kind, text))
+    return out
 
 
 def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> list[Unit]:
@@ -275,7 +293,7 @@ def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> l
     paragraph = 0
     for page in doc.pages:
         skip, zones.toc = toc_lines(page.text.splitlines(), zones.toc)
-        blocks = list(iter_blocks(page.text, skip))
+        blocks = _rejoined(list(iter_blocks(page.text, skip)))
         loose_glossary = _term_pairs(blocks) >= 2
         for k, (kind, text) in enumerate(blocks):
             following = blocks[k + 1][0] if k + 1 < len(blocks) else "para"  # a term may end its page
@@ -324,11 +342,12 @@ def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> l
 
 
 def _sentences(text: str, *, glossary: bool) -> list[str]:
-    """A paragraph's sentences; in a glossary, a term written as a first sentence stays with its definition
-    ("Bracketing approach. A science and risk based ...", EU GMP Annex 15)."""
+    """A paragraph's sentences; in a glossary, a term written as a first sentence stays with its definition, and
+    is set off by a colon as in other glossaries ("Bracketing approach. A science ..." -> "Bracketing approach: A
+    science ...", EU GMP Annex 15), so that no later split parts them."""
     pieces = split_sentences(text)
     if glossary and len(pieces) > 1 and term_sentence(pieces[0]):
-        pieces[:2] = [f"{pieces[0]} {pieces[1]}"]
+        pieces[:2] = [f"{pieces[0][:-1]}: {pieces[1]}"]
     return pieces
 
 

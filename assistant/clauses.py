@@ -65,7 +65,7 @@ def paragraph_clause(text: str) -> str | None:
         return f"§ {match.group('id') or match.group('code')}"
     match = _DOTTED.match(stripped)
     if match:
-        rest = stripped[match.end() :].lstrip(". ")
+        rest = stripped[match.end() :].lstrip(". |")  # "6.30 | Records ...": a PDF table cell after the number
         if rest[:1].isupper() or rest[:1] == "(":
             return match.group("id")
     return None

@@ -501,7 +501,7 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
             score -= c.anaphor
         if notices_off and is_notice(unit.text):
             score -= c.notice
-        if chunk.section == NOTES_SECTION:
+        if chunk.section == NOTES_SECTION or chunk.kind == "note":  # footnotes, source credits, amendment notes
             score -= c.footnote
         scores.append(score)
     return scores

@@ -94,8 +94,11 @@ def toc_lines(lines: Sequence[str], carried: bool = False) -> tuple[frozenset[in
             elif before and after and len(text) <= TUNING.toc_sandwich_chars:
                 toc.add(i)  # a line between entries: an entry whose leader or page number the extraction lost
                 changed = True
-            elif before and after_line is not None and _entry_start(text) and (
-                after or has_leader(lines[after_line]) or _BARE_NUMBER.match(lines[after_line])
+            elif (
+                before
+                and after_line is not None
+                and _entry_start(text)
+                and (after or has_leader(lines[after_line]) or _BARE_NUMBER.match(lines[after_line]))
             ):
                 toc.add(i)
                 changed = True

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import CorruptFileError
+from assistant.loaders.mend import mend_text
 from assistant.loaders.table_rows import table_lines
 from assistant.types import Page
 
@@ -77,7 +78,7 @@ def read_html(path: Path, source: str, tuning: HtmlTuning = HTML_TUNING) -> tupl
         return [Page(number=None, text="")], meta
     _drop_chrome(root, tuning)
     blocks = _Writer().write(root)
-    return [Page(number=None, text="\n\n".join(blocks))], meta
+    return [Page(number=None, text=mend_text("\n\n".join(blocks)))], meta
 
 
 def _meta(soup: BeautifulSoup) -> dict[str, str]:
