@@ -37,6 +37,8 @@ _DESIGNATOR = re.compile(
 _REF_SLASH = re.compile(r"\b[A-Z]{2,8}/(?:[A-Z]+/)?\d{2,7}/\d{2,4}(?:\s*Rev\.?\s*\d+)?\b")
 _DOCKET = re.compile(r"\b[A-Z]{2,5}-\d{4}-[A-Z]-\d{3,5}\b")
 _CFR = re.compile(r"\b(\d{1,2})\s*C\.?F\.?R\.?\s*(?:[Pp]art\s*|§+\s*)?(\d{1,4})(?:\.(\d{1,4}[a-z]?))?")
+_USC = re.compile(r"\b(\d{1,2})\s*U\.\s?S\.\s?C\.?\s*(?:§+\s*)?(\d{1,5}[a-z]{0,3}(?:-\d{1,3})?)\b")
+"""A section of the U.S. Code a document is ("21 U.S.C. § 356c" in a conversion's front matter)."""
 _CODE = re.compile(r"\b(ICH|ISO|USP|WHO|PIC/S|GAMP)\s*([A-Z]?\d{1,5}[A-Z]?(?:\s?\(R\d\))?)\b")
 _ACRONYM_DEF = re.compile(r"((?:[A-Za-z][\w-]*\s+){1,6})\(([A-Z][A-Za-z]{1,7})\)")
 _AGENCIES = (
@@ -44,6 +46,8 @@ _AGENCIES = (
     (re.compile(r"\bEuropean Medicines Agency\b|\bEMA/"), "EMA"),
     (re.compile(r"\bEuropean Commission\b"), "EC"),
 )
+_GUIDELINE_CODE = re.compile(r"\b([QSEM]\d{1,2}[A-Z]?)(\(R\d\))?(?![\w(])")
+"""An ICH-style guideline code in a title or on a cover ("Q7", "Q9(R1)"): its own line on ICH covers."""
 _GENERIC = {"guidance", "guideline", "guidelines", "industry", "staff", "draft", "final", "document", "the"}
 
 
@@ -148,10 +152,14 @@ def learn_names(title: str, source: str, pages: Sequence[Page], meta: Mapping[st
         names.append(" ".join([brand, *[d for d in designators if not d.startswith("Part")]]))
     names += [f"{m.group(1)} {m.group(2)}" for m in _CODE.finditer(head_text)]
     org = re.search(r"\b(ICH|ISO|WHO|PIC/S)\b", head_text + "\n" + _cover_lines(pages))
-    code = re.search(r"\b([QSEM]\d{1,2}[A-Z]?(?:\(R\d\))?)\b", head_text)
+    code = _GUIDELINE_CODE.search(head_text) or _GUIDELINE_CODE.search(_cover_lines(pages))
     if org and code:
-        names.append(f"{org.group(1)} {code.group(1)}")
+        names.append(f"{org.group(1)} {code.group(0)}")  # "ICH Q9(R1)", and the family it revises: "ICH Q9"
+        if code.group(2):
+            names.append(f"{org.group(1)} {code.group(1)}")
     names += [r for r in references if "CFR" in r]
+    code_text = " ".join([head_text, *(v for k, v in meta.items() if k != "title")])
+    names += [f"{m.group(1)} U.S.C. {m.group(2)}" for m in _USC.finditer(code_text)][:1]
     cover = "\n".join([head_text, *furniture, _cover_lines(pages)])
     agency = next((name for pattern, name in _AGENCIES if pattern.search(cover)), "")
     main = re.split(r"[:.;(]| - | \u2013 ", title, maxsplit=1)[0].strip()

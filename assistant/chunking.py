@@ -9,13 +9,24 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
-from assistant.clauses import ClauseTracker, clause_base, common_id
+from assistant.clauses import ClauseTracker, clause_base, common_id, heading_number
+from assistant.structure import (
+    is_glossary_heading,
+    is_note_heading,
+    is_note_text,
+    is_notes_container,
+    term_of,
+    term_sentence,
+    toc_lines,
+)
 from assistant.types import Chunk, LoadedDocument, embedding_text
 
 CountTokens = Callable[[str], int]
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^\s*(#{1,6})\s+(.*?)\s*#*\s*$")
+"""A Markdown heading, indented or not (a statute's HTML conversion indents "   ## (a) In general")."""
 _BULLETS = "-*+\u2022\u00b7\u25e6\u25aa\u25cf\u2023"  # - * + and the bullets of PDF conversions: • · ◦ ▪ ● ‣
 _OTHER_BULLET = re.compile(r"^\s*[\u00b7\u25e6\u25aa\u25cf\u2023]\s+")
 _LIST_ITEM = re.compile(rf"^\s*(?:[{re.escape(_BULLETS)}]|\d{{1,3}}[.)])\s+")
@@ -28,7 +39,25 @@ _ITEM_END = re.compile(r"(?:;|;\s*(?:and|or|and/or))$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKER = re.compile(r"^(?:\(?(?:[a-z]|[ivxlc]{1,6}|\d{1,3})[.)]|[IVXL]{1,5}\.|[A-Z]\.)$")  # "xiii." opens its item
-_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|no|fig|sec|approx|incl|cf|U\.S|Dr|Mr|Ms|St)\.$", re.I)
+_ABBREVIATION = re.compile(
+    r"(?:\b(?i:e\.g|i\.e|etc|vs|viz|cf|approx|incl|esp|et al|div)"
+    r"|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Fed|Pub|Ex|Ord|U\.S|U\.K|E\.U)"
+    r"|(?<![A-Za-z])(?:[A-Z]\.){2,}[A-Z]?)\.$"
+)
+"""Abbreviations that never end a sentence ("e.g.", "Fed. Reg.", "Pub. L.", "U.S. Food and Drug")."""
+_NUMBERED_ABBREVIATION = re.compile(
+    r"\b(?:no|nos|sec|secs|subsec|subpar|par|para|paras|art|arts|vol|vols|ch|chap|p|pp|ref|refs|fig|figs|eq|eqs|"
+    r"reg|stat|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|U\.S\.C|C\.F\.R|F\.R)\.$",
+    re.I,
+)
+"""Abbreviations that do not end a sentence before a number ("21 U.S.C. 351(a)", "No. 5", "Nov. 21, 1997")."""
+_INITIAL = re.compile(r"(?:^|\s)(?P<before>[A-Z][a-z]+|[A-Z]\.)\s+[A-Z]\.$|(?:^|\s)[A-Z]\.$")
+_DESIGNATORS = frozenset(
+    "annex appendix part table figure section schedule class grade stage phase level type group zone category "
+    "option attachment exhibit form module chapter step list vitamin model plan method site building room line "
+    "unit article title division subpart".split()
+)
+"""Words a capital letter names a thing after ("Annex A.", "Grade B."): that letter may end a sentence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +70,18 @@ class Unit:
     paragraph: int
     tokens: int
     section_id: str = ""
+    note: bool = False
+    """A note, not operative text: a footnote, source credit or amendment note (`structure.is_note_text`)."""
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences, keeping common abbreviations intact."""
+    """Split prose into sentences, keeping abbreviations ("e.g.", "21 U.S.C. 351(a)", "Fed. Reg.") and initials
+    ("J. Smith", "Pub. L. 117") inside them."""
     parts: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
         candidate = text[start : match.start()].strip()
-        if _ABBREVIATION.search(text[: match.start()].rstrip("\"')]")) or _MARKER.match(candidate):
+        if _MARKER.match(candidate) or _abbreviated(text[: match.start()].rstrip("\"')]"), text[match.end() :]):
             continue
         if candidate:
             parts.append(candidate)
@@ -60,7 +92,24 @@ def split_sentences(text: str) -> list[str]:
     return parts
 
 
-def iter_blocks(text: str) -> Iterator[tuple[str, str]]:
+def _abbreviated(before: str, after: str) -> bool:
+    """The full stop ending `before` closes an abbreviation or initial, not the sentence `after` follows."""
+    if _ABBREVIATION.search(before):
+        return True
+    if after[:1].isdigit() and _NUMBERED_ABBREVIATION.search(before):
+        return True
+    initial = _INITIAL.search(before)
+    if not initial:
+        return False
+    if after[:1].isdigit():
+        return True  # "Pub. L. 117-328"
+    word = initial.group("before")
+    if word is None:  # a letter alone after a lower-case word ends its sentence ("... in section B."), unless
+        return bool(re.match(r"[A-Z]\.\s", after))  # another initial follows ("and J. R. Smith")
+    return word.endswith(".") or word.lower() not in _DESIGNATORS  # "J. R. Smith", "John F. Kennedy"
+
+
+def iter_blocks(text: str, skip: frozenset[int] = frozenset()) -> Iterator[tuple[str, str]]:
     """Yield ("heading", "## Title") or ("para", text) or ("line", text) blocks from Markdown-ish text.
 
     Lines run on as a reader reads them: a paragraph's or list item's next line (no blank line between) that
@@ -68,7 +117,8 @@ def iter_blocks(text: str) -> Iterator[tuple[str, str]]:
     "location at which ..."). A number that only wraps onto a line ("... 21 CFR Part" + "820. By ...")
     continues too; "1." or the next number of a numbered list opens an item. A capitalised line after an
     item that ends in ";" or "; and", or whose sentence ends on a short line, opens a paragraph (items whose
-    bullets a conversion lost, a paragraph after a list).
+    bullets a conversion lost, a paragraph after a list). Lines whose index is in `skip` (a table of contents)
+    are read as blank lines.
     """
     block: list[str] = []
     item = False  # the open block is a list item
@@ -82,10 +132,10 @@ def iter_blocks(text: str) -> Iterator[tuple[str, str]]:
             yield ("line" if item else "para"), " ".join(block)
         block, item = [], False
 
-    for raw in text.splitlines():
+    for at, raw in enumerate(text.splitlines()):
         line = raw.rstrip()
         stripped = line.strip()
-        if not stripped:
+        if not stripped or at in skip:
             yield from flush()
             continue
         if _HEADING.match(line):
@@ -156,39 +206,149 @@ def _section_path(doc: LoadedDocument, stack: list[tuple[int, str]], count_token
     return path
 
 
+@dataclass(slots=True)
+class _Zones:
+    """What part of the document the reader is in: a glossary or notes (the level of the heading that opened
+    it), a table of contents running on from the page before, a glossary term waiting for its definition."""
+
+    glossary: int | None = None
+    notes: int | None = None
+    container: bool = False  # the notes opened under a heading such as "Statutory Notes and Related Subsidiaries"
+    toc: bool = False
+    term: str | None = None
+
+    def heading(self, level: int, title: str) -> bool:
+        """Follow a heading; True when it names a glossary term (an unnumbered heading inside a glossary, as ICH
+        Q7 sets its terms in bold)."""
+        if is_glossary_heading(title):
+            self.glossary = level
+            return False
+        if self.glossary is not None:
+            if level < self.glossary or not _term_heading(title):
+                self.glossary = None
+            else:
+                return True
+        if is_note_heading(title):
+            self.notes = level if self.notes is None else min(self.notes, level)
+            self.container = self.container or is_notes_container(title)
+        elif self.notes is not None and (level < self.notes or not self.container or _numbered(title)):
+            self.notes, self.container = None, False
+        return False
+
+    def opens_notes(self, level: int, title: str) -> bool:
+        """True when this heading opens a part of notes (the reader was not in one)."""
+        return self.notes is None and is_note_heading(title)
+
+
+_LABELLED = re.compile(r"^\((?:[a-z]{1,4}|[A-Z]{1,3}|\d{1,2})\)(?:\s|$)")
+
+
+def _numbered(title: str) -> bool:
+    """A heading with a clause number or label of its own ("1. INTRODUCTION", "(k) Reports", "§ 211.22")."""
+    return heading_number(title, "x") is not None or bool(_LABELLED.match(title))
+
+
+_NOT_A_TERM = re.compile(
+    r"^(?:(?:references?|bibliography|abbreviations)$|(?:appendix|annex|attachment)\s+(?:[A-Z]|[IVX]+|\d+)\b)", re.I
+)
+"""Parts that follow a glossary ("References", "Annex 1 ..."); "Reference Standard, Primary" is a term."""
+
+
+def _term_heading(title: str) -> bool:
+    """A heading that can be a glossary term: no clause number, not in capitals ("REFERENCES"), not a part of
+    the document that follows a glossary."""
+    letters = [c for c in title if c.isalpha()]
+    shouting = len(letters) > 1 and all(c.isupper() for c in letters)
+    return heading_number(title, "") is None and not shouting and not _NOT_A_TERM.match(title)
+
+
+def _term_pairs(blocks: list[tuple[str, str]]) -> int:
+    """How many "Term:" lines of a page are followed by a paragraph (two or more: a glossary without its heading)."""
+    return sum(
+        1 for (kind, text), (after, _) in pairwise(blocks) if kind == "para" and after == "para" and term_of(text)
+    )
+
+
+_RUNS_ON = re.compile(r"(?:[^.!?:;\"'\u201d\u2019)\]]|\b(?i:e\.g|i\.e|cf|viz)\.)$")
+
+
+def _rejoined(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Paragraphs a PDF's layout broke in mid-sentence joined again: a paragraph that stops without a full stop
+    (or on "e.g.") and one that goes on in lower case ("... should be" + "used. This system ...")."""
+    out: list[tuple[str, str]] = []
+    for kind, text in blocks:
+        if out and kind == "para" and out[-1][0] == "para" and text[:1].islower() and _RUNS_ON.search(out[-1][1]):
+            out[-1] = ("para", f"{out[-1][1]} {text}")
+        else:
+            out.append((kind, text))
+    return out
+
+
 def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> list[Unit]:
     units: list[Unit] = []
     stack: list[tuple[int, str]] = []
     paths: dict[tuple[tuple[int, str], ...], str] = {}
     clauses = ClauseTracker()
+    zones = _Zones()
     paragraph = 0
     for page in doc.pages:
-        for kind, text in iter_blocks(page.text):
+        skip, zones.toc = toc_lines(page.text.splitlines(), zones.toc)
+        blocks = _rejoined(list(iter_blocks(page.text, skip)))
+        loose_glossary = _term_pairs(blocks) >= 2
+        for k, (kind, text) in enumerate(blocks):
+            following = blocks[k + 1][0] if k + 1 < len(blocks) else "para"  # a term may end its page
             if kind == "heading":
                 match = _HEADING.match(text)
                 assert match is not None
                 level, title = len(match.group(1)), match.group(2).strip()
+                zones.term = None
+                opening = zones.opens_notes(level, title)
+                if zones.heading(level, title) and following == "para":
+                    zones.term = title
+                    continue
+                if opening:  # a code's notes after its last subsection belong to the section, not to "(j)"
+                    stack[:] = [(lvl, name) for lvl, name in stack if not _LABELLED.match(name)]
+                    clauses.leave_labels()
                 while stack and stack[-1][0] >= level:
                     stack.pop()
                 stack.append((level, title))
                 clauses.heading(level, title)
                 paragraph += 1
                 continue
+            if kind == "para" and following == "para" and (zones.glossary is not None or loose_glossary):
+                term = term_of(text)
+                if term:
+                    zones.term = term
+                    continue
             key = tuple(stack)
             if key not in paths:
                 paths[key] = _section_path(doc, stack, count_tokens, max_tokens // 2)
             section = paths[key]
             section_id = clauses.paragraph(text.lstrip(_BULLETS + " "))
             paragraph += 1
-            pieces = [text] if kind == "line" else split_sentences(text)
+            note = zones.notes is not None or is_note_text(text)
+            if zones.term and kind == "para":
+                text = f"{zones.term}: {text}"
+            zones.term = None
+            pieces = [text] if kind == "line" else _sentences(text, glossary=zones.glossary is not None)
             for piece in pieces:
-                units.append(Unit(piece, page.number, section, paragraph, count_tokens(piece), section_id))
+                units.append(Unit(piece, page.number, section, paragraph, count_tokens(piece), section_id, note))
     for page in doc.pages:  # footnotes last, so the text runs on from page to page in reading order
-        for note in page.notes:
+        for note_line in page.notes:
             paragraph += 1
-            for piece in split_sentences(note_text(note)):
-                units.append(Unit(piece, page.number, NOTES_SECTION, paragraph, count_tokens(piece)))
+            for piece in split_sentences(note_text(note_line)):
+                units.append(Unit(piece, page.number, NOTES_SECTION, paragraph, count_tokens(piece), note=True))
     return units
+
+
+def _sentences(text: str, *, glossary: bool) -> list[str]:
+    """A paragraph's sentences; in a glossary, a term written as a first sentence stays with its definition, and
+    is set off by a colon as in other glossaries ("Bracketing approach. A science ..." -> "Bracketing approach: A
+    science ...", EU GMP Annex 15), so that no later split parts them."""
+    pieces = split_sentences(text)
+    if glossary and len(pieces) > 1 and term_sentence(pieces[0]):
+        pieces[:2] = [f"{pieces[0][:-1]}: {pieces[1]}"]
+    return pieces
 
 
 NOTES_SECTION = "Notes"
@@ -245,6 +405,8 @@ def chunk_document(
 ) -> list[Chunk]:
     """Pack sentences into chunks that never cross a page, section or clause and never exceed max_tokens.
 
+    Notes (footnotes, source credits, amendment notes) are chunked apart from operative text, as kind "note".
+
     A chunk's section_id is the clause all its sentences lie in: list items of one clause share a chunk
     under the clause's id ("2.7"), one item alone keeps its own ("2.7(b)").
 
@@ -258,6 +420,7 @@ def chunk_document(
             unit.page != group[0].page
             or unit.section != group[0].section
             or clause_base(unit.section_id) != clause_base(group[0].section_id)
+            or unit.note != group[0].note
         ):
             packer.flush(group)
             group = []
@@ -302,6 +465,7 @@ class _Packer:
             section_id=common_id([u.section_id for u in selected]),
             printed_page=self.printed.get(selected[0].page) if selected[0].page is not None else None,
             short_name=self.short_name,
+            kind="note" if all(u.note for u in selected) else "",
         )
         if chunk.id in self.seen:
             return

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 _DOTTED = re.compile(
     r"^(?P<id>(?:[IVX]{1,5}\.)?(?:[A-Z]\.)?(?:\d{1,3}\.)+\d{1,3}|[IVX]{1,5}\.[A-Z](?:\.\d{1,3})*)\.?(?=\s|$)"
 )
-_SECTION = re.compile(r"^(?:§|Sec\.|Section)\s*(?P<id>\d{1,4}\.\d{1,4}[a-z]?)(?=[\s.]|$)")
+_SECTION = re.compile(
+    r"^(?:(?:§|Sec\.|Section)\s*(?P<id>\d{1,4}\.\d{1,4}[a-z]?)|§\s*(?P<code>\d{1,5}[a-z]{0,3}(?:-\d{1,3})?))(?=[\s.]|$)"
+)
+"""A regulation's or a code's section: "§ 211.22", "Sec. 211.22", and with the section sign a code section
+without a dot ("§356c", "§ 360bbb-3")."""
+_PAREN_LABEL = re.compile(r"^\((?P<id>[a-z]{1,5}|[A-Z]{1,4}|\d{1,2})\)(?=\s|$)")
 _ROMAN_ONLY = re.compile(r"^(?P<id>[IVX]{1,5})\.(?=\s)")
 _LETTER_ONLY = re.compile(r"^(?P<id>[A-H])\.(?=\s)")
 _PAREN_NUMBER = re.compile(r"^\((?P<id>\d{1,2})\)(?=\s)")
@@ -30,10 +35,9 @@ def _is_roman(label: str) -> bool:
 def heading_number(title: str, parent: str) -> str | None:
     """The section id a heading's own number gives it, relative to its parent's id where it is a single letter."""
     text = title.strip()
-    for pattern in (_SECTION,):
-        match = pattern.match(text)
-        if match:
-            return f"§ {match.group('id')}"
+    match = _SECTION.match(text)
+    if match:
+        return f"§ {match.group('id') or match.group('code')}"
     match = _DOTTED.match(text)
     if match:
         return match.group("id")
@@ -58,10 +62,10 @@ def paragraph_clause(text: str) -> str | None:
     stripped = text.strip()
     match = _SECTION.match(stripped)
     if match:
-        return f"§ {match.group('id')}"
+        return f"§ {match.group('id') or match.group('code')}"
     match = _DOTTED.match(stripped)
     if match:
-        rest = stripped[match.end() :].lstrip(". ")
+        rest = stripped[match.end() :].lstrip(". |")  # "6.30 | Records ...": a PDF table cell after the number
         if rest[:1].isupper() or rest[:1] == "(":
             return match.group("id")
     return None
@@ -94,16 +98,48 @@ class ClauseTracker:
     heading_ids: list[tuple[int, str | None]] = field(default_factory=list)
     base: str = ""
     items: list[tuple[str, str]] = field(default_factory=list)  # (style, label)
+    labels: list[tuple[str, str]] = field(default_factory=list)  # (style, label) of headings "(a)", "(3)", "(A)"
+    root: str = ""  # the clause those labelled headings lie in ("§ 356c")
 
     def heading(self, level: int, title: str) -> None:
         """A heading at `level` opens; its number (if any) becomes the clause."""
         while self.heading_ids and self.heading_ids[-1][0] >= level:
             self.heading_ids.pop()
         parent = next((hid for _, hid in reversed(self.heading_ids) if hid), "")
-        own = heading_number(title, parent)
+        own = self._labelled(title, parent)
+        if own is None:
+            own = heading_number(title, parent)
+            self.labels, self.root = [], own or parent
         self.heading_ids.append((level, own))
         self.base = own or parent
         self.items = []
+
+    def _labelled(self, title: str, parent: str) -> str | None:
+        """The id of a heading that opens with a bracketed label ("(a) In general", "(3) Inclusion ...", "(A) In
+        general"): the label nests by its style under the labels read before it, as a code's subsection,
+        paragraph and subparagraph do, whatever heading level a conversion gave it."""
+        match = _PAREN_LABEL.match(title.strip())
+        root = self.root if self.labels else parent.split("(")[0]
+        if not match or not root:
+            return None
+        label = match.group("id")
+        lower = next((pair for pair in reversed(self.labels) if pair[0] == "lower"), None)
+        style = item_style(label, lower or (self.labels[-1] if self.labels else None))
+        styles = [s for s, _ in self.labels]
+        if style in styles:
+            del self.labels[styles.index(style) :]
+        elif not self.labels and parent != root:
+            self.labels = [(item_style(p, None), p) for p in re.findall(r"\(([^)]*)\)", parent)]
+        self.labels.append((style, label))
+        self.root = root
+        return root + "".join(f"({lab})" for _, lab in self.labels)
+
+    def leave_labels(self) -> None:
+        """Close the bracketed subsections being read ("(j)"): what follows (a code's notes) belongs to the
+        section as a whole."""
+        self.heading_ids = [(level, hid) for level, hid in self.heading_ids if not hid or "(" not in hid]
+        self.labels, self.items = [], []
+        self.base = self.root
 
     def paragraph(self, text: str) -> str:
         """The section id of a paragraph (or list item / table row) that starts with `text`."""

@@ -68,6 +68,8 @@ class Chunk:
     section_id: str = ""
     printed_page: int | None = None
     short_name: str = ""
+    kind: str = ""
+    """"note" for footnotes, source credits and amendment notes, which answers rank below operative text."""
 
     def metadata(self) -> dict[str, str | int]:
         """Chroma metadata (no None values allowed there)."""
@@ -91,6 +93,8 @@ class Chunk:
             meta["printed_page"] = self.printed_page
         if self.short_name:
             meta["short_name"] = self.short_name
+        if self.kind:
+            meta["kind"] = self.kind
         return meta
 
     @classmethod
@@ -113,6 +117,7 @@ class Chunk:
             section_id=str(meta.get("section_id", "")),
             printed_page=int(printed) if printed is not None else None,
             short_name=str(meta.get("short_name", "")),
+            kind=str(meta.get("kind", "")),
         )
 
 

@@ -33,7 +33,7 @@ _BROCHURE_DIRS = {"brochure", "brochures", "vendor", "vendors", "cmo", "cmos", "
 _GUIDANCE_DIRS = {"guidance", "guidances", "regulation", "regulations", "regulatory", "sop", "sops", "policies"}
 
 
-READER_VERSION = "2026-12-05"
+READER_VERSION = "2026-12-07"
 """What the loaders and the chunker make of a file's bytes. Change it whenever they change what a file's passages
 are: every file then has a new content key, so the next ingest reads each file again, as an update (its old
 passages stay searchable until the new ones are live), instead of keeping passages an older reader cut."""
@@ -153,11 +153,18 @@ def _doc_type(value: object) -> DocType | None:
     return None
 
 
-_JUNK_TITLE = re.compile(r"^(?:untitled|document\d*|microsoft word\b.*|.*\.(?:docx?|pdf|rtf))$", re.I)
+_JUNK_TITLE = re.compile(
+    r"^(?:untitled|document\d*|microsoft word\b.*|.*\.(?:docx?|pdf|rtf)|(?:draft\s+)?guidance(?:\s+for\s+industry)?|"
+    r"guidelines?|document\s+history|revision\s+history|(?:table\s+of\s+)?contents)$",
+    re.I,
+)
+"""Titles that name no document: an export tool's placeholder, a genre ("Guidance for Industry"), a front-matter
+heading ("Document History")."""
 
 
 def _usable_title(title: str | None) -> str | None:
-    """A metadata title, unless it is an export tool's placeholder ("untitled", "Microsoft Word - x.docx")."""
+    """A metadata title, unless it names no document ("untitled", "Microsoft Word - x.docx", "Guidance for
+    Industry")."""
     text = " ".join((title or "").split())
     return text if text and not _JUNK_TITLE.match(text) else None
 
@@ -188,8 +195,9 @@ def _title_block(pages: Sequence[Page], max_chars: int = 100) -> str | None:
 
 
 def _first_heading(pages: Iterable[Page]) -> str | None:
+    """The first heading that names the document (not "Document History" or "Table of contents")."""
     for page in pages:
         for line in page.text.splitlines():
-            if line.startswith("#"):
-                return line.lstrip("#").strip() or None
+            if line.startswith("#") and _usable_title(line.lstrip("#")):
+                return line.lstrip("#").strip()
     return None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import CorruptFileError, EncryptedFileError
 from assistant.loaders.limits import DEFAULT_LIMITS, ReadLimits, check_archive
+from assistant.loaders.mend import mend_text
 from assistant.loaders.table_rows import table_lines
 from assistant.types import Page
 
@@ -50,7 +51,7 @@ def read_docx(path: Path, source: str, limits: ReadLimits = DEFAULT_LIMITS) -> t
         meta["title"] = props.title.strip()
     if (props.author or "").strip():
         meta["author"] = props.author.strip()
-    return [Page(number=None, text="\n\n".join(b for b in blocks if b.strip()))], meta
+    return [Page(number=None, text=mend_text("\n\n".join(b for b in blocks if b.strip())))], meta
 
 
 def _blocks(document: Document) -> list[str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import CorruptFileError
 from assistant.loaders.limits import DEFAULT_LIMITS, ReadLimits, check_depth
+from assistant.loaders.mend import mend_text
 from assistant.loaders.table_rows import table_lines
 from assistant.types import Page
 
@@ -81,7 +82,7 @@ def read_html(
         return [Page(number=None, text="")], meta
     _drop_chrome(root, tuning)
     blocks = _Writer().write(root)
-    return [Page(number=None, text="\n\n".join(blocks))], meta
+    return [Page(number=None, text=mend_text("\n\n".join(blocks)))], meta
 
 
 def _meta(soup: BeautifulSoup) -> dict[str, str]:

@@ -41,6 +41,9 @@ class MendTuning:
     "pe" 788, "ce" 2,642, "pt" 50); a longer part is a word when the list has it at all."""
     short_word_count: int = 5000
     """(see `short_part`)"""
+    min_spaced_hyphens: int = 3
+    """A document that writes 3+ hyphens spaced ("in - process") and none closed had them spaced by its extraction
+    (ICH Q7 has 46, Q9(R1) 10); one or two may be dashes."""
     max_fused_repeats: int = 1
     """A word fused to digits with no punctuation between ("audit18", "Staff1") loses them only when the document
     writes that token once: a footnote number marks one place, a code ("Phase3") recurs."""
@@ -58,6 +61,9 @@ _FUSED_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+\d{1,3}(?![A-Za-z0-9])")
 _NOT_A_MARK = {"para", "paras", "sect", "chap", "item", "step", "part", "figs", "vols", "arts", "refs", "annex"}
 """Words whose number after a full stop is a reference, not a footnote mark ("para.2 The ...")."""
 _MISSING_SPACE = re.compile(r"(?<=[a-z]{2}),(?=[a-z]{2})")
+_CLOSED_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+_SPACED_HYPHEN = re.compile(r"(?<=[A-Za-z]) - (?=[a-z])")
+_SPACED_PAIR = re.compile(r"\b([A-Za-z]+) - ([a-z][A-Za-z]*)\b")
 
 
 def _stem(word: str) -> str:
@@ -73,6 +79,11 @@ class Vocabulary:
     halves: Counter[str] = field(default_factory=Counter)
     fused: Counter[str] = field(default_factory=Counter)
     """Words written with digits attached ("audit18", "Phase3"), as written."""
+    closed_hyphens: int = 0
+    """Hyphens written between two letters ("in-house")."""
+    spaced_hyphens: int = 0
+    """Hyphens written with a space each side between two words ("in - house"): pypdf reads every hyphen of some
+    PDFs so (ICH Q7: 46 spaced, none closed)."""
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> Vocabulary:
@@ -83,7 +94,13 @@ class Vocabulary:
             counts.update(w.lower() for w in _WORD.findall(text))
             counts.update(w.lower() for w in _COMPOUND.findall(text))
         stems = {_stem(w) for w in counts if len(w) >= TUNING.min_stem_letters}
-        vocab = cls(counts, stems, fused=Counter(t for text in kept for t in _FUSED_TOKEN.findall(text)))
+        vocab = cls(
+            counts,
+            stems,
+            fused=Counter(t for text in kept for t in _FUSED_TOKEN.findall(text)),
+            closed_hyphens=sum(len(_CLOSED_HYPHEN.findall(text)) for text in kept),
+            spaced_hyphens=sum(len(_SPACED_HYPHEN.findall(text)) for text in kept),
+        )
         for text in kept:
             for a, b in _pairs(text):
                 if len(a) + len(b) >= TUNING.min_joined_letters and vocab.knows(a + b):
@@ -100,6 +117,7 @@ class Vocabulary:
 
 
 _PIECES = re.compile(r"([A-Za-z]+)|( )|([^A-Za-z ]+)")
+_ONE_LETTER_WORDS = {"a", "i"}
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
@@ -123,6 +141,8 @@ def join_split_words(text: str, vocab: Vocabulary) -> str:
 
     def word(part: str) -> bool:
         lower = part.lower()
+        if len(lower) == 1 and lower not in _ONE_LETTER_WORDS:
+            return False  # "c an", "define d", "M aking": a letter alone is a list label or a symbol, not a word
         return vocab.counts.get(lower, 0) - vocab.halves.get(lower, 0) > 0
 
     def by_document(a: str, b: str) -> bool:
@@ -134,7 +154,10 @@ def join_split_words(text: str, vocab: Vocabulary) -> str:
         return vocab.counts.get(joined.lower(), 0) > 0 or (not word(a) and not word(b) and vocab.knows(joined))
 
     def joinable(a: str, b: str, after: str | None) -> bool:
-        """`after` is the token following `b` across one space: "training s hould" joins "s" to "hould"."""
+        """`after` is the token following `b` across one space: "training s hould" joins "s" to "hould", and
+        "date s hould" too (a letter alone belongs with the fragment after it before the word before it)."""
+        if len(b) == 1 and after is not None and by_document(b, after):
+            return False
         if by_document(a, b):
             return True
         words = english_words()
@@ -280,13 +303,48 @@ def joins_hyphenated(head: str, tail: str, vocab: Vocabulary) -> bool:
     return not (vocab.counts.get(head.lower(), 0) > 0 and vocab.counts.get(tail.lower(), 0) > 1)
 
 
+def close_spaced_hyphens(text: str, vocab: Vocabulary) -> str:
+    """ "in - house" -> "in-house": where the document writes that compound closed elsewhere, or where it writes
+    no hyphen closed at all but spaces them (its extraction spaced every hyphen); a dash between words stays."""
+    if " - " not in text:
+        return text
+
+    def fix(match: re.Match[str]) -> str:
+        head, tail = match.group(1), match.group(2)
+        return f"{head}-{tail}" if spaced_compound(head, tail, vocab) else match.group(0)
+
+    return _SPACED_PAIR.sub(fix, text)
+
+
+def spaced_compound(head: str, tail: str, vocab: Vocabulary) -> bool:
+    """True when "in" and "house", read apart by a spaced hyphen ("in - house", or "in" then a line "- house"),
+    are one compound: the document writes it closed elsewhere, or spaces all its hyphens."""
+    all_spaced = vocab.closed_hyphens == 0 and vocab.spaced_hyphens >= TUNING.min_spaced_hyphens
+    return all_spaced or vocab.counts.get(f"{head}-{tail}".lower(), 0) > 0
+
+
 def collapse_spaces(text: str) -> str:
     """Doubled spaces become one; a space before a comma or semicolon goes."""
     return _SPACE_BEFORE_PUNCT.sub("", _SPACES.sub(" ", text))
 
 
 def mend(text: str, vocab: Vocabulary) -> str:
-    """Every repair in order: spaces, split words, footnote marks, a missing space after a comma."""
-    return collapse_spaces(
-        space_after_commas(drop_footnote_marks(join_split_words(collapse_spaces(text), vocab), vocab))
-    )
+    """Every repair in order: spaces, split words, spaced hyphens, footnote marks, a missing space after a comma."""
+    joined = close_spaced_hyphens(join_split_words(collapse_spaces(text), vocab), vocab)
+    return collapse_spaces(space_after_commas(drop_footnote_marks(joined, vocab)))
+
+
+_LEAD = re.compile(r"^(\s*(?:#{1,6}\s+|[-*+\u2022]\s+|>\s*)?)(.*)$", re.S)
+
+
+def mend_text(text: str, vocab: Vocabulary | None = None) -> str:
+    """`mend` on every line of a text read without a PDF layout (Word, HTML, a text file of one page), keeping
+    each line's indentation, heading marks, bullet or quote mark; the vocabulary is the text's own by default."""
+    vocab = vocab or Vocabulary.of([text])
+    out = []
+    for line in text.split("\n"):
+        match = _LEAD.match(line)
+        assert match is not None
+        lead, rest = match.groups()
+        out.append(lead + mend(rest, vocab) if rest.strip() else line)
+    return "\n".join(out)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.loaders.mend import Vocabulary, joins_hyphenated, mend
+from assistant.loaders.mend import Vocabulary, joins_hyphenated, mend, spaced_compound
 from assistant.textmatch import STOPWORDS
 from assistant.types import Page
 
@@ -86,6 +86,7 @@ _FURNITURE = (
     re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}(?:\s*[AP]M)?\b.*$", re.I),  # a browser's print time
 )
 _TERMINAL = re.compile(r"[.!?:;]['\")\]]?$")
+_BROKEN_COMPOUND = re.compile(r"^-\s+([a-z]+)")
 _BULLET = re.compile(r"^(?:[\u2022\u25aa\u25cf\u2013\u00b7*\-]|\d{1,2}[.)]|\(?[a-z]{1,4}[.)]|\(\d{1,2}\))\s+")
 _BULLET_ONLY = re.compile(r"^(?:[\u2022\u25aa\u25cf\u2013\u00b7*\-]|\d{1,2}[.)]|\(?[ivxlc]{1,6}[.)]|\(?[a-z][.)])$")
 _NUMBERED = re.compile(r"^(?:[IVXL]+\.(?:[A-Z]\.)*(?:\d+\.)*|\d+(?:\.\d+)+\.?|[A-Z]\.|\(\d{1,2}\)|§\s*\d)\s*\S")
@@ -765,6 +766,10 @@ def _reflow(lines: Sequence[_Line], body: float, levels: dict[float, int], vocab
             head, tail = _tail(current[:-1]), re.match(r"[A-Za-z]*", text)
             joined = bool(tail) and joins_hyphenated(head, tail.group(0) if tail else "", vocab)
             current = current[:-1] + text if joined else current + text
+            continue
+        compound = _BROKEN_COMPOUND.match(text)
+        if compound and current[-1:].isalpha() and spaced_compound(_tail(current), compound.group(1), vocab):
+            current = f"{current}-{text[1:].lstrip()}"  # "... reducing in" + "- house testing": not a list item
             continue
         tabular = " | " in current or " | " in text
         continues = (

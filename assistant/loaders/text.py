@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import CorruptFileError
-from assistant.loaders.mend import Vocabulary, joins_hyphenated, mend
+from assistant.loaders.mend import Vocabulary, joins_hyphenated, mend, mend_text
 from assistant.loaders.pdf_layout import is_furniture, printed_numbers
 from assistant.types import Page
 
@@ -80,7 +80,7 @@ def read_text(path: Path, source: str, *, markdown: bool) -> tuple[list[Page], d
     text = label_table_rows(tidy_table_rows(text))
     pages = split_pages(text)
     if len(pages) == 1 and pages[0].number is None and not pages[0].furniture:
-        return [Page(number=None, text=pages[0].text)], meta
+        return [Page(number=None, text=mend_text(pages[0].text))], meta
     vocab = Vocabulary.of(page.text for page in pages)
     own = sum(1 for line in text.splitlines() if _MD_HEADING.match(line))
     cleaned = [
