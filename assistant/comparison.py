@@ -69,16 +69,28 @@ class Comparison:
         )
 
     @property
+    def title(self) -> str:
+        """What is compared: "Aseptix Fill Solutions and Meridian CDMO on capacity and certifications"."""
+        subject = [a for a in self.aspects if a] or [topic_of(self.question, self.vendors, self.aspects)]
+        about = _and([s for s in subject if s])
+        return _cell(_and(self.vendors) + (f" on {about}" if about else ""))
+
+    @property
     def text(self) -> str:
         """A Markdown table: one row per vendor, one column per aspect, every stated cell with its markers."""
         columns = [a.capitalize() for a in self.aspects if a] or ["What the documents say"]
-        rows = [f"{COMPARISON_HEADING} {_cell(self.question)}", "", "| CMO | " + " | ".join(columns) + " |"]
+        rows = [f"{COMPARISON_HEADING} {self.title}", "", "| CMO | " + " | ".join(columns) + " |"]
         rows.append("|---|" + "---|" * len(columns))
         for vendor in self.vendors:
             cells = [c for c in self.cells if c.vendor == vendor]
             shown = [_cell(_cell_text(c)) if c.stated else f"_{NOT_STATED}_" for c in cells]
             rows.append(f"| **{_cell(vendor)}** | " + " | ".join(shown) + " |")
         return "\n".join(rows)
+
+
+def _and(names: Sequence[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
 def _cell_text(cell: Cell) -> str:

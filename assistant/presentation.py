@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from assistant.answer import is_close
 from assistant.textmatch import STOPWORDS, content_terms, stem
 from assistant.tuning import REFUSAL
 from assistant.types import Answer, Citation, ScoredChunk
@@ -120,7 +121,7 @@ def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = REFUSAL.close
     """The best retrieved passages, one per document page."""
     seen: set[tuple[str, int | None]] = set()
     out: list[Source] = []
-    for item in retrieved:
+    for item in filter(is_close, retrieved):
         key = (item.chunk.source, item.chunk.page)
         if key not in seen:
             seen.add(key)
@@ -133,8 +134,9 @@ def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = REFUSAL.close
 def reply_for(answer: Answer) -> Reply:
     """The reply for one answer (a comparison keeps the closest passages of the vendors it found nothing for)."""
     comparison = answer.kind == "comparison"
-    if answer.refused:
-        return Reply(answer.text, [], True, closest_sources(answer.retrieved), comparison)
+    if answer.refused:  # the closest passages show in the sources panel only, not again as a list in the chat
+        text = answer.text.split("\nClosest sources:")[0]
+        return Reply(text, [], True, closest_sources(answer.retrieved), comparison)
     text = f"{answer.text}\n\n{WRITTEN_NOTE}" if answer.written else answer.text
     return Reply(text, cited_sources(answer), False, [], comparison, answer.written)
 
