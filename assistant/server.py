@@ -38,11 +38,13 @@ def build_app(
     """The /v1 API and the chat UI over one Assistant, as one ASGI app for uvicorn."""
     import gradio as gr
 
+    from assistant.document_view import register_document_view
     from assistant.feedback import FeedbackStore
     from assistant.ui import ChatUI, launch_options
 
     options = mount_options(launch_options(assistant))
     app = build_api(assistant, api_keys)
+    register_document_view(app, assistant)  # before the UI's mount at "/", which would take every path
     store = feedback or FeedbackStore(assistant.settings.data_dir / "feedback.sqlite")
     demo = ChatUI(assistant, store).build()
     app.state.demo = demo
