@@ -168,7 +168,7 @@ def _recite(sentence: Sentence, cites: tuple[int, ...]) -> Sentence:
 def render_sentence(sentence: Sentence) -> str:
     """One sentence with its markers before the final stop: `Text [1][2].`; an item as `- **Label**: text [1]`.
 
-    A quoted table row reads as a sentence ("Line V1 — site Cork; barrier isolator"), not as `Key: value | ...`."""
+    A quoted table row reads as a sentence ("Line V1 — site: Cork; barrier: Isolator"), not as `Key: value | ...`."""
     row = table_rows.parse_row(sentence.text.strip())
     text = table_rows.row_sentence(row) if row else sentence.text.strip()
     markers = "".join(f"[{n}]" for n in sentence.cites)

@@ -1,5 +1,5 @@
 """Pure: a table row as a reader reads it. Loaders write a row as `Column: value | Column: value`, so that a row
-quoted alone says what it means; an answer shows it as a sentence ("Line V1 — site Cork; barrier isolator") or,
+quoted alone says what it means; an answer shows it as a sentence ("Line V1 — site: Cork; barrier: Isolator") or,
 for rows quoted together, as a small Markdown table with the column names as its headers.
 """
 
@@ -42,17 +42,20 @@ def _ends(text: str) -> str:
 
 
 def row_sentence(row: Row) -> str:
-    """The row as one sentence (no final stop): `Line V1 — site Cork; fill volume 2 to 50 mL`.
+    """The row as one sentence (no final stop): `Line V1 — site: Cork; fill volume: 2 to 50 mL`.
 
-    A question-and-answer row reads as the question and then its answer.
+    The first cell is the row's subject: its value, after its column name when the value alone would not say what
+    it is (a code, a number: "Line V1", "Step 5. QC testing"). A question-and-answer row reads as the question and
+    then its answer.
     """
     names = {name.lower() for name, _ in row}
     if len(row) == 2 and any(names == qa for qa in _QA):
         question, answer = (value for _, value in row)
         return f"{question.strip()} {_ends(answer)}"
     (first_name, first_value), rest = row[0], row[1:]
-    head = f"{first_name} {first_value}".strip() if first_name else first_value
-    tail = "; ".join(f"{_lower_first(name)} {_ends(value)}".strip() if name else _ends(value) for name, value in rest)
+    bare = len(first_value.split()) == 1 or first_value[:1].isdigit()
+    head = f"{first_name} {first_value}" if first_name and bare else first_value
+    tail = "; ".join(f"{_lower_first(name)}: {_ends(value)}" if name else _ends(value) for name, value in rest)
     return f"{_ends(head)} — {tail}" if tail else _ends(head)
 
 

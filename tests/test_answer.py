@@ -109,7 +109,7 @@ def test_table_rows_read_as_sentences_or_as_a_table() -> None:
     line = Sentence("Line: V1 | Site: Cork | Fill volume: 2 to 50 mL", (2,))
     assert logic.render([qa, line]) == (
         "What is the largest batch you can make? One 2,000 L run per batch [1]. "
-        "Line V1 — site Cork; fill volume 2 to 50 mL [2]."
+        "Line V1 — site: Cork; fill volume: 2 to 50 mL [2]."
     )
     rows = [
         Sentence("Stability conditions:", (1,)),
