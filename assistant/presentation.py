@@ -343,6 +343,7 @@ EMPTY_SOURCES = (
 CSS = """
 .cmo-header h1 { margin-bottom: 0.1rem; }
 .cmo-header p { margin-top: 0; color: var(--body-text-color-subdued); }
+.gradio-container { overflow: clip !important; }
 #cmo-sources-col { position: sticky; top: 0.5rem; align-self: flex-start; }
 .cmo-sources { display: flex; flex-direction: column; gap: 0.75rem; overflow-y: auto; overscroll-behavior: contain;
   max-height: max(18rem, calc(100vh - 7rem)); padding-right: 0.35rem; scroll-padding-top: 0.5rem; }
