@@ -71,7 +71,9 @@ class Comparison:
     @property
     def title(self) -> str:
         """What is compared: "Aseptix Fill Solutions and Meridian CDMO on capacity and certifications"."""
-        subject = [a for a in self.aspects if a] or [topic_of(self.question, self.vendors, self.aspects)]
+        question = asked(self.question)
+        subject = [a for a in self.aspects if a] or list(aspects_of(question))
+        subject = subject or [topic_of(question, self.vendors, self.aspects)]
         about = _and([s for s in subject if s])
         return _cell(_and(self.vendors) + (f" on {about}" if about else ""))
 
@@ -128,6 +130,11 @@ def aspect_query(aspect: str) -> str:
     return " ".join([aspect, *extra])
 
 
+def asked(question: str) -> str:
+    """The question as asked, without the context a follow-up adds in brackets ("... (about: <last question>)?")."""
+    return re.sub(r"\s*\((?:about:)?[^()]*\)\s*(?=[?.]?$)", "", question).strip()
+
+
 def topic_of(question: str, vendors: Sequence[str], aspects: Sequence[str]) -> str:
     """What is compared, once vendor names, aspect names and comparison words are taken out."""
     text = question
@@ -140,7 +147,7 @@ def topic_of(question: str, vendors: Sequence[str], aspects: Sequence[str]) -> s
 def build_comparison(assistant: Assistant, question: str, vendors: list[str], aspects: list[str]) -> Comparison:
     """Search each vendor's documents for each aspect and quote the best evidence."""
     started = time.perf_counter()
-    aspects = aspects or list(aspects_of(question)) or [""]
+    aspects = aspects or list(aspects_of(asked(question))) or [""]
     topic = topic_of(question, vendors, aspects)
     numbered: list[Citation] = []
     cells: list[Cell] = []

@@ -193,3 +193,24 @@ def test_a_comparison_cell_keeps_its_frames_out_of_the_quoted_sentences() -> Non
     row = Sentence("Unit: FD-1 | Shelf area: 32 sq m", (1,))
     table = Comparison("Compare freeze-drying", ("Aseptix",), ("",), (Cell("Aseptix", "", (frame, row)),), (), ())
     assert [s.frame for s in table.sentences] == [True, False]
+
+
+def test_a_comparison_title_names_its_vendors_and_aspects_and_cells_read_as_text() -> None:
+    from assistant.comparison import Cell, Comparison
+
+    row = Sentence("Line: V1 | Site: Cork | Barrier: Isolator", (1,))
+    table = Comparison(
+        "Compare them on capacity and certifications (about: What storage condition is used?)?",
+        ("Aseptix Fill Solutions", "Meridian CDMO"),
+        ("capacity",),
+        (Cell("Aseptix Fill Solutions", "capacity", (row,)), Cell("Meridian CDMO", "capacity", ())),
+        (),
+        (),
+    )
+    title, *rows = table.text.splitlines()
+    assert title == "**Comparison:** Aseptix Fill Solutions and Meridian CDMO on capacity"
+    assert "| **Aseptix Fill Solutions** | Line V1 — site: Cork; barrier: Isolator [1]. |" in rows
+    untitled = Comparison(table.question, table.vendors, ("",), (), (), ())
+    assert untitled.title == "Aseptix Fill Solutions and Meridian CDMO on capacity and certifications"
+    packaging = Comparison("Compare their packaging services", table.vendors, ("",), (), (), ())
+    assert packaging.title == "Aseptix Fill Solutions and Meridian CDMO on packaging services"
