@@ -10,12 +10,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.runtime import go_offline
 
 if TYPE_CHECKING:
+    from assistant.config import Settings
     from assistant.documents import DocumentInfo, DocumentLibrary
+    from assistant.embeddings import Embedder
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,27 +81,50 @@ def manage(library: DocumentLibrary, args: argparse.Namespace) -> int:
 
 
 class ProgressBar:
-    """The ingest's progress bar on stderr: chunks embedded, files done, files/s and OCR pages read."""
+    """The ingest's progress bar on stderr: files done of files total with an ETA, chunks embedded, OCR pages read,
+    and "loading the embedding model" while it loads."""
 
-    def __init__(self) -> None:
+    def __init__(self, total: int) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(unit=" chunks", desc="ingest", dynamic_ncols=True, file=sys.stderr)
+        self.bar = tqdm(total=total, unit=" files", desc="ingest", dynamic_ncols=True, file=sys.stderr)
+        self.chunks = 0
         self.ocr_pages = 0
+
+    def loading(self, busy: bool) -> None:
+        """The embedding model starts (True) or has finished (False) loading."""
+        self.bar.set_description_str("ingest: loading the embedding model" if busy else "ingest")
 
     def __call__(self, event: str, files: int, count: int) -> None:
         """An Ingestor progress event: ("ocr", files, OCR pages so far) or (other, files, chunks so far)."""
         if event == "ocr":
             self.ocr_pages = count
         else:
-            self.bar.update(count - self.bar.n)
-        rate = files / max(self.bar.format_dict["elapsed"], 1e-9)
+            self.chunks = count
+        self.bar.update(files - self.bar.n)
         ocr = f", {self.ocr_pages} OCR pages" if self.ocr_pages else ""
-        self.bar.set_postfix_str(f"{files} files, {rate:.1f} files/s{ocr}")
+        self.bar.set_postfix_str(f"{self.chunks} chunks{ocr}")
 
     def close(self) -> None:
         """End the bar's line."""
         self.bar.close()
+
+
+def announced_embedder(settings: Settings, bar: ProgressBar | None) -> Embedder:
+    """The settings' embedder; while its model loads (on first use, if any file needs it) the bar says so."""
+    from assistant.embeddings import Embedder
+
+    class Announced(Embedder):
+        def _load(self) -> Any:
+            if bar is not None:
+                bar.loading(True)
+            try:
+                return super()._load()
+            finally:
+                if bar is not None:
+                    bar.loading(False)
+
+    return Announced.from_settings(settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.errors import report as report_error
     from assistant.index import Index
     from assistant.index_lock import IndexLock
-    from assistant.ingestion import Ingestor
+    from assistant.ingestion import Ingestor, discover
 
     overrides: dict[str, object] = {}
     if args.index:
@@ -135,11 +160,15 @@ def main(argv: list[str] | None = None) -> int:
             return manage(DocumentLibrary(settings, listed), args)
         except AssistantError as exc:
             return report_error(exc)
+    bar = None
     try:
         # One writer per local folder: a UI (or another ingest) on the same folder stops this run, with what to do.
         lock = None if settings.chroma_url else IndexLock(settings.index_path, "ingest").acquire()
-        index = Index.open(settings, Embedder.from_settings(settings))
+        bar = ProgressBar(len(discover(args.paths)[0])) if not (args.quiet or args.remove) else None
+        index = Index.open(settings, announced_embedder(settings, bar))
     except AssistantError as exc:
+        if bar is not None:
+            bar.close()
         return report_error(exc)
     from assistant.documents import DocumentLibrary
 
@@ -156,7 +185,6 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if lock is not None:
                 lock.release()
-    bar = ProgressBar() if not args.quiet else None
     try:
         report = Ingestor(settings, index).run(
             args.paths, prune=args.prune, doc_type=args.doc_type, vendor=args.vendor, progress=bar

@@ -11,11 +11,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from assistant import table_rows
 from assistant.chunking import split_sentences
 from assistant.inert import inert_markdown
 from assistant.injection import addresses_assistant, overrides_instructions, without_instruction_blocks
 from assistant.textmatch import content_terms, overlap
-from assistant.tuning import QUESTION, SUPPORT, WRITING, QuestionTuning, SupportTuning
+from assistant.tuning import QUESTION, SUPPORT, WRITING, QuestionTuning, RefusalTuning, SupportTuning
 from assistant.tuning import REFUSAL as REFUSAL_TUNING
 from assistant.types import Chunk, Citation, ScoredChunk, Sentence
 
@@ -92,13 +93,10 @@ def is_refusal(text: str) -> bool:
 
 
 def passage_label(chunk: Chunk) -> str:
-    """The passage's locator (`EU GMP Chapter 2 §2.9(vii), p. 4`), then its section title when it adds one."""
+    """The passage's locator with its section title: `Veritas Analytical Labs Brochure §5 Accreditations, p. 4`."""
     from assistant.locators import chunk_locator
 
-    label = chunk_locator(chunk)
-    if chunk.section and chunk.section not in label:
-        label += f", {chunk.section}"
-    return label
+    return chunk_locator(chunk, with_section=True)
 
 
 def number_passages(blocks: Sequence[tuple[Chunk, str]]) -> str:
@@ -171,9 +169,11 @@ def _recite(sentence: Sentence, cites: tuple[int, ...]) -> Sentence:
 def render_sentence(sentence: Sentence) -> str:
     """One sentence with its markers before the final stop: `Text [1][2].`; an item as `- **Label**: text [1]`.
 
+    A quoted table row reads as a sentence ("Line V1 — site: Cork; barrier: Isolator"), not as `Key: value | ...`.
     Where quoted (or written) text becomes answer text: its images, HTML and links to other hosts are made inert
     (`assistant.inert`), so neither the chat window nor an API client renders them."""
-    text = inert_markdown(sentence.text.strip())
+    row = table_rows.parse_row(sentence.text.strip())
+    text = inert_markdown(table_rows.row_sentence(row) if row else sentence.text.strip())
     markers = "".join(f"[{n}]" for n in sentence.cites)
     if sentence.item:
         body = _TRAILING.sub("", text)
@@ -190,6 +190,29 @@ def render_sentence(sentence: Sentence) -> str:
     return f"{label}{text}" + (f" {markers}" if markers else "") + end
 
 
+_FIRST_PERSON = re.compile(r"\b(?:[Ww]e|[Oo]ur|[Oo]urs|us|[Ww]e're|[Ww]e've|[Ww]e'll)\b")
+
+
+def name_speakers(sentences: Sequence[Sentence], citations: Sequence[Citation]) -> list[Sentence]:
+    """A sentence quoted from a brochure in the first person ("Our minimum order is ...") is labelled with the
+    vendor who says it, unless it names the vendor already or carries a label."""
+    vendors = {c.n: c.vendor for c in citations}
+    out: list[Sentence] = []
+    named = ""  # the vendor the sentences just before are known to come from
+    for sentence in sentences:
+        speakers = {vendors.get(n) for n in sentence.cites}
+        speaker = next(iter(speakers)) if len(speakers) == 1 else None
+        if not speaker:
+            named = ""
+        elif sentence.label or speaker.split()[0].lower() in sentence.text.lower():
+            named = speaker
+        elif speaker != named and not sentence.frame and not sentence.item and _FIRST_PERSON.search(sentence.text):
+            sentence = replace(sentence, label=speaker)
+            named = speaker
+        out.append(sentence)
+    return out
+
+
 def settle_items(sentences: Sequence[Sentence]) -> list[Sentence]:
     """An item quoted on its own, with no lead-in before it and no item next to it, reads as a sentence."""
     out = list(sentences)
@@ -204,15 +227,44 @@ def settle_items(sentences: Sequence[Sentence]) -> list[Sentence]:
     return out
 
 
+_TABLE = Sentence("", item=True)
+"""Stands for a table just rendered: what follows it starts a new block."""
+
+
+def _table_run(sentences: Sequence[Sentence], start: int) -> list[table_rows.Row]:
+    """The rows of a table quoted as consecutive unlabelled items from `start` (same first column), else []."""
+    rows: list[table_rows.Row] = []
+    for sentence in sentences[start:]:
+        row = table_rows.parse_row(sentence.text.strip()) if sentence.item and not sentence.label else None
+        if row is None or not table_rows.tabular([row]) or (rows and row[0][0] != rows[0][0][0]):
+            break
+        if {name.lower() for name, _ in row} == {"question", "answer"}:
+            break
+        rows.append(row)
+    return rows
+
+
 def render_parts(sentences: Sequence[Sentence]) -> list[str]:
-    """The rendered answer as consecutive pieces (separator included), so that streaming them gives `render`."""
+    """The rendered answer as consecutive pieces (separator included), so that streaming them gives `render`.
+
+    Table rows quoted one after another as list items show as one Markdown table with their column names."""
     parts: list[str] = []
     previous: Sentence | None = None
-    for sentence in sentences:
+    i = 0
+    while i < len(sentences):
+        rows = _table_run(sentences, i)
+        if rows:
+            markers = ["".join(f"[{n}]" for n in s.cites) for s in sentences[i : i + len(rows)]]
+            parts.append(("\n\n" if parts else "") + table_rows.rows_table(rows, markers))
+            i += len(rows)
+            previous = _TABLE
+            continue
+        sentence = sentences[i]
+        i += 1
         piece = render_sentence(sentence)
         if previous is None:
             parts.append(piece)
-        elif previous.item and not sentence.item:
+        elif previous is _TABLE or (previous.item and not sentence.item):
             parts.append("\n\n" + piece)  # a blank line ends the list: Markdown would run the text into its last item
         elif sentence.item or previous.item:
             parts.append("\n" + piece)
@@ -250,15 +302,21 @@ def supported(sentence: str, passage: str, similarity: float, tuning: SupportTun
 # --- refusal -------------------------------------------------------------------------------------
 
 
+def is_close(item: ScoredChunk, tuning: RefusalTuning = REFUSAL_TUNING) -> bool:
+    """A passage worth naming under a refusal: as similar to the question as a weakly related passage is."""
+    return item.dense is None or item.dense >= tuning.weak_relevance
+
+
 def refusal_text(
     closest: Sequence[ScoredChunk], limit: int = REFUSAL_TUNING.closest_sources, lead: str = REFUSAL
 ) -> str:
     """The refusal sentence (fixed unless a more specific one is given), then the closest sources if any."""
-    if not closest:
+    near = [item for item in closest if is_close(item)]
+    if not near:
         return lead
     lines = [lead, "Closest sources:"]
     seen: set[tuple[str, int | None]] = set()
-    for item in closest:
+    for item in near:
         key = (item.chunk.source, item.chunk.page)
         if key in seen:
             continue

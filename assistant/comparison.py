@@ -70,20 +70,30 @@ class Comparison:
         )
 
     @property
+    def title(self) -> str:
+        """What is compared: "Aseptix Fill Solutions and Meridian CDMO on capacity and certifications"."""
+        question = asked(self.question)
+        subject = [a for a in self.aspects if a] or list(aspects_of(question))
+        subject = subject or [topic_of(question, self.vendors, self.aspects)]
+        about = _and([s for s in subject if s])
+        return _cell(_and(self.vendors) + (f" on {about}" if about else ""))
+
+    @property
     def text(self) -> str:
         """A Markdown table: one row per vendor, one column per aspect, every stated cell with its markers."""
         columns = [a.capitalize() for a in self.aspects if a] or ["What the documents say"]
-        rows = [
-            f"{COMPARISON_HEADING} {_cell(inert_markdown(self.question))}",
-            "",
-            "| CMO | " + " | ".join(columns) + " |",
-        ]
+        rows = [f"{COMPARISON_HEADING} {inert_markdown(self.title)}", "", "| CMO | " + " | ".join(columns) + " |"]
         rows.append("|---|" + "---|" * len(columns))
         for vendor in self.vendors:
             cells = [c for c in self.cells if c.vendor == vendor]
             shown = [_cell(_cell_text(c)) if c.stated else f"_{NOT_STATED}_" for c in cells]
             rows.append(f"| **{_cell(inert_markdown(vendor))}** | " + " | ".join(shown) + " |")
         return "\n".join(rows)
+
+
+def _and(names: Sequence[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
 def _cell_text(cell: Cell) -> str:
@@ -121,6 +131,11 @@ def aspect_query(aspect: str) -> str:
     return " ".join([aspect, *extra])
 
 
+def asked(question: str) -> str:
+    """The question as asked, without the context a follow-up adds in brackets ("... (about: <last question>)?")."""
+    return re.sub(r"\s*\((?:about:)?[^()]*\)\s*(?=[?.]?$)", "", question).strip()
+
+
 def topic_of(question: str, vendors: Sequence[str], aspects: Sequence[str]) -> str:
     """What is compared, once vendor names, aspect names and comparison words are taken out."""
     text = question
@@ -133,7 +148,7 @@ def topic_of(question: str, vendors: Sequence[str], aspects: Sequence[str]) -> s
 def build_comparison(assistant: Assistant, question: str, vendors: list[str], aspects: list[str]) -> Comparison:
     """Search each vendor's documents for each aspect and quote the best evidence."""
     started = time.perf_counter()
-    aspects = aspects or list(aspects_of(question)) or [""]
+    aspects = aspects or list(aspects_of(asked(question))) or [""]
     topic = topic_of(question, vendors, aspects)
     numbered: list[Citation] = []
     cells: list[Cell] = []

@@ -326,8 +326,8 @@ def to_sentences(pieces: Sequence[Piece], chunks: Sequence[Chunk]) -> tuple[list
         [Sentence(p.text, tuple(i + 1 for i in p.passages), True, p.item, p.label, p.frame) for p in pieces]
     )
     renumbered, mapping = logic.renumber(raw)
-    citations = [logic.make_citation(new, chunks[old - 1]) for old, new in mapping.items()]
-    return renumbered, sorted(citations, key=lambda c: c.n)
+    citations = sorted((logic.make_citation(new, chunks[old - 1]) for old, new in mapping.items()), key=lambda c: c.n)
+    return logic.name_speakers(renumbered, citations), citations
 
 
 def rank_weights(results: Sequence[ScoredChunk], power: float) -> list[float]:

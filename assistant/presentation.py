@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from assistant.answer import is_close
 from assistant.textmatch import STOPWORDS, content_terms, stem
 from assistant.tuning import REFUSAL
 from assistant.types import Answer, Citation, ScoredChunk
@@ -29,6 +30,13 @@ BACKEND_LABELS = {
     "ollama": "Ollama",
     "openai": "OpenAI-compatible",
 }
+def backend_info(backends: Sequence[str]) -> str:
+    """The answer-mode selector's note: what the modes do, and how to add the written mode when it is missing."""
+    if list(backends) == ["quote"]:
+        return "Quote copies exact sentences from the documents. Run `make model` to add the written (Local LLM) mode."
+    return "Quote copies exact sentences; LLM modes write them from those quotes."
+
+
 DOC_TYPE_LABELS = {"guidance": "Guidance", "brochure": "CMO brochure", "other": "Other"}
 WRITTEN_NOTE = "_Written by the language model from the cited passages; each sentence was checked against them._"
 DRAFT_NOTE = "_Quoted from the documents; the written answer follows…_"
@@ -120,7 +128,7 @@ def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = REFUSAL.close
     """The best retrieved passages, one per document page."""
     seen: set[tuple[str, int | None]] = set()
     out: list[Source] = []
-    for item in retrieved:
+    for item in filter(is_close, retrieved):
         key = (item.chunk.source, item.chunk.page)
         if key not in seen:
             seen.add(key)
@@ -133,8 +141,9 @@ def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = REFUSAL.close
 def reply_for(answer: Answer) -> Reply:
     """The reply for one answer (a comparison keeps the closest passages of the vendors it found nothing for)."""
     comparison = answer.kind == "comparison"
-    if answer.refused:
-        return Reply(answer.text, [], True, closest_sources(answer.retrieved), comparison)
+    if answer.refused:  # the closest passages show in the sources panel only, not again as a list in the chat
+        text = answer.text.split("\nClosest sources:")[0]
+        return Reply(text, [], True, closest_sources(answer.retrieved), comparison)
     text = f"{answer.text}\n\n{WRITTEN_NOTE}" if answer.written else answer.text
     return Reply(text, cited_sources(answer), False, [], comparison, answer.written)
 
@@ -161,7 +170,8 @@ def _joinable(gap: str) -> bool:
 
 
 def support_spans(passage: str, sentences: Sequence[str]) -> list[tuple[int, int]]:
-    """Character spans of the passage that support the sentences: the quoted sentence, else its shared words."""
+    """Character spans of the passage that support the sentences: the quoted sentence, else the phrases it shares
+    with the passage (two or more shared words in a row, or one figure); a lone common word is not marked."""
     spans: list[tuple[int, int]] = []
     for sentence in sentences:
         span = _verbatim_span(passage, sentence)
@@ -169,17 +179,30 @@ def support_spans(passage: str, sentences: Sequence[str]) -> list[tuple[int, int
             spans.append(span)
             continue
         terms = set(content_terms(sentence))
+        words: list[tuple[int, int]] = []
         for match in _TOKEN.finditer(passage):
             word = match.group(0).lower().strip(".-/")
             if word and word not in STOPWORDS and stem(word) in terms:
-                spans.append((match.start(), match.end()))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
+                words.append((match.start(), match.end()))
+        phrases = _phrases(passage, words)
+        spans += [(start, end) for start, end, count in phrases if count >= 2 or _figure(passage[start:end])]
+    return [(start, end) for start, end, _ in _phrases(passage, sorted(spans))]
+
+
+def _phrases(passage: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Sorted spans joined where only spaces, punctuation or two stopwords part them: (start, end, spans joined)."""
+    merged: list[tuple[int, int, int]] = []
+    for start, end in spans:
         if merged and (start <= merged[-1][1] or _joinable(passage[merged[-1][1] : start])):
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2] + 1)
         else:
-            merged.append((start, end))
+            merged.append((start, end, 1))
     return merged
+
+
+def _figure(word: str) -> bool:
+    """A number, a code or an acronym: worth marking on its own ("2,000", "OEB5", "CAPA")."""
+    return any(c.isdigit() for c in word) or (len(word) >= 3 and word.isupper())
 
 
 def highlight(passage: str, sentences: Sequence[str]) -> str:
@@ -193,15 +216,57 @@ def highlight(passage: str, sentences: Sequence[str]) -> str:
     return "".join(out)
 
 
+_BULLET = re.compile(r"^\s*(?:[-*\u2022])\s+")
+
+
+def passage_html(passage: str, sentences: Sequence[str] = ()) -> str:
+    """The passage as HTML: supporting words in <mark>, lines starting with "- " as a list."""
+    body = highlight(passage, sentences) if sentences else html.escape(passage)
+    out: list[str] = []
+    open_mark = False
+    in_list = False
+    for line in body.split("\n"):
+        if open_mark:
+            line = "<mark>" + line
+        open_mark = line.count("<mark>") > line.count("</mark>")
+        if open_mark:
+            line += "</mark>"
+        bullet = _BULLET.match(html.unescape(line.replace("<mark>", "")))
+        if bullet:
+            item = re.sub(r"^(<mark>)?\s*(?:[-*\u2022])\s+", r"\1", line)
+            out.append(("" if in_list else "<ul>") + f"<li>{item}</li>")
+            in_list = True
+            continue
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+        out.append(line + "\n")
+    if in_list:
+        out.append("</ul>")
+    return "".join(out).rstrip("\n")
+
+
 # --- sources panel (HTML) ------------------------------------------------------------------------------
+
+
+def _place(source: Source) -> str | None:
+    """Where in the document: the locator without the title the card already shows ("§5, p. 4")."""
+    place = source.locator
+    if place.startswith(source.title):
+        place = place[len(source.title) :].lstrip(" ,")
+        if place.startswith("(") and source.vendor and place[1:].startswith(source.vendor + ")"):
+            place = place[len(source.vendor) + 2 :].lstrip(" ,")
+    if not place and source.page is not None:
+        place = f"p. {source.page}"
+    return place or None
 
 
 def card(source: Source, kind: str, link: str | None) -> str:
     """One source card: number, title, page/vendor/type, section, the passage (highlighted), a link."""
     esc = html.escape
     meta = [
-        source.locator or (f"Page {source.page}" if source.page is not None else None),
-        source.vendor,
+        _place(source),
+        None if source.vendor and source.vendor.lower() in source.title.lower() else source.vendor,
         DOC_TYPE_LABELS.get(source.doc_type, source.doc_type.title()),
         "read by OCR" if source.ocr else None,
     ]
@@ -212,7 +277,7 @@ def card(source: Source, kind: str, link: str | None) -> str:
         else '<span class="cmo-n cmo-n-none">&ndash;</span>'
     )
     section = f'<div class="cmo-section">{esc(source.section)}</div>' if source.section else ""
-    body = highlight(source.text, source.support) if source.support else esc(source.text)
+    body = passage_html(source.text, source.support)
     if link:
         what = "PDF" if source.source.lower().endswith(".pdf") else "document"
         at = f" at page {source.page}" if source.page is not None and what == "PDF" else ""
@@ -278,8 +343,10 @@ EMPTY_SOURCES = (
 CSS = """
 .cmo-header h1 { margin-bottom: 0.1rem; }
 .cmo-header p { margin-top: 0; color: var(--body-text-color-subdued); }
-#cmo-sources-box { max-height: 740px; overflow-y: auto; }
-.cmo-sources { display: flex; flex-direction: column; gap: 0.75rem; }
+.gradio-container { overflow: clip !important; }
+#cmo-sources-col { position: sticky; top: 0.5rem; align-self: flex-start; }
+.cmo-sources { display: flex; flex-direction: column; gap: 0.75rem; overflow-y: auto; overscroll-behavior: contain;
+  max-height: max(18rem, calc(100vh - 7rem)); padding-right: 0.35rem; scroll-padding-top: 0.5rem; }
 .cmo-sources + .cmo-sources { margin-top: 1.1rem; }
 .cmo-note { margin: 0; color: var(--body-text-color-subdued); font-size: 0.95rem; }
 .cmo-note-closest { color: var(--body-text-color); font-weight: 600; }
@@ -293,14 +360,82 @@ CSS = """
 .cmo-title { font-weight: 600; line-height: 1.3; }
 .cmo-meta { font-size: 0.85rem; color: var(--body-text-color-subdued); }
 .cmo-section { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 0.35rem; }
+.cmo-source:target, .cmo-source.cmo-flash { outline: 3px solid var(--color-accent); outline-offset: 1px; }
+.cmo-source { scroll-margin-top: 0.5rem; flex: none; }
+.cmo-passage ul { margin: 0.2rem 0; padding-left: 1.2rem; white-space: normal; }
+.cmo-passage li { margin: 0.1rem 0; }
+#cmo-chat .cmo-cite { cursor: pointer; color: var(--color-accent); text-decoration: none; font-weight: 600; }
+#cmo-chat .cmo-cite:hover { text-decoration: underline; }
 .cmo-passage { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.45; margin: 0.45rem 0;
   padding-left: 0.6rem; border-left: 3px solid var(--border-color-primary); }
 .cmo-passage mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .cmo-open { font-size: 0.9rem; font-weight: 600; }
 .cmo-missing { font-size: 0.8rem; color: var(--body-text-color-subdued); }
-#cmo-chat table { font-size: 0.92rem; }
+#cmo-chat table { font-size: 0.92rem; display: block; max-width: 100%; overflow-x: auto; }
+#cmo-chat table td { min-width: 12rem; vertical-align: top; }
 #cmo-chat table td:first-child, #cmo-chat table th:first-child { min-width: 9rem; word-break: normal;
   overflow-wrap: normal; hyphens: none; }
 #cmo-upload-status p { margin: 0.2rem 0; }
 footer { display: none !important; }
 """
+
+CHAT_JS = """
+() => {
+  const MARKER = /\\[(\\d{1,3})\\]/g;
+  const lastBot = () => {
+    const bots = document.querySelectorAll('#cmo-chat [data-testid="bot"]');
+    return bots.length ? bots[bots.length - 1] : null;
+  };
+  const showCard = (n) => {
+    const card = document.querySelector(`#cmo-sources-box .cmo-source[data-n="${n}"]`);
+    if (!card) return;
+    card.scrollIntoView({block: 'start', behavior: 'smooth'});
+    card.classList.add('cmo-flash');
+    setTimeout(() => card.classList.remove('cmo-flash'), 1600);
+  };
+  const link = (bot) => {
+    const walker = document.createTreeWalker(bot, NodeFilter.SHOW_TEXT);
+    const found = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('.cmo-cite, code, pre, button')) continue;
+      MARKER.lastIndex = 0;
+      if (MARKER.test(node.nodeValue)) found.push(node);
+    }
+    for (const node of found) {
+      const part = document.createDocumentFragment();
+      let last = 0;
+      node.nodeValue.replace(MARKER, (match, n, at) => {
+        part.append(node.nodeValue.slice(last, at));
+        const cite = document.createElement('a');
+        cite.className = 'cmo-cite';
+        cite.href = '#';
+        cite.dataset.n = n;
+        cite.title = `Show source ${n}`;
+        cite.textContent = match;
+        part.append(cite);
+        last = at + match.length;
+      });
+      part.append(node.nodeValue.slice(last));
+      node.replaceWith(part);
+    }
+  };
+  const unlink = (bot) => bot.querySelectorAll('.cmo-cite').forEach((c) => c.replaceWith(c.textContent));
+  let pending = false;
+  const refresh = () => {
+    pending = false;
+    const last = lastBot();
+    document.querySelectorAll('#cmo-chat [data-testid="bot"]').forEach((bot) => bot === last ? link(bot) : unlink(bot));
+  };
+  new MutationObserver(() => {
+    if (!pending) { pending = true; requestAnimationFrame(refresh); }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+  document.addEventListener('click', (event) => {
+    const cite = event.target.closest && event.target.closest('#cmo-chat .cmo-cite');
+    if (!cite) return;
+    event.preventDefault();
+    event.stopPropagation();
+    showCard(cite.dataset.n);
+  }, true);
+}
+"""
+"""Makes each [n] of the latest answer a link that scrolls the sources panel to card n (Gradio runs it on load)."""

@@ -39,6 +39,7 @@ def build_app(
     """The /v1 API and the chat UI over one Assistant, as one ASGI app for uvicorn."""
     import gradio as gr
 
+    from assistant.document_view import register_document_view
     from assistant.feedback import FeedbackStore
     from assistant.ui import ChatUI, launch_options
 
@@ -46,6 +47,7 @@ def build_app(
     app = build_api(assistant, api_keys)  # every route, the UI's included, behind assistant/access.py
     if app.state.access_enabled:  # Gradio's own checks (and gr.Request.username) see the same user
         options["auth_dependency"] = request_user
+    register_document_view(app, assistant)  # before the UI's mount at "/", which would take every path
     store = feedback or FeedbackStore(assistant.settings.data_dir / "feedback.sqlite")
     demo = ChatUI(assistant, store).build()
     app.state.demo = demo

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from assistant.document_view import VIEWABLE_SUFFIXES, view_link
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import UPLOAD_SUFFIXES, document_link, resolve_document
 from assistant.history import as_messages, turns
 from assistant.presentation import (
     BACKEND_LABELS,
+    CHAT_JS,
     CSS,
     DOC_TYPE_LABELS,
     DRAFT_NOTE,
@@ -31,11 +33,13 @@ from assistant.presentation import (
     TITLE,
     Reply,
     Source,
+    backend_info,
     final_panel,
     reply_for,
     sources_html,
     status_html,
 )
+from assistant.sources import resolve_source
 from assistant.types import Delta, Draft, Final, Retrieved
 from assistant.ui_documents import DocumentsTab, session_of
 from assistant.ui_uploads import UploadDoor
@@ -87,6 +91,7 @@ def launch_options(assistant: Assistant) -> dict[str, Any]:
         "max_file_size": f"{int(settings.max_file_mb)}mb",
         "theme": _theme(),
         "css": CSS,
+        "js": CHAT_JS,
     }
 
 
@@ -135,6 +140,8 @@ class _DocumentLinks:
         self._lock = threading.Lock()
 
     def link(self, source: Source) -> str | None:
+        if Path(source.source).suffix.lower() in VIEWABLE_SUFFIXES:  # opened rendered, at the cited section
+            return view_link(source.source, source.section) if resolve_source(source.source).is_file() else None
         path = resolve_document(source.source)
         if path is None or self.demo is None:
             return None
@@ -383,7 +390,7 @@ class ChatUI:
                         choices=[(BACKEND_LABELS.get(b, b), b) for b in self.backends],
                         value=self.default_backend,
                         label="Answer mode",
-                        info="Quote copies exact sentences; LLM modes write them from those quotes.",
+                        info=backend_info(self.backends),
                         elem_id="cmo-backend",
                         scale=2,
                     )
@@ -459,7 +466,7 @@ class ChatUI:
                     )
                     upload_status = gr.Markdown("", elem_id="cmo-upload-status")
                     upload_cancel = gr.Button("Cancel upload", size="sm", elem_id="cmo-upload-cancel")
-            with gr.Column(scale=2, min_width=340):
+            with gr.Column(scale=2, min_width=340, elem_id="cmo-sources-col"):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(EMPTY_SOURCES, elem_id="cmo-sources-box", container=False)
         return _ChatWidgets(
@@ -496,13 +503,9 @@ class ChatUI:
         w.chatbot.example_select(self.pick_example, None, w.question_box, api_visibility="private", queue=False).then(
             self.respond, chat_inputs, chat_outputs, **chat_opts
         )
-        w.new_chat.click(
-            self.new_conversation,
-            None,
-            [w.chatbot, w.sources, turn_state, feedback_id, w.feedback_row, w.feedback_note, w.question_box],
-            api_visibility="private",
-            queue=False,
-        )
+        cleared = [w.chatbot, w.sources, turn_state, feedback_id, w.feedback_row, w.feedback_note, w.question_box]
+        w.new_chat.click(self.new_conversation, None, cleared, api_visibility="private", queue=False)
+        w.chatbot.clear(self.new_conversation, None, cleared, api_visibility="private", queue=False)  # its trash icon
         w.chatbot.like(
             self.on_like,
             [turn_state, feedback_id],

@@ -37,6 +37,19 @@ EVENT_OPTIONS: dict[str, Any] = {"api_visibility": "private", "concurrency_limit
 """Uploads and deletions take turns with the chat tab's uploads (same concurrency id)."""
 
 
+def table_rows(documents: list[DocumentInfo]) -> list[list[str]]:
+    """The Documents table: the latest added first (a new upload shows at the top), pages only for PDFs (a
+    Markdown guide has sections, not pages)."""
+    latest = sorted(documents, key=lambda d: d.title.lower())
+    latest.sort(key=lambda d: d.ingested_iso, reverse=True)
+    rows = summary_table(latest)
+    pages = TABLE_HEADERS.index("pages")
+    for row, doc in zip(rows, latest, strict=True):
+        if not doc.source.lower().endswith(".pdf"):
+            row[pages] = "–"
+    return rows
+
+
 class DocumentsTab:
     """List, upload and delete documents; handlers are methods, `render()` lays the tab out."""
 
@@ -50,8 +63,8 @@ class DocumentsTab:
     # --- views ---------------------------------------------------------------------------------
 
     def rows(self) -> list[list[str]]:
-        """The table's rows, one per document."""
-        return summary_table(self.library.list())
+        """The table's rows, one per document, the latest added first."""
+        return table_rows(self.library.list())
 
     def choices(self, documents: list[DocumentInfo] | None = None) -> list[tuple[str, str]]:
         """(label, source) for the delete picker."""
@@ -61,7 +74,7 @@ class DocumentsTab:
     def refresh(self) -> tuple[Any, Any]:
         """Table and picker, read again from the index."""
         documents = self.library.list()
-        return summary_table(documents), gr.update(choices=self.choices(documents), value=None)
+        return table_rows(documents), gr.update(choices=self.choices(documents), value=None)
 
     def filter_updates(self) -> tuple[Any, ...]:
         """New choices for the chat's vendor and document-type filters given to render(), in that order."""
@@ -152,7 +165,7 @@ class DocumentsTab:
                 max_height=520,
                 column_widths=["25%", "8%", "14%", "5%", "6%", "12%", "9%", "21%"],
                 elem_id="cmo-doc-table",
-                label="Documents in the index",
+                label="Documents in the index (latest added first)",
             )
             refresh = gr.Button("Refresh", size="sm", elem_id="cmo-doc-refresh")
             with gr.Row():

@@ -6,7 +6,7 @@ from assistant import answer as logic
 from assistant import compose
 from assistant.followup import is_followup, resolve
 from assistant.tuning import QUOTE
-from assistant.types import Chunk, ScoredChunk, Sentence
+from assistant.types import Chunk, Citation, ScoredChunk, Sentence
 
 
 def chunk(text: str, n: int = 1, vendor: str | None = None, page: int | None = None) -> ScoredChunk:
@@ -87,8 +87,56 @@ def test_pick_keeps_close_runners_up_and_leads_with_the_best_passage() -> None:
 def test_refusal_text_is_fixed_and_lists_closest_sources() -> None:
     text = logic.refusal_text([chunk("x", 1, page=3), chunk("y", 2)])
     assert text.startswith(logic.REFUSAL)
-    assert "Doc 1, p. 3" in text and "Doc 2" in text
+    assert "Doc 1, Section, p. 3" in text and "Doc 2, Section" in text
     assert logic.refusal_text([]) == logic.REFUSAL
+
+
+def test_refusal_names_no_source_when_nothing_is_close() -> None:
+    far = chunk("x", 1)
+    far = ScoredChunk(far.chunk, far.score, dense=0.1)
+    assert logic.refusal_text([far]) == logic.REFUSAL
+
+
+def test_a_numbered_section_reads_as_clause_and_title_before_the_page() -> None:
+    from assistant.locators import format_locator
+
+    label = format_locator("Veritas Brochure", "5", 4, None, "5. Accreditations and inspections > Laboratories")
+    assert label == "Veritas Brochure §5 Accreditations and inspections > Laboratories, p. 4"
+
+
+def test_table_rows_read_as_sentences_or_as_a_table() -> None:
+    qa = Sentence("Question: What is the largest batch you can make? | Answer: One 2,000 L run per batch", (1,))
+    line = Sentence("Line: V1 | Site: Cork | Fill volume: 2 to 50 mL", (2,))
+    assert logic.render([qa, line]) == (
+        "What is the largest batch you can make? One 2,000 L run per batch [1]. "
+        "Line V1 — site: Cork; fill volume: 2 to 50 mL [2]."
+    )
+    rows = [
+        Sentence("Stability conditions:", (1,)),
+        Sentence("Condition: 25 °C / 60% RH | Typical use: Long-term", (1,), item=True),
+        Sentence("Condition: 40 °C / 75% RH | Typical use: Accelerated", (2,), item=True),
+        Sentence("Nothing else.", (2,)),
+    ]
+    assert logic.render(rows) == (
+        "Stability conditions [1]:\n\n| Condition | Typical use |\n|---|---|\n"
+        "| 25 °C / 60% RH | Long-term [1] |\n| 40 °C / 75% RH | Accelerated [2] |\n\nNothing else [2]."
+    )
+    assert "".join(logic.render_parts(rows)) == logic.render(rows)
+
+
+def test_a_first_person_brochure_sentence_names_its_vendor_once() -> None:
+    def cite(n: int, vendor: str | None) -> Citation:
+        return Citation(n, f"b{n}.pdf", "Brochure", 1, "", vendor, "text")
+
+    sentences = [
+        Sentence("Our minimum order is 2 million tablets.", (1,)),
+        Sentence("We plan production in campaigns.", (1,)),
+        Sentence("A CMO often sets a minimum order quantity.", (2,)),
+        Sentence("Granula says we release in 5 days.", (1,)),
+    ]
+    named = logic.name_speakers(sentences, [cite(1, "Granula Oral Solids"), cite(2, None)])
+    assert [s.label for s in named] == ["Granula Oral Solids", "", "", ""]
+    assert logic.render(named).startswith("**Granula Oral Solids**: Our minimum order is 2 million tablets [1].")
 
 
 def test_prompt_leak_is_detected() -> None:
@@ -145,3 +193,24 @@ def test_a_comparison_cell_keeps_its_frames_out_of_the_quoted_sentences() -> Non
     row = Sentence("Unit: FD-1 | Shelf area: 32 sq m", (1,))
     table = Comparison("Compare freeze-drying", ("Aseptix",), ("",), (Cell("Aseptix", "", (frame, row)),), (), ())
     assert [s.frame for s in table.sentences] == [True, False]
+
+
+def test_a_comparison_title_names_its_vendors_and_aspects_and_cells_read_as_text() -> None:
+    from assistant.comparison import Cell, Comparison
+
+    row = Sentence("Line: V1 | Site: Cork | Barrier: Isolator", (1,))
+    table = Comparison(
+        "Compare them on capacity and certifications (about: What storage condition is used?)?",
+        ("Aseptix Fill Solutions", "Meridian CDMO"),
+        ("capacity",),
+        (Cell("Aseptix Fill Solutions", "capacity", (row,)), Cell("Meridian CDMO", "capacity", ())),
+        (),
+        (),
+    )
+    title, *rows = table.text.splitlines()
+    assert title == "**Comparison:** Aseptix Fill Solutions and Meridian CDMO on capacity"
+    assert "| **Aseptix Fill Solutions** | Line V1 — site: Cork; barrier: Isolator [1]. |" in rows
+    untitled = Comparison(table.question, table.vendors, ("",), (), (), ())
+    assert untitled.title == "Aseptix Fill Solutions and Meridian CDMO on capacity and certifications"
+    packaging = Comparison("Compare their packaging services", table.vendors, ("",), (), (), ())
+    assert packaging.title == "Aseptix Fill Solutions and Meridian CDMO on packaging services"

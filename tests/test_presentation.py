@@ -5,6 +5,7 @@ from __future__ import annotations
 from assistant.presentation import (
     WRITTEN_NOTE,
     Source,
+    backend_info,
     card,
     closest_sources,
     final_panel,
@@ -70,3 +71,39 @@ def test_a_card_escapes_text_and_links_pdfs_at_their_page() -> None:
     assert "Aseptix &lt;Brochure&gt;" in html and "a &lt; b" in html
     assert 'data-page="3"' in html and "Open PDF at page 3" in html
     assert "file not found" in card(source, "cited", None)
+
+
+def test_highlight_marks_phrases_not_scattered_common_words() -> None:
+    passage = "The company decides whether to audit. A quality agreement lists each party's duties."
+    html = highlight(passage, ["Whether a company signs a quality agreement is up to it."])
+    assert "<mark>quality agreement</mark>" in html
+    assert "<mark>company</mark>" not in html and "<mark>whether</mark>" not in html.lower()
+    assert "<mark>2,000</mark>" in highlight("Batches of 2,000 L are made.", ["The largest run is 2,000 units."])
+
+
+def test_a_card_shows_the_title_once_and_bullets_as_a_list() -> None:
+    title = "Granula Oral Solids Capabilities Brochure"
+    source = Source(
+        1, title, "b.pdf", 3, "Services", "Granula Oral Solids", "brochure", "We offer:\n- coating\n- blistering",
+        locator=f"{title} §2 Services, p. 3",
+    )
+    html = card(source, "cited", None)
+    assert html.count(title) == 1 and "§2 Services, p. 3" in html
+    assert "<ul><li>coating</li><li>blistering</li></ul>" in html
+
+
+def test_a_refusal_lists_close_passages_in_the_panel_only_and_none_when_nothing_is_close() -> None:
+    near = Chunk("x", "text", "a.pdf", "A", "brochure", "Aseptix", 2, "", "sha", 0)
+    far = Chunk("y", "other", "b.pdf", "B", "brochure", "Aseptix", 5, "", "sha", 1)
+    text = "The documents don't cover this question.\nClosest sources:\n- A, p. 2 (a.pdf)"
+    retrieved = (ScoredChunk(near, 0.9, dense=0.5), ScoredChunk(far, 0.8, dense=0.05))
+    reply = reply_for(answer(refused=True, citations=(), retrieved=retrieved, text=text))
+    assert reply.text == "The documents don't cover this question."
+    assert [s.source for s in reply.closest] == ["a.pdf"]
+    off_topic = reply_for(answer(refused=True, citations=(), retrieved=retrieved[1:], text=text))
+    assert off_topic.closest == [] and "nothing in the documents matches" in final_panel(off_topic, 0.1)
+
+
+def test_the_answer_mode_note_says_how_to_add_the_written_mode() -> None:
+    assert "make model" in backend_info(["quote"])
+    assert "make model" not in backend_info(["quote", "local"])
