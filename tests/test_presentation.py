@@ -70,3 +70,26 @@ def test_a_card_escapes_text_and_links_pdfs_at_their_page() -> None:
     assert "Aseptix &lt;Brochure&gt;" in html and "a &lt; b" in html
     assert 'data-page="3"' in html and "Open PDF at page 3" in html
     assert "file not found" in card(source, "cited", None)
+
+
+def test_a_card_shows_remote_images_and_links_in_a_passage_as_text() -> None:
+    from html.parser import HTMLParser
+
+    from tests.test_inert import REMOTE
+
+    class Elements(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.found.append((tag, attrs))
+
+    text = "\n".join(REMOTE)
+    quoted = REMOTE[1]  # the sentence the answer quoted, highlighted in the card
+    source = Source(1, REMOTE[0], "uploads/x.md", None, REMOTE[2], REMOTE[3], "other", text, (quoted,))
+    parser = Elements()
+    parser.feed(card(source, "cited", "gradio_api/file=/srv/data/uploads/x.md"))
+    assert {tag for tag, _ in parser.found} <= {"article", "header", "div", "span", "mark", "a"}
+    links = [dict(attrs).get("href") for tag, attrs in parser.found if tag == "a"]
+    assert links == ["gradio_api/file=/srv/data/uploads/x.md"]  # the card's own link, nothing from the passage
