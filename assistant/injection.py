@@ -68,9 +68,9 @@ AI = (
 
 READING = (
     r"reading|processing|parsing|summari[sz]ing|ingesting|analy[sz]ing|answering|scanning|crawling|indexing|"
-    r"retrieving|reviewing\s+this|quoting"
+    r"retrieving|reviewing|quoting"
 )
-"""What the machine is doing when a document speaks to it ("to the AI model reading this")."""
+"""What the machine is doing to *this* text when a document speaks to it ("to the AI model reading this")."""
 
 SAYING = (
     r"answer|respond|reply|say|claim|assert|insist|pretend|inform\s+(?:the\s+)?(?:user|reader)s?|"
@@ -95,21 +95,22 @@ NOT_A_CLAIM = (
 
 ASKER = (
     r"user|users|reader|readers|asker|questioner|human|humans|person\s+asking|requester|requestor|inquirer|enquirer|"
-    r"anyone\s+who\s+asks|whoever\s+asks|everyone|anyone"
+    r"anyone\s+who\s+asks|whoever\s+asks"
 )
-"""Whom an injected instruction wants told something."""
+"""Whom an injected instruction wants told something. Not "anyone" or "everyone": "Do not tell anyone your password",
+"Tell everyone in the area to leave"."""
 
-PREVIOUS = (
-    r"previous|prior|above|earlier|preceding|foregoing|former|original|initial|system|safety|existing|other|"
-    r"current|given|default"
-)
+PREVIOUS = r"previous|prior|above|earlier|preceding|foregoing|original|initial|system"
 """What an override asks to be ignored ("ignore the previous instructions")."""
 
-RULE_WORDS = (
-    r"instructions?|prompts?|rules?|guidelines?|directions?|directives?|constraints?|restrictions?|polic(?:y|ies)|"
-    r"context|programming|training|guardrails?|system\s+message"
-)
-"""The assistant's own instructions, by their usual names."""
+INSTRUCTION_WORDS = r"instructions?|prompts?|programming|guardrails?|system\s+message"
+"""The assistant's own instructions, by names documents rarely give their own rules (not "work instructions")."""
+
+RULE_WORDS = rf"{INSTRUCTION_WORDS}|rules?|guidelines?|directions?|directives?|constraints?|restrictions?|context"
+"""The assistant's own instructions, by their usual names; documents say these of their own rules too."""
+
+ASSISTANT_RULES = r"your|my|the\s+assistant'?s|the\s+model'?s|any\s+system|the\s+system"
+"""Whose rules an override names ("ignore your rules")."""
 
 TEXT_WORDS = r"text|content|passages?|messages?|sentences?|paragraphs?|lines?|words?|everything|all"
 """Spans of text an override asks to be ignored when it adds "above" ("disregard the text above")."""
@@ -133,8 +134,8 @@ CLAUSE_START = r"(?:^|[;:!?.(|\"'\u201c\u2018]\s*|\s[-\u2013\u2014]+\s+)"
 
 MODAL_YOU = (
     r"\byou(?:\s+(?:must|should|shall|will|need\s+to|have\s+to|are\s+to|are\s+(?:now\s+)?(?:required|instructed|"
-    r"expected|told|asked|allowed|permitted|supposed)\s+to|may\s+only|can\s+only|may|can|ought\s+to|'ll|'d\s+better|"
-    r"had\s+better)|\s+(?:always|only|never))\s+(?:always\s+|only\s+|now\s+|then\s+|just\s+|simply\s+)*"
+    r"expected|told|asked|allowed|permitted|supposed)\s+to|may\s+only|can\s+only|ought\s+to)|\s+(?:always|only|never))"
+    r"\s+(?:always\s+|only\s+|now\s+|then\s+|just\s+|simply\s+)*"
 )
 """A directive to the reader: "you must ...", "you are required to ...", "you should only ..."."""
 
@@ -172,6 +173,12 @@ _DIRECTIVE = (
     rf")"
 )
 """What an imperative or a "you must" directs the answer to be (see SAYING, REPLYING, ASKER)."""
+_ANSWER_FORM = (
+    rf"(?:to\s+(?:the\s+|any\s+|every\s+|all\s+|each\s+|this\s+)?(?:user|{QUESTION_WORDS})"
+    rf"|(?:every|any|all|each)\s+(?:\w+\s+)?(?:{QUESTION_WORDS})|affirmatively|negatively|positively|truthfully|"
+    rf"in\s+the\s+(?:affirmative|negative)|by\s+saying|as\s+if|:)"
+)
+"""How a "you must answer ..." says whom or how to answer ("... to the user's question", "... every question")."""
 
 RULES: tuple[InstructionRule, ...] = (
     _rule("template-token", TEMPLATE_TOKENS, override=True),
@@ -179,13 +186,15 @@ RULES: tuple[InstructionRule, ...] = (
     _rule("role-label-mid", rf"[;.!?]\s+(?:{ROLES})\s*:\s"),
     _rule(
         "ignore-instructions",
-        rf"\b(?:ignore|disregard|forget|override|overrule|bypass|skip|discard|drop|abandon|set\s+aside)\s+"
-        rf"(?:all\s+|any\s+|the\s+|your\s+|of\s+the\s+|my\s+|these\s+|those\s+)*"
+        rf"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|of\s+the\s+|these\s+|those\s+)*"
         rf"(?:(?:{PREVIOUS})\s+(?:\w+\s+){{0,2}}?(?:{RULE_WORDS}|{TEXT_WORDS})\b"
-        rf"|(?:{RULE_WORDS})\b"
+        rf"|(?:{ASSISTANT_RULES})\s+(?:\w+\s+)?(?:{RULE_WORDS})\b"
+        rf"|(?:{INSTRUCTION_WORDS})\b"
         rf"|(?:{TEXT_WORDS})\s+(?:above|before|so\s+far|you\s+(?:were|have\s+been)\s+given)\b"
         rf"|(?:everything|all)\s+(?:above|before|else|you\s+(?:know|were\s+told))\b"
-        rf"|(?:the\s+)?above\b)",
+        rf"|(?:the\s+)?above\b)"
+        rf"|\b(?:override|overrule|bypass|skip|discard|drop|abandon|set\s+aside)\s+(?:all\s+|any\s+|the\s+|your\s+)*"
+        rf"(?:(?:{PREVIOUS})\s+)?(?:{INSTRUCTION_WORDS})\b",
         override=True,
     ),
     _rule(
@@ -202,29 +211,30 @@ RULES: tuple[InstructionRule, ...] = (
     ),
     _rule(
         "supersedes-instructions",
-        rf"\b(?:this|these|the\s+following)\s+(?:\w+\s+){{0,2}}(?:override|overrides|supersedes?|replaces?|"
-        rf"takes?\s+precedence\s+over|(?:is|are)\s+more\s+important\s+than)\s+(?:all\s+|any\s+|your\s+|the\s+|"
-        rf"previous\s+|prior\s+|other\s+)*(?:{RULE_WORDS})\b",
+        rf"\b(?:this|these|the\s+following)\s+(?:\w+\s+){{0,2}}(?:override|overrides|takes?\s+precedence\s+over|"
+        rf"(?:is|are)\s+more\s+important\s+than)\s+(?:all\s+|any\s+|your\s+|the\s+|previous\s+|prior\s+|other\s+)*"
+        rf"(?:{INSTRUCTION_WORDS}|rules|guidelines)\b",
         override=True,
     ),
     _rule("imperative", CLAUSE_START + INTRO + POLITE + _DIRECTIVE),
     _rule("you-must", MODAL_YOU + _DIRECTIVE),
     _rule(
         "you-must-answer",
-        MODAL_YOU + rf"(?:{REPLYING})\b(?!\s+to\s+(?!(?:the\s+|any\s+|every\s+|all\s+|each\s+|this\s+)?"
-        rf"(?:user|{QUESTION_WORDS})\b))",
+        MODAL_YOU + rf"(?:answer|respond|reply)\s+{_ANSWER_FORM}",
     ),
     _rule(
         "speaks-to-ai",
         rf"\b(?:note|message|instructions?|reminder|notice|memo|attention|hello|hi|hey|dear|directive|warning)\s*,?\s*"
         rf"(?:to|for)?\s*(?:the|any|all|an?|every|each|you)?\s*,?\s*(?:{AI})\b(?!\s+(?:act|regulation|policy|"
         rf"guidance|guideline|annex|validation|systems?\s+(?:used|in|for)))"
-        rf"|\b(?:{AI})\s+(?:that\s+is\s+|which\s+is\s+|who\s+is\s+|currently\s+|now\s+)?(?:{READING})\b"
+        rf"|\b(?:{AI})\s+(?:that\s+is\s+|which\s+is\s+|who\s+is\s+|currently\s+|now\s+)?(?:{READING})\s+"
+        rf"(?:\w+\s+){{0,3}}?(?:this|these|the\s+above|the\s+following|my|our)\b"
         rf"|\b(?:as|you\s+are|you're|if\s+you\s+are|if\s+you're|since\s+you\s+are|being)\s+(?:an?|the)\s+"
         rf"(?:helpful\s+|large\s+|honest\s+)?(?:{AI})\b"
         rf"|\b(?:{AI})\s*[,:]\s*(?:you|your|please|ignore|answer|respond|say|tell|when)\b"
         rf"|\b(?:{AI})\s+(?:must|should|shall|will|are\s+to|need\s+to|have\s+to)\s+(?:always\s+|only\s+)?"
-        rf"(?:{SAYING}|{REPLYING}|describe|report|state|treat|consider|present|call|refer\s+to)\b"
+        rf"(?:{SAYING}|(?:describe|present|treat|report|refer\s+to)\s+[^.;]{{0,40}}?\bas\s+(?:released|approved|"
+        rf"compliant|passed|safe|true|correct|fine|ok|valid))\b"
         rf"|\b(?:note|message|instructions?|reminder|memo|attention|hello|hi|hey|dear)\s*,?\s*(?:to|for)?\s*"
         rf"(?:the|any|an?)?\s*(?:assistant|model)\s*[,:]",
     ),
@@ -302,7 +312,7 @@ _BLOCKS = (
     re.compile(r"<\|\s*im_start\s*\|>.*?(?:<\|\s*im_end\s*\|>|\n\s*\n|\Z)", re.I | re.S),
     re.compile(r"<\|\s*start_header_id\s*\|>.*?(?:<\|\s*eot_id\s*\|>|\n\s*\n|\Z)", re.I | re.S),
 )
-_BARE_ROLE = re.compile(rf"^[\W_]*(?:{ROLES})\s*[\])>]?\s*:?\s*$", re.I)
+_BARE_ROLE = re.compile(rf"^[\W_]*(?:{ROLES})\s*[\])>]?\s*:\s*$", re.I)
 
 
 def without_instruction_blocks(text: str) -> str:

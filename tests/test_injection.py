@@ -153,6 +153,20 @@ ORDINARY = [
     "Confirm that the line clearance was completed before starting.",
     "AI models used in quality decisions should be documented and validated.",
     "The model of the filling machine is listed in the equipment register.",
+    "This SOP supersedes all previous policies.",
+    "This SOP supersedes all previous work instructions.",
+    "This quality agreement takes precedence over any other agreement.",
+    "Staff may not skip the training on aseptic technique.",
+    "The new SOP will override the existing policy.",
+    "Operators must never bypass the safety interlocks.",
+    "Manufacturers may not disregard the guidelines of the competent authority.",
+    "AI models processing GMP data must be validated.",
+    "AI systems should report their confidence with each result.",
+    "You can answer the questionnaire online.",
+    "You must answer the supplier questionnaire within 30 days.",
+    "You will receive a reply within five working days.",
+    "Tell everyone in the area to leave the cleanroom.",
+    "Do not tell anyone your password.",
 ]
 
 STATUS_REPORT = """# Batch 42 status report
@@ -227,6 +241,7 @@ def test_template_blocks_and_the_paragraph_after_a_bare_role_label_are_removed()
     assert "QP certifies" in kept and "Records are kept" in kept and "within 30 days" in kept
     assert "released" not in kept and "shipped" not in kept and "INST" not in kept
     assert without_instruction_blocks("Plain text.\n\nMore.") == "Plain text.\n\nMore."
+    assert without_instruction_blocks("System\nThe CDS is validated.") == "System\nThe CDS is validated."  # a heading
 
 
 def _chunk(text: str, section: str = "Status") -> Chunk:

@@ -84,7 +84,14 @@ def test_highlight_marks_phrases_not_scattered_common_words() -> None:
 def test_a_card_shows_the_title_once_and_bullets_as_a_list() -> None:
     title = "Granula Oral Solids Capabilities Brochure"
     source = Source(
-        1, title, "b.pdf", 3, "Services", "Granula Oral Solids", "brochure", "We offer:\n- coating\n- blistering",
+        1,
+        title,
+        "b.pdf",
+        3,
+        "Services",
+        "Granula Oral Solids",
+        "brochure",
+        "We offer:\n- coating\n- blistering",
         locator=f"{title} §2 Services, p. 3",
     )
     html = card(source, "cited", None)
@@ -107,3 +114,26 @@ def test_a_refusal_lists_close_passages_in_the_panel_only_and_none_when_nothing_
 def test_the_answer_mode_note_says_how_to_add_the_written_mode() -> None:
     assert "make model" in backend_info(["quote"])
     assert "make model" not in backend_info(["quote", "local"])
+
+
+def test_a_card_shows_remote_images_and_links_in_a_passage_as_text() -> None:
+    from html.parser import HTMLParser
+
+    from tests.test_inert import REMOTE
+
+    class Elements(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.found.append((tag, attrs))
+
+    text = "\n".join(REMOTE)
+    quoted = REMOTE[1]  # the sentence the answer quoted, highlighted in the card
+    source = Source(1, REMOTE[0], "uploads/x.md", None, REMOTE[2], REMOTE[3], "other", text, (quoted,))
+    parser = Elements()
+    parser.feed(card(source, "cited", "gradio_api/file=/srv/data/uploads/x.md"))
+    assert {tag for tag, _ in parser.found} <= {"article", "header", "div", "span", "mark", "a"}
+    links = [dict(attrs).get("href") for tag, attrs in parser.found if tag == "a"]
+    assert links == ["gradio_api/file=/srv/data/uploads/x.md"]  # the card's own link, nothing from the passage
