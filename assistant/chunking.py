@@ -212,6 +212,7 @@ class _Zones:
     it), a table of contents running on from the page before, a glossary term waiting for its definition."""
 
     glossary: int | None = None
+    glossary_numbered: bool = False  # "20. GLOSSARY": unnumbered headings at its own level are its terms
     notes: int | None = None
     container: bool = False  # the notes opened under a heading such as "Statutory Notes and Related Subsidiaries"
     toc: bool = False
@@ -221,10 +222,12 @@ class _Zones:
         """Follow a heading; True when it names a glossary term (an unnumbered heading inside a glossary, as ICH
         Q7 sets its terms in bold)."""
         if is_glossary_heading(title):
-            self.glossary = level
+            self.glossary, self.glossary_numbered = level, _numbered(title)
             return False
         if self.glossary is not None:
-            if level < self.glossary or not _term_heading(title):
+            # a heading beside an unnumbered "Definitions" is the next section of the guide, not a term
+            sibling = level == self.glossary and not self.glossary_numbered
+            if level < self.glossary or sibling or not _term_heading(title):
                 self.glossary = None
             else:
                 return True

@@ -221,3 +221,15 @@ def test_a_section_whose_name_is_a_word_of_the_title_keeps_its_heading() -> None
     doc = LoadedDocument("g.md", "Complaints and Recalls at a CMO", "guidance", None, "sha", (Page(None, text),))
     chunks = chunk_document(doc, lambda t: len(t.split()), 200)
     assert [c.section for c in chunks] == ["Recalls"]
+
+
+def test_a_definitions_section_of_a_guide_does_not_swallow_the_sections_beside_it(embedder: Embedder) -> None:
+    doc = load_file(GUIDANCE / "04-quality-agreements.md", "corpus/guidance/04-quality-agreements.md")
+
+    chunks = _chunk(doc, embedder)
+
+    sections = {c.section for c in chunks}
+    for heading in ("Change control", "Manufacturing activities", "Other common sections"):
+        assert any(s and s.endswith(heading) for s in sections), (heading, sorted(s for s in sections if s))
+    holding = [c for c in chunks if "Other common sections" in c.text or "many quality agreements also cover" in c.text]
+    assert holding and all(not (c.section or "").endswith("Definitions") for c in holding)

@@ -33,7 +33,7 @@ _BROCHURE_DIRS = {"brochure", "brochures", "vendor", "vendors", "cmo", "cmos", "
 _GUIDANCE_DIRS = {"guidance", "guidances", "regulation", "regulations", "regulatory", "sop", "sops", "policies"}
 
 
-READER_VERSION = "2026-12-07"
+READER_VERSION = "2026-12-07b"
 """What the loaders and the chunker make of a file's bytes. Change it whenever they change what a file's passages
 are: every file then has a new content key, so the next ingest reads each file again, as an update (its old
 passages stay searchable until the new ones are live), instead of keeping passages an older reader cut."""
