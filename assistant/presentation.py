@@ -281,6 +281,7 @@ def card(source: Source, kind: str, link: str | None) -> str:
     if link:
         what = "PDF" if source.source.lower().endswith(".pdf") else "document"
         at = f" at page {source.page}" if source.page is not None and what == "PDF" else ""
+        at = " at this section" if what == "document" and "#" in link else at
         opener = f'<a class="cmo-open" href="{esc(link)}" target="_blank" rel="noopener">Open {what}{at} &#8599;</a>'
     else:
         opener = f'<span class="cmo-missing">{esc(source.source)} (file not found on the server)</span>'
