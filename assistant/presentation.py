@@ -338,7 +338,8 @@ def final_panel(
 EMPTY_SOURCES = (
     '<section class="cmo-sources" data-state="empty"><p class="cmo-note">'
     "The sources of each answer appear here: document, page and vendor, the cited passage with the "
-    "supporting words <mark>highlighted</mark>, and a link that opens the document at that page or section.</p></section>"
+    "supporting words <mark>highlighted</mark>, and a link that opens the document at that page or section."
+    "</p></section>"
 )
 
 CSS = """
