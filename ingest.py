@@ -87,13 +87,17 @@ class ProgressBar:
     def __init__(self, total: int) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, unit=" files", desc="ingest", dynamic_ncols=True, file=sys.stderr)
+        # smoothing=0: the ETA from the average rate; files finish in bursts (embedded a group at a time)
+        self.bar = tqdm(total=total, unit=" files", desc="ingest", dynamic_ncols=True, file=sys.stderr, smoothing=0)
+        self.bar.set_postfix_str("reading files")
         self.chunks = 0
         self.ocr_pages = 0
 
     def loading(self, busy: bool) -> None:
         """The embedding model starts (True) or has finished (False) loading."""
         self.bar.set_description_str("ingest: loading the embedding model" if busy else "ingest")
+        if not busy and not self.chunks:
+            self.bar.set_postfix_str("reading and embedding files")
 
     def __call__(self, event: str, files: int, count: int) -> None:
         """An Ingestor progress event: ("ocr", files, OCR pages so far) or (other, files, chunks so far)."""

@@ -281,6 +281,7 @@ def card(source: Source, kind: str, link: str | None) -> str:
     if link:
         what = "PDF" if source.source.lower().endswith(".pdf") else "document"
         at = f" at page {source.page}" if source.page is not None and what == "PDF" else ""
+        at = " at this section" if what == "document" and "#" in link else at
         opener = f'<a class="cmo-open" href="{esc(link)}" target="_blank" rel="noopener">Open {what}{at} &#8599;</a>'
     else:
         opener = f'<span class="cmo-missing">{esc(source.source)} (file not found on the server)</span>'
@@ -337,7 +338,8 @@ def final_panel(
 EMPTY_SOURCES = (
     '<section class="cmo-sources" data-state="empty"><p class="cmo-note">'
     "The sources of each answer appear here: document, page and vendor, the cited passage with the "
-    "supporting words <mark>highlighted</mark>, and a link that opens the PDF at that page.</p></section>"
+    "supporting words <mark>highlighted</mark>, and a link that opens the document at that page or section."
+    "</p></section>"
 )
 
 CSS = """

@@ -41,7 +41,7 @@ def table_rows(documents: list[DocumentInfo]) -> list[list[str]]:
     """The Documents table: the latest added first (a new upload shows at the top), pages only for PDFs (a
     Markdown guide has sections, not pages)."""
     latest = sorted(documents, key=lambda d: d.title.lower())
-    latest.sort(key=lambda d: d.ingested_iso, reverse=True)
+    latest.sort(key=lambda d: d.ingested_at, reverse=True)
     rows = summary_table(latest)
     pages = TABLE_HEADERS.index("pages")
     for row, doc in zip(rows, latest, strict=True):

@@ -296,7 +296,8 @@ def test_a_table_named_for_the_question_beats_a_longer_table_that_mentions_it_on
     answer = assistant.ask("What happens if a CMO finds an OOS result?", backend="quote")
     lines = answer.text.splitlines()
     assert lines[0].startswith("OOS at a CMO: who does what")
-    assert sum(line.startswith("- Activity:") for line in lines) == 5
+    table = [line for line in lines if line.startswith("| ")]  # the rows read as a table with their column names
+    assert table[0].startswith("| Activity |") and len(table) == 1 + 5
     assert "Batch execution" not in answer.text
 
 
@@ -377,5 +378,6 @@ def test_walk_me_through_release_gives_the_steps_table_from_its_first_row(assist
     answer = assistant.ask("Walk me through how a batch made at a CMO gets released to the market.", backend="quote")
     lines = answer.text.splitlines()
     assert lines[0].startswith("The table shows a common split")
-    assert lines[1].startswith("- Step: 1. Batch execution")
-    assert any(line.startswith("- Step: 8. Final release / QP certification") for line in lines)
+    table = [line for line in lines if line.startswith("| ")]  # the rows read as a table with their column names
+    assert table[0].startswith("| Step |") and table[1].startswith("| 1. Batch execution |")
+    assert any(line.startswith("| 8. Final release / QP certification |") for line in table)

@@ -255,7 +255,7 @@ def test_llm_answer_streams_after_the_sources(page: Any) -> None:
 
 
 def test_refusal_says_so_and_shows_closest_sources(page: Any) -> None:
-    text = ask(page, "What is the capital of France?")
+    text = ask(page, "What is the price of a tablet press?")
     assert REFUSAL in text
     assert page.locator('#cmo-sources-box .cmo-source[data-kind="closest"]').count() >= 1
     assert "Not answered" in page.locator("#cmo-sources-box .cmo-note").first.inner_text()
