@@ -275,16 +275,45 @@ def _term_pairs(blocks: list[tuple[str, str]]) -> int:
 _RUNS_ON = re.compile(r"(?:[^.!?:;\"'\u201d\u2019)\]]|\b(?i:e\.g|i\.e|cf|viz)\.)$")
 
 
+_TWO_CELLS = re.compile(r"^(?P<term>[^|]{1,90}?) \| (?P<text>[^|]+)$")
+
+
+def _term_row(text: str) -> tuple[str, str] | None:
+    """A two-column row whose first cell is a term ("Harm | Damage to health, ..."): (term, text)."""
+    match = _TWO_CELLS.match(text)
+    if not match or match.group("term").endswith(",") or not term_of(match.group("term") + ":"):
+        return None
+    return match.group("term"), match.group("text")
+
+
 def _rejoined(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Paragraphs a PDF's layout broke in mid-sentence joined again: a paragraph that stops without a full stop
-    (or on "e.g.") and one that goes on in lower case ("... should be" + "used. This system ...")."""
+    (or on "e.g.") and one that goes on in lower case ("... should be" + "used. This system ..."), unless it opens
+    with an item label ("xiii. Ensuring ...")."""
     out: list[tuple[str, str]] = []
     for kind, text in blocks:
-        if out and kind == "para" and out[-1][0] == "para" and text[:1].islower() and _RUNS_ON.search(out[-1][1]):
+        goes_on = text[:1].islower() and not _ITEM_LABEL.match(text)  # "xiii. Ensuring ..." opens an item
+        if out and kind == "para" and out[-1][0] == "para" and goes_on and _RUNS_ON.search(out[-1][1]):
             out[-1] = ("para", f"{out[-1][1]} {text}")
         else:
             out.append((kind, text))
     return out
+
+
+def _glossary_row(blocks: list[tuple[str, str]], k: int) -> tuple[str, int]:
+    """A glossary set as a two-column table: "Harm | Damage to health, ... loss of" (and the lines its definition
+    wraps onto, "product quality ...") -> "Harm: Damage to health, ... loss of product quality ...", with the
+    number of blocks read."""
+    row = _term_row(blocks[k][1])
+    if row is None:
+        return "", 0
+    text, used = f"{row[0]}: {row[1]}", 1
+    while k + used < len(blocks) and blocks[k + used][0] == "para" and _RUNS_ON.search(text):
+        following = blocks[k + used][1]
+        if not following[:1].islower():
+            break
+        text, used = f"{text} {following}", used + 1
+    return text, used
 
 
 def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> list[Unit]:
@@ -298,7 +327,14 @@ def _units(doc: LoadedDocument, count_tokens: CountTokens, max_tokens: int) -> l
         skip, zones.toc = toc_lines(page.text.splitlines(), zones.toc)
         blocks = _rejoined(list(iter_blocks(page.text, skip)))
         loose_glossary = _term_pairs(blocks) >= 2
+        skip_to = 0
         for k, (kind, text) in enumerate(blocks):
+            if k < skip_to:
+                continue  # read with the glossary row before it
+            if kind == "line" and zones.glossary is not None:
+                joined, used = _glossary_row(blocks, k)
+                if used:  # a glossary set as a two-column table: the term in one column, its definition in the next
+                    kind, text, skip_to = "para", joined, k + used
             following = blocks[k + 1][0] if k + 1 < len(blocks) else "para"  # a term may end its page
             if kind == "heading":
                 match = _HEADING.match(text)

@@ -155,3 +155,42 @@ def test_word_and_html_files_are_mended_too(tmp_path: Path) -> None:
         read = load_file(tmp_path / name).pages[0].text
         assert "The supplier and the owner" in read and "giver and the acceptor" in read, name
         assert "agree on a new plan" in read, name
+
+
+def _two_column_glossary(path: Path) -> Path:
+    """A glossary set as a borderless two-column table: terms on the left, definitions wrapping on the right."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    entries = [
+        ("Harm", "Damage to health, including the damage that can occur from loss of product quality or availability."),
+        ("Hazard", "The potential source of harm."),
+        (
+            "Quality Risk Management",
+            "A systematic process for the assessment, control, communication and review of risks to the quality "
+            "of the drug product across the product lifecycle.",
+        ),
+    ]
+    table = Table(
+        [[Paragraph(term, styles["BodyText"]), Paragraph(text, styles["BodyText"])] for term, text in entries],
+        colWidths=[130, 330],
+        hAlign="LEFT",
+    )
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    intro = "The terms below are used in this procedure and in the quality agreement with each contract manufacturer."
+    story = [Paragraph("7. Glossary", styles["Heading1"]), Paragraph(intro, styles["BodyText"]), table]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    return path
+
+
+def test_a_glossary_in_two_columns_keeps_each_definition_with_its_term(tmp_path: Path, embedder: Embedder) -> None:
+    chunks = chunks_of(_two_column_glossary(tmp_path / "glossary.pdf"), embedder)
+    text = "\n".join(c.text for c in chunks)
+    assert "Harm: Damage to health, including the damage that can occur from loss of product quality" in text
+    assert "Quality Risk Management: A systematic process for the assessment, control, communication and review of" in (
+        " ".join(text.split())
+    )
+    assert "Hazard: The potential source of harm." in text
+    assert all(c.section_id == "7" for c in chunks)

@@ -151,7 +151,10 @@ def join_split_words(text: str, vocab: Vocabulary) -> str:
         if (b.isupper() and not a.isupper()) or (word(a) and word(b)):
             return False
         joined = a + b
-        return vocab.counts.get(joined.lower(), 0) > 0 or (not word(a) and not word(b) and vocab.knows(joined))
+        if vocab.counts.get(joined.lower(), 0) > 0:
+            return True
+        letter = min(len(a), len(b)) == 1  # a letter joins only a word the document writes ("define d")
+        return not letter and not word(a) and not word(b) and vocab.knows(joined)
 
     def joinable(a: str, b: str, after: str | None) -> bool:
         """`after` is the token following `b` across one space: "training s hould" joins "s" to "hould", and
