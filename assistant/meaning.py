@@ -326,16 +326,23 @@ def read(text: str, is_passage: bool = False) -> Reading:
     )
 
 
+_CLAUSE_BREAK = re.compile(r";\s+|,\s+(?=(?:but|and|while|whereas|although|though|yet|so)\s)", re.I)
+
+
 @lru_cache(maxsize=512)
 def passage_sentences(passage: str) -> tuple[Reading, ...]:
-    """A passage's sentences (and clauses after a semicolon), read."""
-    parts = [p for s in split_sentences(" ".join(passage.split())) for p in re.split(r";\s+", s) if p.strip()]
-    return tuple(read(p, is_passage=True) for p in parts) or (read(passage, is_passage=True),)
+    """A passage's sentences and, for a sentence of several clauses ("; ", ", but "), each clause too, read."""
+    units: list[str] = []
+    for sentence in split_sentences(" ".join(passage.split())):
+        clauses = [c for c in _CLAUSE_BREAK.split(sentence) if c and c.strip()]
+        units.extend([sentence, *clauses] if len(clauses) > 1 else [sentence])
+    return tuple(read(u, is_passage=True) for u in units) or (read(passage, is_passage=True),)
 
 
 def aligned(sentence: str, passage: str) -> tuple[Reading, float]:
-    """The passage sentence sharing most of the sentence's terms, and that share."""
-    best = max(passage_sentences(passage), key=lambda r: overlap(sentence, r.text))
+    """The passage sentence (or clause) sharing most of the sentence's terms, the shortest of equals, and that
+    share."""
+    best = max(passage_sentences(passage), key=lambda r: (overlap(sentence, r.text), -len(r.tokens)))
     return best, overlap(sentence, best.text)
 
 

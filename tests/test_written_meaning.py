@@ -7,7 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from assistant.chunking import split_sentences
+from assistant.config import Settings
 from assistant.embeddings import Embedder
+from assistant.index import Index
+from assistant.meaning import conflicts
 from assistant.rules import Rules
 from assistant.types import Sentence
 from assistant.writing import SentenceChecker
@@ -218,3 +222,24 @@ def test_the_meaning_check_is_a_named_rule_that_can_be_switched_off(embedder: Em
     tracked = Rules().tracking()
     assert keeps(embedder, passage, changed, tracked)[0] is False and tracked.fired == {"writing.meaning"}
     assert keeps(embedder, passage, changed, Rules(frozenset({"writing.meaning"})))[0] is True
+
+
+def test_a_sentence_taking_one_clause_keeps_that_clauses_polarity(embedder: Embedder) -> None:
+    passage = "The CMO manufactures the batch, but the owner does not release it before the review."
+    assert keeps(embedder, passage, "The CMO manufactures the batch.") == (True, [])
+    kept, reasons = keeps(
+        embedder, passage, "The CMO manufactures the batch and the owner releases it before the review."
+    )
+    assert not kept and reasons == ["negation: the sentence is positive, the passage is not"]
+
+
+def test_every_sentence_of_the_shipped_documents_agrees_with_its_own_passage(
+    corpus_index: tuple[Index, Settings],
+) -> None:
+    index, _ = corpus_index
+    found = {}
+    for chunk in index.iter_chunks():
+        for sentence in split_sentences(" ".join(chunk.text.split())):
+            if conflicts(sentence, chunk.text):
+                found[sentence] = conflicts(sentence, chunk.text)
+    assert found == {}  # a quote is never a change of meaning (1,192 sentences)
