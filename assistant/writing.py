@@ -152,7 +152,7 @@ class SentenceChecker:
         cited = tuple(n for n in sentence.cites if self._supports(sentence.text, n, float(sims[n - 1])))
         if not cited and len(self.passages):
             best = int(np.argmax(sims))
-            if self._supports(sentence.text, best + 1, float(sims[best])):
+            if best + 1 not in sentence.cites and self._supports(sentence.text, best + 1, float(sims[best])):
                 cited = (best + 1,)
         self._last_dropped = not cited
         if not cited:
