@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from assistant.chunking import split_sentences
 from assistant.textmatch import STOPWORDS, overlap, stem
+from assistant.tuning import SUPPORT, SupportTuning
 
 # --- words ----------------------------------------------------------------------------------------
 
@@ -439,11 +440,11 @@ def _content_pairs(reading: Reading) -> set[tuple[str, str]]:
     return {(s[i], s[i + 1]) for i in range(len(t) - 1) if _content(t[i]) and _content(t[i + 1])}
 
 
-def conflicts(sentence: str, passage: str, min_alignment: float = 0.5) -> list[str]:
+def conflicts(sentence: str, passage: str, tuning: SupportTuning = SUPPORT) -> list[str]:
     """What the sentence says that the passage does not: changed numbers, parties, negation, scope or thing.
 
     Negation is compared with the passage sentence the sentence follows, only when that sentence holds at least
-    `min_alignment` of its terms (a sentence joining several passage sentences has no one polarity to keep).
+    `tuning.meaning_alignment` of its terms (a sentence joining several passage sentences has no one polarity to keep).
     """
     reading = read(sentence)
     readings = passage_sentences(passage)
@@ -454,7 +455,7 @@ def conflicts(sentence: str, passage: str, min_alignment: float = 0.5) -> list[s
         *scope_conflicts(reading, best, readings),
         *thing_conflicts(reading, best, readings),
     ]
-    if share >= min_alignment:
+    if share >= tuning.meaning_alignment:
         out.extend(negation_conflicts(reading, best))
     return out
 
