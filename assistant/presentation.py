@@ -16,6 +16,7 @@ from assistant.answer import is_close
 from assistant.textmatch import STOPWORDS, content_terms, stem
 from assistant.tuning import REFUSAL
 from assistant.types import Answer, Citation, ScoredChunk
+from assistant.writing import dropped_note
 
 TITLE = "CMO Assistant"
 EXAMPLES = (
@@ -39,6 +40,14 @@ def backend_info(backends: Sequence[str]) -> str:
 
 DOC_TYPE_LABELS = {"guidance": "Guidance", "brochure": "CMO brochure", "other": "Other"}
 WRITTEN_NOTE = "_Written by the language model from the cited passages; each sentence was checked against them._"
+
+
+def written_note(dropped: int) -> str:
+    """The note under a written answer, counting the written sentences the check left out."""
+    left_out = dropped_note(dropped)
+    return f"{WRITTEN_NOTE[:-1]} {left_out}_" if left_out else WRITTEN_NOTE
+
+
 DRAFT_NOTE = "_Quoted from the documents; the written answer follows…_"
 _TOKEN = re.compile(r"\w[\w'\u2019\-/.]*\w|\w")
 
@@ -144,7 +153,7 @@ def reply_for(answer: Answer) -> Reply:
     if answer.refused:  # the closest passages show in the sources panel only, not again as a list in the chat
         text = answer.text.split("\nClosest sources:")[0]
         return Reply(text, [], True, closest_sources(answer.retrieved), comparison)
-    text = f"{answer.text}\n\n{WRITTEN_NOTE}" if answer.written else answer.text
+    text = f"{answer.text}\n\n{written_note(len(answer.dropped))}" if answer.written else answer.text
     return Reply(text, cited_sources(answer), False, [], comparison, answer.written)
 
 

@@ -23,7 +23,7 @@ class Rule:
 
     name: str
     sort: str
-    """question | score | strategy | refusal | retrieval"""
+    """question | score | strategy | refusal | retrieval | check"""
     does: str
     site: str
     tracked: bool = True
@@ -73,6 +73,13 @@ RULES: tuple[Rule, ...] = (
     Rule("refuse.never_mentioned", "refusal", "refuse a fact question whose specific term no passage has", "service"),
     Rule("refuse.evidence_lacks", "refusal", "refuse when no chosen unit holds the kind of fact asked", "evidence"),
     Rule("refuse.low_score", "refusal", "refuse when the best unit scores under min_answer_score", "service"),
+    # checks of written answers (writing.SentenceChecker)
+    Rule(
+        "writing.meaning",
+        "check",
+        "a written sentence changing a party, number, negation, scope or thing of its passage is dropped",
+        "writing",
+    ),
     # retrieval extras
     Rule("retrieval.definitions", "retrieval", "a definition question also searches each term's definition", "service"),
     Rule("retrieval.routing", "retrieval", "a named document or clause leads the results", "retrieval", tracked=False),

@@ -256,7 +256,7 @@ class Assistant:
             yield Final(quoted)
             return
         yield Draft(quoted)
-        yield from self._write(quoted, resolved.question, backend, started)
+        yield from self._write(quoted, resolved.question, backend, started, rules)
 
     def translate(self, question: str, backend: str) -> str | None:
         """The question in English, written by the chosen chat model (or the local one in quote mode);
@@ -433,7 +433,9 @@ class Assistant:
 
     # --- written answers -----------------------------------------------------------------------------
 
-    def _write(self, quoted: Answer, question: str, backend: str, started: float) -> Iterator[AnswerEvent]:
+    def _write(
+        self, quoted: Answer, question: str, backend: str, started: float, rules: Rules
+    ) -> Iterator[AnswerEvent]:
         """Stream the chat model's answer written from the evidence; keep only checked sentences."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -445,6 +447,7 @@ class Assistant:
             [text for _, text in blocks],
             lambda texts: np.asarray(self.embedder.embed_documents(texts), dtype=np.float32),
             titles=[citation.title for citation, _ in blocks],
+            rules=rules,
         )
         model = self.chat_model(backend)
         raw: list[str] = []

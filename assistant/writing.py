@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assistant import answer as logic
-from assistant import prompts
+from assistant import meaning, prompts
 from assistant.chunking import split_sentences
+from assistant.rules import ALL_ON, Rules
 from assistant.textmatch import jaccard
 from assistant.tuning import WRITING, WritingTuning
 from assistant.types import Citation, Sentence
@@ -98,6 +99,8 @@ class Checked:
     dropped: list[Sentence] = field(default_factory=list)
     mapping: dict[int, int] = field(default_factory=dict)
     """Prompt passage number -> citation number, in order of first use among kept sentences."""
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+    """Why a sentence was not supported by a passage it shared words with (`assistant.meaning`), by its text."""
 
 
 _ANAPHOR = re.compile(r"^(?:this|these|those|they|their|it|its|such|he|she)\b", re.I)
@@ -118,8 +121,10 @@ class SentenceChecker:
         embed: Embed,
         tuning: WritingTuning = WRITING,
         titles: Sequence[str] = (),
+        rules: Rules = ALL_ON,
     ) -> None:
         self.passages = list(passages)
+        self.rules = rules
         self._embed = embed
         self._vectors = embed(self.passages) if self.passages else np.zeros((0, 1), dtype=np.float32)
         self.tuning = tuning
@@ -144,12 +149,10 @@ class SentenceChecker:
             return None  # its antecedent was in the sentence just dropped, or it is unfinished
         vector = self._embed([sentence.text])[0]
         sims = self._vectors @ vector if len(self.passages) else np.zeros(0)
-        cited = tuple(
-            n for n in sentence.cites if logic.supported(sentence.text, self.passages[n - 1], float(sims[n - 1]))
-        )
+        cited = tuple(n for n in sentence.cites if self._supports(sentence.text, n, float(sims[n - 1])))
         if not cited and len(self.passages):
             best = int(np.argmax(sims))
-            if logic.supported(sentence.text, self.passages[best], float(sims[best])):
+            if best + 1 not in sentence.cites and self._supports(sentence.text, best + 1, float(sims[best])):
                 cited = (best + 1,)
         self._last_dropped = not cited
         if not cited:
@@ -160,6 +163,28 @@ class SentenceChecker:
         kept = Sentence(sentence.text, tuple(self.state.mapping[n] for n in cited), True, sentence.item)
         self.state.kept.append(kept)
         return kept
+
+    def _supports(self, text: str, n: int, similarity: float) -> bool:
+        """Passage n holds the sentence's words (or its meaning, by similarity) and says the same thing: the same
+        parties doing the same, the same numbers, negation, scope and things (`assistant.meaning`)."""
+        if not logic.supported(text, self.passages[n - 1], similarity):
+            return False
+        reasons = meaning.conflicts(text, self.passages[n - 1])
+        if reasons and self.rules.on("writing.meaning"):
+            self.state.conflicts.setdefault(text, []).extend(reasons)
+            return False
+        return True
+
+
+def dropped_note(count: int) -> str:
+    """What the written answer's note says of the sentences the check left out ("" when none were)."""
+    if not count:
+        return ""
+    return (
+        f"{count} sentence the documents did not support was left out."
+        if count == 1
+        else f"{count} sentences the documents did not support were left out."
+    )
 
 
 def stream_checked(pieces: Iterator[str], checker: SentenceChecker, passages: int) -> Iterator[Sentence]:
@@ -224,4 +249,12 @@ def citations_for(mapping: dict[int, int], blocks: Sequence[tuple[Citation, str]
     return sorted(out, key=lambda c: c.n)
 
 
-__all__ = ["SentenceChecker", "citations_for", "evidence_blocks", "prompt_messages", "stream_checked", "tidy_markers"]
+__all__ = [
+    "SentenceChecker",
+    "citations_for",
+    "dropped_note",
+    "evidence_blocks",
+    "prompt_messages",
+    "stream_checked",
+    "tidy_markers",
+]

@@ -53,3 +53,31 @@ class QuotingChatModel(BaseChatModel):
             if self.delay_s:
                 time.sleep(self.delay_s)
             yield ChatGenerationChunk(message=AIMessageChunk(content=word))
+
+
+_PARTY = re.compile(
+    r"\b(owner|contract giver|contract acceptor|contract manufacturer \(CMO\)|contract manufacturer|CMO)(?!\w)"
+)
+_OTHER = {"owner": "CMO", "contract giver": "contract acceptor", "contract acceptor": "contract giver"}
+
+
+class PartySwappingChatModel(QuotingChatModel):
+    """Writes the first sentence of the evidence that names the owner or the CMO as it stands, then that
+    party's clause again with the other party doing it ("The owner reviews ..." where the CMO reviews): one
+    faithful sentence, and one whose words its passage holds but whose meaning it does not."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "party-swapping-fake"
+
+    def _reply(self, messages: list[BaseMessage]) -> str:
+        prompt = str(messages[-1].content)
+        for n in range(1, 9):
+            passage = _passage(n).search(prompt)
+            for sentence in re.split(r"(?<=[.;])\s", passage.group(1).strip()) if passage else []:
+                party = _PARTY.search(sentence)
+                clause = re.split(r"[,;.]", sentence[party.end() :])[0].strip() if party else ""
+                if party and len(clause.split()) >= 3:
+                    other = _OTHER.get(party.group(1), "owner")
+                    return f"{sentence.rstrip('.;: ')} [{n}]. The {other} {clause} [{n}]."
+        return super()._reply(messages)

@@ -85,3 +85,16 @@ def test_the_chat_window_shows_the_quote_answer_first_then_the_written_one_marke
     draft, reply = events[1][1], events[-1][1]
     assert [kind for kind, _ in events] == ["retrieved", "draft", "reply"]
     assert not reply.written and not reply.refused and reply.text == draft.text  # the quote answer stays
+
+
+def test_a_written_sentence_that_swaps_the_party_is_dropped_and_counted_in_the_note(assistant: Assistant) -> None:
+    from assistant.presentation import WRITTEN_NOTE, reply_for
+    from tests.fake_llm import PartySwappingChatModel
+
+    assistant._chat_models["openai"] = PartySwappingChatModel()
+    answer = assistant.ask(QUESTION, backend="openai")
+    written = [s.text for s in (*answer.sentences, *answer.dropped)]
+    assert answer.written and len(answer.sentences) == 1 and len(answer.dropped) == 1, written
+    assert "writing.meaning" in answer.rules  # the meaning check dropped it, not the check of words
+    note = reply_for(answer).text.split("\n\n")[-1]
+    assert note != WRITTEN_NOTE and note.endswith("1 sentence the documents did not support was left out._")
