@@ -330,6 +330,7 @@ class Ingestor:
             ocr_workers=self.settings.ocr_workers,
             on_ocr_page=on_ocr_page,
             limits=self.limits,
+            on_page=self._stop,
         )
         self._stop()
         ocr_pages = sum(1 for page in doc.pages if page.ocr)
