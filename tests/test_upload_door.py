@@ -59,7 +59,7 @@ def test_a_server_file_named_in_a_queue_call_is_refused_and_not_indexed(
 @pytest.mark.parametrize("elem_id", ["cmo-upload", "cmo-doc-upload"])
 def test_a_file_uploaded_through_the_page_still_goes_in(server: RunningServer, elem_id: str) -> None:
     name = f"door-note-{elem_id}.md"
-    text = b"# Zentrix door note\n\nZentrix Labs keeps 9 spare stoppering machines in Tallinn.\n"
+    text = f"# Zentrix door note ({elem_id})\n\nZentrix Labs keeps 9 spare stoppering machines in Tallinn.\n".encode()
     [path] = upload_files(server.url, [(name, text)])
     fn_index, trigger = event_index(server.url, elem_id, "upload")
 
