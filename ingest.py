@@ -183,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
             lock.release()
             return report_error(exc)
     if args.remove:
-
         try:
             return manage(DocumentLibrary(settings, index), args)
         finally:

@@ -39,6 +39,10 @@ class Embedder(Embeddings):
         self.device = device
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
+        # The fast tokenizer keeps its padding/truncation settings in shared state that every call resets: two
+        # threads using it at once (an upload's chunking, a question's embedding) corrupt each other's batch.
+        # One call at a time, one batch at a time, so a question waits at most for one batch of an upload.
+        self._use = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
@@ -81,7 +85,9 @@ class Embedder(Embeddings):
     @property
     def special_tokens(self) -> int:
         """Special tokens the tokenizer adds around every text."""
-        return len(self.model.tokenizer("")["input_ids"])
+        model = self.model
+        with self._use:
+            return len(model.tokenizer("")["input_ids"])
 
     def max_chunk_tokens(self, requested: int) -> int:
         """The largest chunk (without special tokens) that fits the model window."""
@@ -89,16 +95,27 @@ class Embedder(Embeddings):
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in text, special tokens excluded."""
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        model = self.model
+        with self._use:
+            return len(model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed passages."""
         if not texts:
             return []
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return vectors.tolist()  # type: ignore[no-any-return]
+        model = self.model
+        texts = list(texts)
+        out: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            with self._use:
+                vectors = model.encode(
+                    texts[start : start + self.batch_size],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                )
+            out += vectors.tolist()
+        return out
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one question."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from assistant.chunking import chunk_document
 from assistant.config import Settings
-from assistant.errors import IngestError
+from assistant.errors import IngestError, IngestStopped
 from assistant.index import FileRecord, Index, join_names
 from assistant.loaders import SUPPORTED_SUFFIXES, content_key, load_file
 from assistant.loaders.limits import ReadLimits
@@ -179,13 +179,13 @@ class Ingestor:
         Files are embedded in groups of about EMBED_GROUP chunks (fewer, fuller model batches), then
         written and flipped one file at a time, so a crash leaves each file either old or new. Runs and
         removals in one process take turns (the index's write lock). `stop` is called between steps; when
-        it raises, files not yet flipped are rolled back and the exception goes on.
+        it raises IngestStopped, files not yet flipped are rolled back and the exception goes on.
         """
-        self._stop = stop or _go_on
         with self.index.write_lock:
+            self._stop = stop or _go_on
             try:
                 return self._run(paths, prune=prune, doc_type=doc_type, vendor=vendor, progress=progress)
-            except BaseException:
+            except IngestStopped:  # a stop we asked for: roll back now (a crash is left to the next run's recover)
                 try:
                     self.recover()
                 except Exception:  # the index itself failed: the next run's recover() finishes the job
@@ -330,6 +330,7 @@ class Ingestor:
             ocr_workers=self.settings.ocr_workers,
             on_ocr_page=on_ocr_page,
             limits=self.limits,
+            on_page=self._stop,
         )
         self._stop()
         ocr_pages = sum(1 for page in doc.pages if page.ocr)

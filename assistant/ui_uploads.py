@@ -123,15 +123,15 @@ def _outcome(job: UploadJob) -> tuple[str, bool]:
         text = f"{html.escape(error.message)} {error.hint}".strip() if error else "Indexing failed."
         return f"**Not added: {name}.** {text}", False
     doc = result.document
-    timing = f"{result.chunks_embedded} passages in {result.seconds:.1f} s; you can ask about it now."
+    timing = f"{result.chunks_embedded} passages indexed in {result.seconds:.1f} s; you can ask about it now."
     if result.status == "added":
-        return f"**Added: {name}** as {html.escape(doc.title)}, {timing}", True
+        return f"**Added: {name}.** {timing} Title: {html.escape(doc.title)}.", True
     if result.status == "updated":
         before = result.previous
         when = f" (ingested {before.ingested_iso.replace('T', ' ').rstrip('Z')} UTC)" if before else ""
         return (
-            f"**Updated: {name}** is a new version of the file uploaded before{when}: it replaces that "
-            f"version, {timing}",
+            f"**Updated: {name}.** A new version of the file uploaded before{when}; it replaces that version. "
+            + timing,
             True,
         )
     if result.status == "duplicate":

@@ -85,7 +85,7 @@ def test_a_nul_byte_in_a_document_id_is_a_400(server: RunningServer, method: str
 def test_a_lone_surrogate_in_a_question_is_a_400(server: RunningServer) -> None:
     raw = '{"model": "cmo-assistant", "messages": [{"role": "user", "content": "Who releases a \\ud800 batch?"}]}'
     for stream in ("false", "true"):
-        body = raw.replace("}]}", "}], \"stream\": " + stream + "}")
+        body = raw.replace("}]}", '}], "stream": ' + stream + "}")
         response = httpx.post(
             server.api + "/chat/completions", content=body, headers={"content-type": "application/json"}, timeout=60
         )

@@ -56,13 +56,23 @@ def test_a_server_file_named_in_a_queue_call_is_refused_and_not_indexed(
     assert "31-17-4" not in answer["choices"][0]["message"]["content"]
 
 
-def test_a_file_uploaded_through_the_page_still_goes_in(server: RunningServer) -> None:
-    text = b"# Zentrix door note\n\nZentrix Labs keeps 9 spare stoppering machines in Tallinn.\n"
-    [path] = upload_files(server.url, [("door-note.md", text)])
-    fn_index, trigger = event_index(server.url, "cmo-doc-upload", "upload")
+@pytest.mark.parametrize("elem_id", ["cmo-upload", "cmo-doc-upload"])
+def test_a_file_uploaded_through_the_page_still_goes_in(server: RunningServer, elem_id: str) -> None:
+    name = f"door-note-{elem_id}.md"
+    text = f"# Zentrix door note ({elem_id})\n\nZentrix Labs keeps 9 spare stoppering machines in Tallinn.\n".encode()
+    [path] = upload_files(server.url, [(name, text)])
+    fn_index, trigger = event_index(server.url, elem_id, "upload")
 
-    reply = call_event(server.url, fn_index, trigger, [[file_data(path, "door-note.md")], "", ""])
+    reply = call_event(server.url, fn_index, trigger, [[file_data(path, name)], "", ""])
 
     assert reply["success"], reply
-    assert "Added: door-note.md" in str(reply["output"]["data"][0])
-    assert any(s.endswith("uploads/door-note.md") for s in listed(server))
+    assert f"Added: {name}." in str(reply["output"]["data"][0])
+    assert any(s.endswith(f"uploads/{name}") for s in listed(server))
+
+    again = call_event(
+        server.url,
+        fn_index,
+        trigger,
+        [[file_data(upload_files(server.url, [(name, text + b"More.\n")])[0], name)], "", ""],
+    )
+    assert f"Updated: {name}." in str(again["output"]["data"][0]) and "new version" in str(again["output"]["data"][0])

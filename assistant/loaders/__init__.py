@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,11 +81,13 @@ def load_file(
     ocr_workers: int = 1,
     on_ocr_page: OcrProgress | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    on_page: Callable[[], None] | None = None,
 ) -> LoadedDocument:
     """Read one file into a LoadedDocument, or raise an IngestError that says what to do.
 
     PDF pages without a text layer are OCRed with `ocr` (None: OCR off), `ocr_workers` pages at a time,
-    calling `on_ocr_page(done, total)` after each. `limits` bound text size, HTML nesting and Word archives.
+    calling `on_ocr_page(done, total)` after each. `limits` bound text size, HTML nesting and Word archives;
+    `on_page` is called before each PDF page is read (it may raise to stop the read).
     """
     source = source or path.as_posix()
     suffix = path.suffix.lower()
@@ -108,7 +110,7 @@ def load_file(
     if suffix in PDF_SUFFIXES:
         from assistant.loaders.pdf import read_pdf
 
-        content = read_pdf(path, source, ocr=ocr, ocr_workers=ocr_workers, on_ocr_page=on_ocr_page)
+        content = read_pdf(path, source, ocr=ocr, ocr_workers=ocr_workers, on_ocr_page=on_ocr_page, on_page=on_page)
         pages, meta, warnings = content.pages, content.meta, content.warnings
     elif suffix in DOCX_SUFFIXES:
         from assistant.loaders.docx import read_docx

@@ -72,13 +72,14 @@ def read_pdf(
     ocr_workers: int = 1,
     on_ocr_page: OcrProgress | None = None,
     tuning: PdfTuning = PDF_TUNING,
+    on_page: Callable[[], None] | None = None,
 ) -> PdfContent:
     """Read a PDF's pages; pages without a text layer are OCRed when `ocr` is given.
 
     Raises EncryptedFileError (a user password is needed), CorruptFileError, EmptyDocumentError (no pages,
     or nothing on any page) and NoTextLayerError (no page has text, even after OCR).
     """
-    raw_pages, info = _open(path, source)
+    raw_pages, info = _open(path, source, on_page)
     if not raw_pages:
         raise EmptyDocumentError(
             f"{source}: the PDF has no pages: it is empty.", "Export or save the document as PDF again and ingest it."
@@ -173,8 +174,13 @@ def _apply_ocr(
     return replaced, warnings
 
 
-def _open(path: Path, source: str) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
-    """The text layer of every page and the document info; an owner password alone does not stop it."""
+def _open(
+    path: Path, source: str, on_page: Callable[[], None] | None = None
+) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """The text layer of every page and the document info; an owner password alone does not stop it.
+
+    `on_page` is called before each page is read (an ingest's stop check: it may raise to stop reading).
+    """
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfStreamError, PyPdfError
 
@@ -184,7 +190,11 @@ def _open(path: Path, source: str) -> tuple[list[tuple[str, Any]], dict[str, Any
         # empty user password, as in any PDF reader. Only a real user password stops us.
         if reader.is_encrypted and not reader.decrypt(""):
             raise EncryptedFileError(f"{source}: the PDF is password protected.", _PASSWORD_HINT)
-        raw_pages = [extract_page(page) for page in reader.pages]
+        raw_pages = []
+        for page in reader.pages:
+            if on_page is not None:
+                on_page()
+            raw_pages.append(extract_page(page))
         info: dict[str, Any] = dict(reader.metadata or {})
     except EncryptedFileError:
         raise
