@@ -305,7 +305,8 @@ def test_a_negated_question_gets_what_the_vendor_does_not_do(assistant: Assistan
     answer = assistant.ask(
         "According to Aseptix Fill Solutions' brochure, what kinds of products won't they fill?", backend="quote"
     )
-    assert answer.text.startswith("We do not fill cytotoxic drugs")
+    # a first-person brochure sentence names its vendor (issue 19)
+    assert answer.text.startswith("**Aseptix Fill Solutions**: We do not fill cytotoxic drugs")
     assert "beta-lactams" in answer.text
 
 
