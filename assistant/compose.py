@@ -980,7 +980,7 @@ _MEASURE_WORDS = frozenset(
     for w in (
         "people staff employees persons workers units number amount size capacity volume value rate level time hours "
         "days weeks months years price cost costs fee fees date frequency often long many much typical typically "
-        "usually expect expected give get need required require"
+        "usually expect expected give get need required require period duration interval timeframe deadline"
     ).split()
 )
 
@@ -1003,6 +1003,64 @@ def measured(question: str, vendors: Sequence[str]) -> frozenset[str]:
     return frozenset(t for t in content_terms(main_clause(question)) if t not in named and t not in _MEASURE_WORDS)
 
 
+_ASKED_UNIT = re.compile(r"\bhow\s+many\s+(?P<unit>[A-Za-z]{3,})\b", re.I)
+
+
+def asked_unit(question: str) -> str:
+    """The unit a "how many" question counts in ("days" in "How many days notice before ...")."""
+    match = _ASKED_UNIT.search(last_question(question))
+    return match.group("unit").lower() if match else ""
+
+
+_ASKED_UNIT_SHARE = 0.6
+"""Share of the asking sentence's terms the text must hold: more than half, so that one of two things named
+("a change of the supplier's CEO": change, but no CEO) is not enough."""
+
+
+def _in_asked_unit(query: Query, text: str, vendors: Sequence[str], rules: Rules) -> bool:
+    """The text states an amount in the unit the question counts in and shares a term with the whole asking
+    sentence: "60 days before any change of raw material source" for "How many days notice before a change of
+    raw material source?", whose main clause ("How many days notice") says little of what is measured."""
+    unit = asked_unit(query.text)
+    if not unit or not counts(text, unit):
+        return False
+    named = {t for v in vendors for t in content_terms(v)}
+    asked = {t for t in content_terms(last_question(query.text)) if t not in named and t not in _MEASURE_WORDS}
+    shared = len(asked & set(content_terms(text))) / len(asked) if asked else 0.0
+    return shared >= _ASKED_UNIT_SHARE and rules.on("figure.asked_unit")
+
+
+def figure_from_passages(
+    query: Query,
+    want: str,
+    pieces: Sequence[Piece],
+    passages: Sequence[Chunk],
+    vendors: Sequence[str],
+    about: frozenset[str] = frozenset(),
+    rules: Rules = ALL_ON,
+) -> Piece | None:
+    """A sentence of a passage the answer already quotes that states the figure asked for (the evidence of
+    presence a figure refusal must rule out): the chosen passage states "sixty days" though no chosen sentence
+    does."""
+    if want not in _FIGURES:
+        return None
+    cited = list(dict.fromkeys(i for piece in pieces for i in piece.passages))
+    for i in cited:
+        heading = passages[i].section.split(" > ")[-1]
+        for line in passages[i].text.splitlines():
+            for sentence in split_sentences(line.strip()):
+                if not holds(want, sentence, vendors) or any(sentence in piece.text for piece in pieces):
+                    continue
+                if want == "number" and query.counted and not counts(sentence, query.counted):
+                    continue
+                said = set(content_terms(f"{sentence} {heading}"))
+                if (not about or about & said or _in_asked_unit(query, sentence, vendors, rules)) and rules.on(
+                    "figure.chosen_passage"
+                ):
+                    return Piece(sentence, (i,))
+    return None
+
+
 def evidence_lacks(
     query: Query,
     pieces: Sequence[Piece],
@@ -1011,6 +1069,7 @@ def evidence_lacks(
     names: Sequence[str] = (),
     owners: Sequence[str] = (),
     about: frozenset[str] = frozenset(),
+    rules: Rules = ALL_ON,
 ) -> str | None:
     """The kind of fact asked for that no chosen piece holds.
 
@@ -1038,7 +1097,12 @@ def evidence_lacks(
             if owners and want != "companies" and not any(passages[i].vendor in owners for i in piece.passages):
                 continue
             headings = " ".join(passages[i].section.split(" > ")[-1] for i in piece.passages)
-            if about and want in _FIGURES and not about & set(content_terms(f"{text} {piece.label} {headings}")):
+            if (
+                about
+                and want in _FIGURES
+                and not about & set(content_terms(f"{text} {piece.label} {headings}"))
+                and not _in_asked_unit(query, text, vendors, rules)
+            ):
                 continue  # a figure about something else ("212 million packs" for a delivery rate)
             found = True
             break

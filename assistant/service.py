@@ -224,7 +224,7 @@ class Assistant:
             yield from self._compare_events(base, resolved.question, flt, started)
             return
         query = analyse(resolved.question, self.vendors(), rules)
-        unknown = self._unknown_names(cleaned)
+        unknown = self._unknown_names(cleaned, rules)
         if unknown and rules.on("refuse.unknown_name"):
             retrieval = self.retriever.search(resolved.question, flt)
             yield Retrieved(tuple(retrieval.results))
@@ -249,7 +249,8 @@ class Assistant:
         if relevance == "weak" and evidence.best < REFUSAL.strong_evidence and rules.on("refuse.weak_evidence"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
-        if query.wants and not evidence.missing and self._never_mentioned(query) and rules.on("refuse.never_mentioned"):
+        never = self._never_mentioned(query, retrieval.results, rules) if query.wants and not evidence.missing else []
+        if never and rules.on("refuse.never_mentioned"):
             evidence = replace(evidence, missing=query.wants[0])
         quoted = self._quoted(base, query, evidence, retrieval.results, started, timings, rules)
         if quoted.refused or backend == "quote":
@@ -286,8 +287,9 @@ class Assistant:
             return replace(resolved, question=rewritten)
         return resolved
 
-    def _unknown_names(self, question: str) -> list[str]:
-        """Names, acronyms and clause numbers in the question that no passage of the library mentions."""
+    def _unknown_names(self, question: str, rules: Rules) -> list[str]:
+        """Names in the question that no passage of the library mentions, when they are what it asks about:
+        a clause number, a date, or a name in brackets or a subordinate clause is no evidence of absence."""
         from assistant.textmatch import content_terms
 
         unknown = []
@@ -295,20 +297,32 @@ class Assistant:
             terms = content_terms(name)
             if terms and all(self.retriever.document_frequency(t) == 0 for t in terms):
                 unknown.append(name)
+        asked = set(names_in(_without_asides(main_clause(question)), proper_only=True))
+        aside = [n for n in unknown if n not in asked or _NOT_A_SUBJECT.match(n)]
+        if aside and rules.on("refuse.asked_names_only"):
+            return [n for n in unknown if n not in aside]
         return unknown
 
-    def _never_mentioned(self, query: Query) -> list[str]:
+    def _never_mentioned(self, query: Query, results: Sequence[ScoredChunk], rules: Rules) -> list[str]:
         """Specific terms of a question asking for a fact that no passage mentions at all ("expire",
-        "revenue"): the library cannot hold that fact, whatever the closest passages say."""
+        "revenue"): the library cannot hold that fact, whatever the closest passages say. A term whose word
+        family the retrieved passages use ("notice" where they say "notify") is mentioned."""
         from assistant.compose import anchors
-        from assistant.textmatch import stem, words
+        from assistant.textmatch import same_family, stem, words
 
         specific = anchors(query.text, self.vendors(), self.retriever.idf, k=REFUSAL.never_mentioned_terms)
         # short words ("ahead", "soon") are phrasing, not subject matter; the word's length counts, not its
         # stem's ("expire" -> "expir"); only the main clause asks ("How long must we store X after it has been
         # withdrawn?" asks about storing)
-        long_words = {stem(w) for w in words(main_clause(query.text)) if len(w) >= REFUSAL.never_mentioned_letters}
-        return [t for t in specific if t in long_words and self.retriever.document_frequency(t) == 0]
+        asked = {stem(w): w for w in words(main_clause(query.text)) if len(w) >= REFUSAL.never_mentioned_letters}
+        absent = [t for t in specific if t in asked and self.retriever.document_frequency(t) == 0]
+        if not absent:
+            return []
+        said = {w for r in results for w in words(r.chunk.text)}
+        kin = [t for t in absent if any(same_family(asked[t], w) for w in said)]
+        if kin and rules.on("refuse.word_family"):
+            return [t for t in absent if t not in kin]
+        return absent
 
     def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
         """How close the passages are to the question: "yes", close enough to try answering it; "weak", only
@@ -537,6 +551,18 @@ class Assistant:
             retrieved=comparison.retrieved,
             timings=_total(dict(comparison.timings), started),
         )
+
+
+_NOT_A_SUBJECT = re.compile(
+    r"^(?:\d|(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|"
+    r"Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$)"
+)
+"""Clause numbers, dates and months: the question mentions them, it does not ask what they are."""
+
+
+def _without_asides(text: str) -> str:
+    """The text without its bracketed asides ("(see 5.3)", "[Annex 1]")."""
+    return re.sub(r"\([^()]*\)|\[[^\[\]]*\]", " ", text)
 
 
 def _total(timings: dict[str, float], started: float) -> dict[str, float]:
