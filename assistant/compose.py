@@ -21,6 +21,7 @@ from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.followup import vendors_in
 from assistant.injection import addresses_assistant, without_instruction_blocks
+from assistant.places import Region, names_place_in, region_in, without_region
 from assistant.questions import NEGATION, Query, last_question, main_clause
 from assistant.rules import ALL_ON, Rules
 from assistant.textmatch import content_terms, heading_names, jaccard, spelled_out, stem, term_pattern
@@ -1141,7 +1142,16 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
         composed = _superlative(query, units, scores, ctx, by_vendor)
         if composed is not None:
             return composed
-    subject = anchors(_PROVIDER_WORDS.sub(" ", main_clause(query.text)), ctx.vendors, ctx.idf, 2)
+    asked = main_clause(query.text)
+    region = region_in(asked)
+    if region is not None and ctx.rules.on("survey.region"):
+        placed = _placed(units, region, ctx)
+        composed = _where(query, units, scores, ctx, by_vendor, placed, region.name)
+        if composed is not None:
+            return composed
+        asked = without_region(asked)  # "Which CMOs in Europe can fill vials?": vendors there that fill vials
+        by_vendor = {v: idxs for v, idxs in by_vendor.items() if any(placed[i] for i in idxs)}
+    subject = anchors(_PROVIDER_WORDS.sub(" ", asked), ctx.vendors, ctx.idf, 2)
     holds = [_holds_subject(u, subject, ctx) for u in units]
     affirms = [held and not _negates(u.text, subject) for u, held in zip(units, holds, strict=True)]
     found = [  # a vendor whose passages never name what is asked says nothing about it
@@ -1171,6 +1181,55 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
     if silent:
         pieces.append(Piece(f"The documents of {_join_names(silent)} say nothing about this.", (), frame=True))
     return Composition(tuple(pieces), best)
+
+
+def _placed(units: Sequence[Unit], region: Region, ctx: Context) -> list[bool]:
+    """Which units (with their section headings) name a place in the region: "Cork, Ireland" is in Europe."""
+    return [names_place_in(f"{ctx.passages[u.passage].section} {u.text}", region, _SITE_WORDS) for u in units]
+
+
+_SITE_WORDS = re.compile(
+    r"\b(?:sites?|plants?|facilit(?:y|ies)|campus(?:es)?|headquarter(?:s|ed)?|HQ|offices?|labs?|laborator(?:y|ies)|"
+    r"factor(?:y|ies)|warehouses?|located|based|sits?|opens?|opened|country|city)\b",
+    re.I,
+)
+"""Words that make a place where a vendor is (its site), not where its products are sold or who inspected it."""
+
+
+def _where(
+    query: Query,
+    units: Sequence[Unit],
+    scores: Sequence[float],
+    ctx: Context,
+    by_vendor: dict[str, list[int]],
+    placed: Sequence[bool],
+    region: str,
+) -> Composition | None:
+    """A survey that asks only where ("Which of our CMOs are in Europe?"): each vendor whose documents name a place
+    in the region, with its best unit naming one; None when the question asks something besides the place."""
+    besides = anchors(_PROVIDER_WORDS.sub(" ", without_region(main_clause(query.text))), ctx.vendors, ctx.idf, 2)
+    if besides - _WHERE_WORDS:
+        return None
+    chosen = []
+    for vendor, idxs in by_vendor.items():
+        there = [i for i in idxs if placed[i]]
+        if there:
+            chosen.append((max(scores[i] for i in there), vendor, max(there, key=lambda i: scores[i])))
+    chosen.sort(reverse=True)
+    if not chosen:
+        return None
+    named = [v for _, v, _ in chosen]
+    pieces = [Piece(f"{_join_names(named)}, by the places their documents name in {region}:", (), frame=True)]
+    pieces += [Piece(units[i].text, (units[i].passage,), item=True, label=vendor) for _, vendor, i in chosen]
+    silent = [v for v in ctx.vendors if v not in named]
+    if silent:
+        pieces.append(Piece(f"The documents of {_join_names(silent)} name no place in {region}.", (), frame=True))
+    return Composition(tuple(pieces), max(s for s, _, _ in chosen))
+
+
+_WHERE_WORDS = frozenset(
+    stem(w) for w in "located location locations based site sites plant plants have operate".split()
+)
 
 
 _NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|doesn't|don't|neither|nor|without|none)\b", re.I)

@@ -65,6 +65,12 @@ RULES: tuple[Rule, ...] = (
     Rule("strategy.figure_first", "strategy", "a figure answer starts at the unit stating the figure", "compose"),
     Rule("strategy.runner_up_filter", "strategy", "runners-up from other passages must add to the question", "compose"),
     Rule("strategy.asides", "strategy", "notices, footnotes and examples never join as runners-up", "compose"),
+    Rule(
+        "survey.region",
+        "strategy",
+        "a region in a vendor survey ('in Europe') matches the countries and cities the documents name",
+        "compose",
+    ),
     # refusal gates (service.stream, evidence)
     Rule("refuse.unknown_name", "refusal", "refuse when the question names what no passage mentions", "service"),
     Rule(

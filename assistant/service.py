@@ -24,6 +24,7 @@ from assistant.evidence import Evidence, Quoter
 from assistant.followup import Resolved, is_followup, resolve, vendors_in
 from assistant.history import History, turns
 from assistant.language import is_english
+from assistant.places import names_place_in, region_in
 from assistant.questions import Query, analyse, main_clause, names_in
 from assistant.retrieval import HybridRetriever, Retrieval, Retriever
 from assistant.tuning import QUESTION, QUOTE, REFUSAL, RETRIEVAL
@@ -232,8 +233,12 @@ class Assistant:
             yield Final(self._refuse(base, retrieval.results, started, dict(retrieval.timings), lead))
             return
         survey = query.kind == "vendors" and not flt.vendors and len(self.vendors()) >= 2
+        region = region_in(main_clause(resolved.question)) if survey else None
+        places = region is not None and rules.on("survey.region")
         retrieval = (
-            self._survey(resolved.question, flt) if survey else self._search(query, resolved.search_text, flt, rules)
+            self._survey(resolved.question, flt, places)
+            if survey
+            else self._search(query, resolved.search_text, flt, rules)
         )
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
@@ -242,6 +247,8 @@ class Assistant:
             yield Final(absent)
             return
         relevance = self._relevance(resolved.search_text, retrieval.results, timings)
+        if places and region is not None and any(names_place_in(r.chunk.text, region) for r in retrieval.results):
+            relevance = "yes"  # brochures name countries and cities, not the region asked about
         if relevance == "no" and rules.on("refuse.off_topic"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
@@ -433,15 +440,21 @@ class Assistant:
         refusal = self._refuse(base, closest, started, timings)
         return replace(refusal, text=routing.absent_text(missing, logic.refusal_text(closest)))
 
-    def _survey(self, question: str, filters: Filters) -> Retrieval:
-        """One retrieval per vendor; each vendor's best passages (`survey_per_vendor`), best vendors first."""
+    def _survey(self, question: str, filters: Filters, places: bool = False) -> Retrieval:
+        """One retrieval per vendor; each vendor's best passages (`survey_per_vendor`), best vendors first. With
+        `places` (the question names a region), also each vendor's passages that say where its sites are."""
         started = time.perf_counter()
         merged: list[ScoredChunk] = []
         vector: list[float] | None = None
         for vendor in self.vendors():
-            found = self.retriever.search(question, replace(filters, vendors=(vendor,)), k=RETRIEVAL.survey_per_vendor)
+            only = replace(filters, vendors=(vendor,))
+            found = self.retriever.search(question, only, k=RETRIEVAL.survey_per_vendor)
             merged.extend(found.results)
             vector = vector or found.query_vector
+            if places:
+                seen = {r.chunk.id for r in found.results}
+                where = self.retriever.search(_WHERE_QUERY, only, k=RETRIEVAL.survey_per_vendor)
+                merged.extend(r for r in where.results if r.chunk.id not in seen)
         merged.sort(key=lambda r: r.dense or 0.0, reverse=True)
         return Retrieval(merged, {"retrieval_s": time.perf_counter() - started}, vector)
 
@@ -552,6 +565,9 @@ class Assistant:
             timings=_total(dict(comparison.timings), started),
         )
 
+
+_WHERE_QUERY = "Where are our sites and plants located? Country and city of each manufacturing site."
+"""Searched per vendor when a survey names a region: the passages that say where the vendor is."""
 
 _NOT_A_SUBJECT = re.compile(
     r"^(?:\d|(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|"
