@@ -21,6 +21,7 @@ from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.followup import vendors_in
 from assistant.injection import addresses_assistant, without_instruction_blocks
+from assistant.places import Region, names_place_in, region_in, without_region
 from assistant.questions import NEGATION, Query, last_question, main_clause
 from assistant.rules import ALL_ON, Rules
 from assistant.textmatch import content_terms, heading_names, jaccard, spelled_out, stem, term_pattern
@@ -980,7 +981,7 @@ _MEASURE_WORDS = frozenset(
     for w in (
         "people staff employees persons workers units number amount size capacity volume value rate level time hours "
         "days weeks months years price cost costs fee fees date frequency often long many much typical typically "
-        "usually expect expected give get need required require"
+        "usually expect expected give get need required require period duration interval timeframe deadline"
     ).split()
 )
 
@@ -1003,6 +1004,64 @@ def measured(question: str, vendors: Sequence[str]) -> frozenset[str]:
     return frozenset(t for t in content_terms(main_clause(question)) if t not in named and t not in _MEASURE_WORDS)
 
 
+_ASKED_UNIT = re.compile(r"\bhow\s+many\s+(?P<unit>[A-Za-z]{3,})\b", re.I)
+
+
+def asked_unit(question: str) -> str:
+    """The unit a "how many" question counts in ("days" in "How many days notice before ...")."""
+    match = _ASKED_UNIT.search(last_question(question))
+    return match.group("unit").lower() if match else ""
+
+
+_ASKED_UNIT_SHARE = 0.6
+"""Share of the asking sentence's terms the text must hold: more than half, so that one of two things named
+("a change of the supplier's CEO": change, but no CEO) is not enough."""
+
+
+def _in_asked_unit(query: Query, text: str, vendors: Sequence[str], rules: Rules) -> bool:
+    """The text states an amount in the unit the question counts in and shares a term with the whole asking
+    sentence: "60 days before any change of raw material source" for "How many days notice before a change of
+    raw material source?", whose main clause ("How many days notice") says little of what is measured."""
+    unit = asked_unit(query.text)
+    if not unit or not counts(text, unit):
+        return False
+    named = {t for v in vendors for t in content_terms(v)}
+    asked = {t for t in content_terms(last_question(query.text)) if t not in named and t not in _MEASURE_WORDS}
+    shared = len(asked & set(content_terms(text))) / len(asked) if asked else 0.0
+    return shared >= _ASKED_UNIT_SHARE and rules.on("figure.asked_unit")
+
+
+def figure_from_passages(
+    query: Query,
+    want: str,
+    pieces: Sequence[Piece],
+    passages: Sequence[Chunk],
+    vendors: Sequence[str],
+    about: frozenset[str] = frozenset(),
+    rules: Rules = ALL_ON,
+) -> Piece | None:
+    """A sentence of a passage the answer already quotes that states the figure asked for (the evidence of
+    presence a figure refusal must rule out): the chosen passage states "sixty days" though no chosen sentence
+    does."""
+    if want not in _FIGURES:
+        return None
+    cited = list(dict.fromkeys(i for piece in pieces for i in piece.passages))
+    for i in cited:
+        heading = passages[i].section.split(" > ")[-1]
+        for line in passages[i].text.splitlines():
+            for sentence in split_sentences(line.strip()):
+                if not holds(want, sentence, vendors) or any(sentence in piece.text for piece in pieces):
+                    continue
+                if want == "number" and query.counted and not counts(sentence, query.counted):
+                    continue
+                said = set(content_terms(f"{sentence} {heading}"))
+                if (not about or about & said or _in_asked_unit(query, sentence, vendors, rules)) and rules.on(
+                    "figure.chosen_passage"
+                ):
+                    return Piece(sentence, (i,))
+    return None
+
+
 def evidence_lacks(
     query: Query,
     pieces: Sequence[Piece],
@@ -1011,6 +1070,7 @@ def evidence_lacks(
     names: Sequence[str] = (),
     owners: Sequence[str] = (),
     about: frozenset[str] = frozenset(),
+    rules: Rules = ALL_ON,
 ) -> str | None:
     """The kind of fact asked for that no chosen piece holds.
 
@@ -1038,7 +1098,12 @@ def evidence_lacks(
             if owners and want != "companies" and not any(passages[i].vendor in owners for i in piece.passages):
                 continue
             headings = " ".join(passages[i].section.split(" > ")[-1] for i in piece.passages)
-            if about and want in _FIGURES and not about & set(content_terms(f"{text} {piece.label} {headings}")):
+            if (
+                about
+                and want in _FIGURES
+                and not about & set(content_terms(f"{text} {piece.label} {headings}"))
+                and not _in_asked_unit(query, text, vendors, rules)
+            ):
                 continue  # a figure about something else ("212 million packs" for a delivery rate)
             found = True
             break
@@ -1077,7 +1142,16 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
         composed = _superlative(query, units, scores, ctx, by_vendor)
         if composed is not None:
             return composed
-    subject = anchors(_PROVIDER_WORDS.sub(" ", main_clause(query.text)), ctx.vendors, ctx.idf, 2)
+    asked = main_clause(query.text)
+    region = region_in(asked)
+    if region is not None and ctx.rules.on("survey.region"):
+        placed = _placed(units, region, ctx)
+        composed = _where(query, units, scores, ctx, by_vendor, placed, region.name)
+        if composed is not None:
+            return composed
+        asked = without_region(asked)  # "Which CMOs in Europe can fill vials?": vendors there that fill vials
+        by_vendor = {v: idxs for v, idxs in by_vendor.items() if any(placed[i] for i in idxs)}
+    subject = anchors(_PROVIDER_WORDS.sub(" ", asked), ctx.vendors, ctx.idf, 2)
     holds = [_holds_subject(u, subject, ctx) for u in units]
     affirms = [held and not _negates(u.text, subject) for u, held in zip(units, holds, strict=True)]
     found = [  # a vendor whose passages never name what is asked says nothing about it
@@ -1107,6 +1181,55 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
     if silent:
         pieces.append(Piece(f"The documents of {_join_names(silent)} say nothing about this.", (), frame=True))
     return Composition(tuple(pieces), best)
+
+
+def _placed(units: Sequence[Unit], region: Region, ctx: Context) -> list[bool]:
+    """Which units (with their section headings) name a place in the region: "Cork, Ireland" is in Europe."""
+    return [names_place_in(f"{ctx.passages[u.passage].section} {u.text}", region, _SITE_WORDS) for u in units]
+
+
+_SITE_WORDS = re.compile(
+    r"\b(?:sites?|plants?|facilit(?:y|ies)|campus(?:es)?|headquarter(?:s|ed)?|HQ|offices?|labs?|laborator(?:y|ies)|"
+    r"factor(?:y|ies)|warehouses?|located|based|sits?|opens?|opened|country|city)\b",
+    re.I,
+)
+"""Words that make a place where a vendor is (its site), not where its products are sold or who inspected it."""
+
+
+def _where(
+    query: Query,
+    units: Sequence[Unit],
+    scores: Sequence[float],
+    ctx: Context,
+    by_vendor: dict[str, list[int]],
+    placed: Sequence[bool],
+    region: str,
+) -> Composition | None:
+    """A survey that asks only where ("Which of our CMOs are in Europe?"): each vendor whose documents name a place
+    in the region, with its best unit naming one; None when the question asks something besides the place."""
+    besides = anchors(_PROVIDER_WORDS.sub(" ", without_region(main_clause(query.text))), ctx.vendors, ctx.idf, 2)
+    if besides - _WHERE_WORDS:
+        return None
+    chosen = []
+    for vendor, idxs in by_vendor.items():
+        there = [i for i in idxs if placed[i]]
+        if there:
+            chosen.append((max(scores[i] for i in there), vendor, max(there, key=lambda i: scores[i])))
+    chosen.sort(reverse=True)
+    if not chosen:
+        return None
+    named = [v for _, v, _ in chosen]
+    pieces = [Piece(f"{_join_names(named)}, by the places their documents name in {region}:", (), frame=True)]
+    pieces += [Piece(units[i].text, (units[i].passage,), item=True, label=vendor) for _, vendor, i in chosen]
+    silent = [v for v in ctx.vendors if v not in named]
+    if silent:
+        pieces.append(Piece(f"The documents of {_join_names(silent)} name no place in {region}.", (), frame=True))
+    return Composition(tuple(pieces), max(s for s, _, _ in chosen))
+
+
+_WHERE_WORDS = frozenset(
+    stem(w) for w in "located location locations based site sites plant plants have operate".split()
+)
 
 
 _NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|doesn't|don't|neither|nor|without|none)\b", re.I)

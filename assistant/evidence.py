@@ -308,9 +308,14 @@ class Quoter:
             names = self.rare_names(query, vendors)
             if names and query.wants and not rules.on("retrieval.rare_names"):
                 names = []
-            missing = compose.evidence_lacks(
-                query, pieces, chunks, vendors, names, owners, compose.measured(query.text, vendors)
-            )
+            about = compose.measured(query.text, vendors)
+            missing = compose.evidence_lacks(query, pieces, chunks, vendors, names, owners, about, rules)
+            found = None
+            if missing and not names and not owners:
+                found = compose.figure_from_passages(query, missing, pieces, chunks, vendors, about, rules)
+            if found is not None:
+                pieces.append(found)
+                missing = compose.evidence_lacks(query, pieces, chunks, vendors, names, owners, about, rules)
             if missing and not rules.on("refuse.evidence_lacks"):
                 missing = None
         sentences, citations = to_sentences(pieces, chunks)

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|"
-    "hundred|thousand|million|dozen|half|single|double|twice|once"
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    "eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|"
+    "half|single|double|twice|once"
 )
 _REFERENCE_BEFORE = re.compile(
     r"(?:\b(?:article|articles|art|section|sections|sec|annex|annexes|chapter|chapters|part|parts|module|modules|"
@@ -28,7 +29,7 @@ _TIME_UNIT = (
     r"(?:seconds?|minutes?|min|hours?|hrs?|h|days?|weeks?|months?|years?|yrs?|business\s+days?|working\s+days?)"
 )
 _DURATION = re.compile(
-    rf"\b(?:\d+(?:[.,]\d+)?|{_NUMBER_WORDS})(?:\s*(?:-|to|–)\s*\d+)?[\s-]*(?:calendar\s+|business\s+|working\s+)?"
+    rf"\b(?:\d+(?:[.,]\d+)?|(?:{_NUMBER_WORDS})(?:-(?:one|two|three|four|five|six|seven|eight|nine))?)(?:\s*(?:-|to|–)\s*\d+)?[\s-]*(?:calendar\s+|business\s+|working\s+)?"
     rf"{_TIME_UNIT}\b|\b(?:annual(?:ly)?|yearly|monthly|weekly|daily|quarterly|immediately|without\s+delay|"
     rf"promptly|at\s+once)\b",
     re.I,

@@ -114,7 +114,9 @@ def resolve(question: str, history: Sequence[tuple[str, str]], vendors: Sequence
         carried_vendors = vendors_in(users[-1], vendors) or _answer_vendors(last_answer, vendors)
     if carried_vendors:
         search = f"{question.rstrip('?').strip()} ({', '.join(carried_vendors)})?"
-        return Resolved(question, tuple(carried_vendors), comparison, search)
+        # "what about their inspection history?" after two vendors: each vendor answered, none dropped
+        every = comparison or len(carried_vendors) >= 2
+        return Resolved(question, tuple(carried_vendors), every, search)
     for previous in reversed(users):
         carried = [e for e in entities(previous, vendors) if e not in own and e not in vendors]
         if len(carried) == 1 and _ONE.search(question):  # "if the CMO confirms one" -> "confirms an OOS"

@@ -120,6 +120,18 @@ def _mention_matches(mention: list[str], names: list[list[str]], cfr: bool) -> b
     return False
 
 
+_ORGS = frozenset({"ich", "iso", "gamp", "usp", "pic", "who"})
+
+
+def _family_matches(mention: list[str], names: list[list[str]]) -> bool:
+    """An organisation's code matched by family and number without the organisation: "ICH Q9" names the library's
+    "Q9(R1) Quality Risk Management" or an FDA "Q9(R1) ... Questions and Answers"; a stated revision must agree."""
+    code = [t for t in mention if t not in _ORGS and t != "s"]
+    if not code or mention[0] not in _ORGS or not any(c.isdigit() for c in code[0]):
+        return False
+    return any(_contains(name, code) for name in names)
+
+
 def _bigrams(entry: CatalogEntry) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
     for name in _names(entry):
@@ -163,6 +175,7 @@ def route(question: str, catalog: Sequence[CatalogEntry]) -> Route:
     for text, mention in _mentions(question):
         cfr = "cfr" in mention
         hits = [e.source for e in catalog if _mention_matches(mention, _names(e), cfr)]
+        hits = hits or [e.source for e in catalog if not cfr and _family_matches(mention, _names(e))]
         if hits:
             named.extend(h for h in hits if h not in named)
             continue

@@ -65,13 +65,43 @@ RULES: tuple[Rule, ...] = (
     Rule("strategy.figure_first", "strategy", "a figure answer starts at the unit stating the figure", "compose"),
     Rule("strategy.runner_up_filter", "strategy", "runners-up from other passages must add to the question", "compose"),
     Rule("strategy.asides", "strategy", "notices, footnotes and examples never join as runners-up", "compose"),
+    Rule(
+        "survey.region",
+        "strategy",
+        "a region in a vendor survey ('in Europe') matches the countries and cities the documents name",
+        "compose",
+    ),
     # refusal gates (service.stream, evidence)
     Rule("refuse.unknown_name", "refusal", "refuse when the question names what no passage mentions", "service"),
+    Rule(
+        "refuse.asked_names_only",
+        "refusal",
+        "an unknown name refuses only in the main clause, outside brackets, and never a clause number or month",
+        "service",
+    ),
     Rule("refuse.absent_document", "refusal", "refuse when the question names a document not held", "service"),
     Rule("refuse.off_topic", "refusal", "refuse when term coverage or similarity is too low", "service"),
     Rule("refuse.weak_evidence", "refusal", "refuse a loosely similar question without strong evidence", "service"),
     Rule("refuse.never_mentioned", "refusal", "refuse a fact question whose specific term no passage has", "service"),
+    Rule(
+        "refuse.word_family",
+        "refusal",
+        "a never-mentioned term whose word family the passages use ('notice'/'notify') is mentioned",
+        "service",
+    ),
     Rule("refuse.evidence_lacks", "refusal", "refuse when no chosen unit holds the kind of fact asked", "evidence"),
+    Rule(
+        "figure.asked_unit",
+        "refusal",
+        "a figure in the unit a 'how many' question counts, beside a term of the question, answers it",
+        "compose",
+    ),
+    Rule(
+        "figure.chosen_passage",
+        "refusal",
+        "before a figure refusal, a quoted passage's sentence stating the figure joins the answer",
+        "evidence",
+    ),
     Rule("refuse.low_score", "refusal", "refuse when the best unit scores under min_answer_score", "service"),
     # checks of written answers (writing.SentenceChecker)
     Rule(

@@ -24,6 +24,7 @@ from assistant.evidence import Evidence, Quoter
 from assistant.followup import Resolved, is_followup, resolve, vendors_in
 from assistant.history import History, turns
 from assistant.language import is_english
+from assistant.places import names_place_in, region_in
 from assistant.questions import Query, analyse, main_clause, names_in
 from assistant.retrieval import HybridRetriever, Retrieval, Retriever
 from assistant.tuning import QUESTION, QUOTE, REFUSAL, RETRIEVAL
@@ -224,7 +225,7 @@ class Assistant:
             yield from self._compare_events(base, resolved.question, flt, started)
             return
         query = analyse(resolved.question, self.vendors(), rules)
-        unknown = self._unknown_names(cleaned)
+        unknown = self._unknown_names(cleaned, rules)
         if unknown and rules.on("refuse.unknown_name"):
             retrieval = self.retriever.search(resolved.question, flt)
             yield Retrieved(tuple(retrieval.results))
@@ -232,8 +233,12 @@ class Assistant:
             yield Final(self._refuse(base, retrieval.results, started, dict(retrieval.timings), lead))
             return
         survey = query.kind == "vendors" and not flt.vendors and len(self.vendors()) >= 2
+        region = region_in(main_clause(resolved.question)) if survey else None
+        places = region is not None and rules.on("survey.region")
         retrieval = (
-            self._survey(resolved.question, flt) if survey else self._search(query, resolved.search_text, flt, rules)
+            self._survey(resolved.question, flt, places)
+            if survey
+            else self._search(query, resolved.search_text, flt, rules)
         )
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
@@ -242,6 +247,8 @@ class Assistant:
             yield Final(absent)
             return
         relevance = self._relevance(resolved.search_text, retrieval.results, timings)
+        if places and region is not None and any(names_place_in(r.chunk.text, region) for r in retrieval.results):
+            relevance = "yes"  # brochures name countries and cities, not the region asked about
         if relevance == "no" and rules.on("refuse.off_topic"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
@@ -249,7 +256,8 @@ class Assistant:
         if relevance == "weak" and evidence.best < REFUSAL.strong_evidence and rules.on("refuse.weak_evidence"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
-        if query.wants and not evidence.missing and self._never_mentioned(query) and rules.on("refuse.never_mentioned"):
+        never = self._never_mentioned(query, retrieval.results, rules) if query.wants and not evidence.missing else []
+        if never and rules.on("refuse.never_mentioned"):
             evidence = replace(evidence, missing=query.wants[0])
         quoted = self._quoted(base, query, evidence, retrieval.results, started, timings, rules)
         if quoted.refused or backend == "quote":
@@ -286,8 +294,9 @@ class Assistant:
             return replace(resolved, question=rewritten)
         return resolved
 
-    def _unknown_names(self, question: str) -> list[str]:
-        """Names, acronyms and clause numbers in the question that no passage of the library mentions."""
+    def _unknown_names(self, question: str, rules: Rules) -> list[str]:
+        """Names in the question that no passage of the library mentions, when they are what it asks about:
+        a clause number, a date, or a name in brackets or a subordinate clause is no evidence of absence."""
         from assistant.textmatch import content_terms
 
         unknown = []
@@ -295,20 +304,32 @@ class Assistant:
             terms = content_terms(name)
             if terms and all(self.retriever.document_frequency(t) == 0 for t in terms):
                 unknown.append(name)
+        asked = set(names_in(_without_asides(main_clause(question)), proper_only=True))
+        aside = [n for n in unknown if n not in asked or _NOT_A_SUBJECT.match(n)]
+        if aside and rules.on("refuse.asked_names_only"):
+            return [n for n in unknown if n not in aside]
         return unknown
 
-    def _never_mentioned(self, query: Query) -> list[str]:
+    def _never_mentioned(self, query: Query, results: Sequence[ScoredChunk], rules: Rules) -> list[str]:
         """Specific terms of a question asking for a fact that no passage mentions at all ("expire",
-        "revenue"): the library cannot hold that fact, whatever the closest passages say."""
+        "revenue"): the library cannot hold that fact, whatever the closest passages say. A term whose word
+        family the retrieved passages use ("notice" where they say "notify") is mentioned."""
         from assistant.compose import anchors
-        from assistant.textmatch import stem, words
+        from assistant.textmatch import same_family, stem, words
 
         specific = anchors(query.text, self.vendors(), self.retriever.idf, k=REFUSAL.never_mentioned_terms)
         # short words ("ahead", "soon") are phrasing, not subject matter; the word's length counts, not its
         # stem's ("expire" -> "expir"); only the main clause asks ("How long must we store X after it has been
         # withdrawn?" asks about storing)
-        long_words = {stem(w) for w in words(main_clause(query.text)) if len(w) >= REFUSAL.never_mentioned_letters}
-        return [t for t in specific if t in long_words and self.retriever.document_frequency(t) == 0]
+        asked = {stem(w): w for w in words(main_clause(query.text)) if len(w) >= REFUSAL.never_mentioned_letters}
+        absent = [t for t in specific if t in asked and self.retriever.document_frequency(t) == 0]
+        if not absent:
+            return []
+        said = {w for r in results for w in words(r.chunk.text)}
+        kin = [t for t in absent if any(same_family(asked[t], w) for w in said)]
+        if kin and rules.on("refuse.word_family"):
+            return [t for t in absent if t not in kin]
+        return absent
 
     def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
         """How close the passages are to the question: "yes", close enough to try answering it; "weak", only
@@ -419,15 +440,21 @@ class Assistant:
         refusal = self._refuse(base, closest, started, timings)
         return replace(refusal, text=routing.absent_text(missing, logic.refusal_text(closest)))
 
-    def _survey(self, question: str, filters: Filters) -> Retrieval:
-        """One retrieval per vendor; each vendor's best passages (`survey_per_vendor`), best vendors first."""
+    def _survey(self, question: str, filters: Filters, places: bool = False) -> Retrieval:
+        """One retrieval per vendor; each vendor's best passages (`survey_per_vendor`), best vendors first. With
+        `places` (the question names a region), also each vendor's passages that say where its sites are."""
         started = time.perf_counter()
         merged: list[ScoredChunk] = []
         vector: list[float] | None = None
         for vendor in self.vendors():
-            found = self.retriever.search(question, replace(filters, vendors=(vendor,)), k=RETRIEVAL.survey_per_vendor)
+            only = replace(filters, vendors=(vendor,))
+            found = self.retriever.search(question, only, k=RETRIEVAL.survey_per_vendor)
             merged.extend(found.results)
             vector = vector or found.query_vector
+            if places:
+                seen = {r.chunk.id for r in found.results}
+                where = self.retriever.search(_WHERE_QUERY, only, k=RETRIEVAL.survey_per_vendor)
+                merged.extend(r for r in where.results if r.chunk.id not in seen)
         merged.sort(key=lambda r: r.dense or 0.0, reverse=True)
         return Retrieval(merged, {"retrieval_s": time.perf_counter() - started}, vector)
 
@@ -540,6 +567,21 @@ class Assistant:
             retrieved=comparison.retrieved,
             timings=_total(dict(comparison.timings), started),
         )
+
+
+_WHERE_QUERY = "Where are our sites and plants located? Country and city of each manufacturing site."
+"""Searched per vendor when a survey names a region: the passages that say where the vendor is."""
+
+_NOT_A_SUBJECT = re.compile(
+    r"^(?:\d|(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|"
+    r"Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$)"
+)
+"""Clause numbers, dates and months: the question mentions them, it does not ask what they are."""
+
+
+def _without_asides(text: str) -> str:
+    """The text without its bracketed asides ("(see 5.3)", "[Annex 1]")."""
+    return re.sub(r"\([^()]*\)|\[[^\[\]]*\]", " ", text)
 
 
 def _total(timings: dict[str, float], started: float) -> dict[str, float]:

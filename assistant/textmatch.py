@@ -104,3 +104,26 @@ def heading_names(heading: str, term: str) -> bool:
         re.fullmatch(rf"(?:[\w.]+\s+)?{n}s?(?:\s*\([^)]{{1,80}}\))?(?:\s*/\s*.{{1,60}})?", h, re.I)
         or re.fullmatch(rf"[^()]{{1,80}}\(\s*{n}s?\s*\)", h, re.I)
     )
+
+
+_DERIVATIONS = tuple(
+    "ification ication ation ition ments ment ness ities ity ified ifies ify ised ized ise ize ices ice ing ions ion "
+    "ive ates ated ate age ed es er or al y e s".split()
+)
+
+
+def same_family(a: str, b: str) -> bool:
+    """Two words of one derivational family: "notice", "notify" and "notification"; "expire" and "expiry".
+
+    A root in common once a derivational ending is cut (at least three letters left) and the same first four
+    letters, so that "note" and "notice" stay apart."""
+    a, b = a.lower(), b.lower()
+    if a == b:
+        return True
+    if len(a) < 4 or len(b) < 4 or a[:4] != b[:4]:
+        return False
+    return bool(_roots(a) & _roots(b))
+
+
+def _roots(word: str) -> set[str]:
+    return {word, *(word[: -len(e)] for e in _DERIVATIONS if word.endswith(e) and len(word) - len(e) >= 3)}

@@ -214,3 +214,11 @@ def test_a_comparison_title_names_its_vendors_and_aspects_and_cells_read_as_text
     assert untitled.title == "Aseptix Fill Solutions and Meridian CDMO on capacity and certifications"
     packaging = Comparison("Compare their packaging services", table.vendors, ("",), (), (), ())
     assert packaging.title == "Aseptix Fill Solutions and Meridian CDMO on packaging services"
+
+
+def test_a_followup_about_two_vendors_keeps_both_and_answers_each() -> None:
+    vendors = ["Aseptix Fill Solutions", "CellForge Biologics", "Meridian CDMO"]
+    history = [("user", "Tell me about Aseptix and CellForge."), ("assistant", "CellForge makes biologics [1].")]
+    resolved = resolve("What about their inspection history?", history, vendors)
+    assert resolved.vendors == ("Aseptix Fill Solutions", "CellForge Biologics")
+    assert resolved.comparison  # one answer per vendor: neither is dropped

@@ -382,3 +382,45 @@ def test_walk_me_through_release_gives_the_steps_table_from_its_first_row(assist
     table = [line for line in lines if line.startswith("| ")]  # the rows read as a table with their column names
     assert table[0].startswith("| Step |") and table[1].startswith("| 1. Batch execution |")
     assert any(line.startswith("| 8. Final release / QP certification |") for line in table)
+
+
+SUPPLIER_SOP = """---
+title: Supplier change control
+---
+# Supplier change control
+
+The supplier must notify the quality unit 60 days before any change of raw material source.
+"""
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many days notice before a change of raw material source?",
+        "How much notice must the supplier give before a change of raw material source?",
+    ],
+)
+def test_a_figure_the_passage_states_is_answered_not_refused(make_index: Any, tmp_path: Path, question: str) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sop.md").write_text(SUPPLIER_SOP, encoding="utf-8")
+    index, ingestor, settings = make_index()
+    assert ingestor.run([docs]).ok
+    answer = Assistant(settings, index).ask(question, backend="quote")
+    assert not answer.refused, answer.text
+    assert "60 days" in answer.text
+
+
+def test_an_unknown_name_in_brackets_or_a_subordinate_clause_does_not_refuse(make_index: Any, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sop.md").write_text(SUPPLIER_SOP, encoding="utf-8")
+    index, ingestor, settings = make_index()
+    assert ingestor.run([docs]).ok
+    assistant = Assistant(settings, index)
+    aside = assistant.ask(
+        "Who must the supplier notify (see Zorbex) before a change of raw material source?", backend="quote"
+    )
+    assert not aside.refused, aside.text
+    asked = assistant.ask("Who must Zorbex notify before a change of raw material source?", backend="quote")
+    assert asked.refused and "nothing on Zorbex" in asked.text
