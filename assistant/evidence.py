@@ -72,6 +72,10 @@ class Quoter:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    def share_cache(self, other: Quoter) -> None:
+        """Use another Quoter's embedding cache (same embedder), as an ablation run does for its variants."""
+        self._cache, self._lock = other._cache, other._lock
+
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of texts, computed once per distinct text (LRU cache)."""
         with self._lock:

@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,45 +103,68 @@ def _affected(rule: str, rows: Sequence[Mapping[str, Any]]) -> set[str]:
     return {str(r["id"]) for r in rows if rule in (r.get("rules") or []) or r.get("kind_answered") == "comparison"}
 
 
-def ablate_suite(args: argparse.Namespace, suite: str, rules: Sequence[str]) -> SuiteAblation:
-    """Reference run of the suite's check half, then one run per rule over the questions it fired on."""
+@dataclass
+class SuiteRun:
+    """A suite opened for the ablation: its data, the assistant with all rules on, and the reference rows."""
+
+    data: SuiteData
+    built: Any
+    reference_rows: list[dict[str, Any]]
+    result: SuiteAblation
+    base: Any
+
+
+def _note_kind(data: SuiteData) -> Any:
+    def note(question: Any, answer: Any, row: dict[str, Any]) -> None:
+        data.annotate(question, answer, row)
+        row["kind_answered"] = answer.kind
+
+    return note
+
+
+def open_suite(args: argparse.Namespace, suite: str, stack: ExitStack) -> SuiteRun:
+    """Open (or build) the suite's index and answer its check half with all rules on."""
     from assistant.service import Assistant
 
     data = load_suite(args, suite)
     questions = [q for q in data.questions if metrics.half_of(q.id) == "check"]
-    if args.limit:
-        questions = questions[: args.limit]
-    base_disabled = {r.strip() for r in args.disable.split(",") if r.strip()}
+    if args.limit and len(questions) > args.limit:  # spread over the file, so over every kind
+        questions = questions[:: len(questions) // args.limit][: args.limit]
+    built = stack.enter_context(built_index(data.corpus, args.backend, args.index_dir, suite, args.disable))
+    base = Assistant(built.settings, built.index)
+    started = time.perf_counter()
+    rows = evaluate(base, questions, built.settings.backend, None, _note_kind(data))
+    print(f"[ablate {suite}] reference: {len(questions)} questions, {time.perf_counter() - started:.0f} s",
+          file=sys.stderr, flush=True)  # fmt: skip
+    result = SuiteAblation(suite, len(questions), key_figures(data, rows), {}, {})
+    return SuiteRun(data, built, rows, result, base)
 
-    def note_kind(question: Any, answer: Any, row: dict[str, Any]) -> None:
-        data.annotate(question, answer, row)
-        row["kind_answered"] = answer.kind
 
-    with built_index(data.corpus, args.backend, args.index_dir, suite, ",".join(sorted(base_disabled))) as built:
-        backend = built.settings.backend
-        started = time.perf_counter()
-        reference_rows = evaluate(Assistant(built.settings, built.index), questions, backend, None, note_kind)
-        print(f"[ablate {suite}] reference: {len(questions)} questions, {time.perf_counter() - started:.0f} s",
-              file=sys.stderr, flush=True)  # fmt: skip
-        reference = key_figures(data, reference_rows)
-        by_id = {q.id: q for q in questions}
-        figures: dict[str, dict[str, Any]] = {}
-        reasked: dict[str, int] = {}
-        for rule in rules:
-            ids = _affected(rule, reference_rows)
-            reasked[rule] = len(ids)
-            if not ids:
-                figures[rule] = dict(reference)
-                continue
-            settings = built.settings.model_copy(update={"disabled_rules": ",".join(sorted(base_disabled | {rule}))})
-            again = [by_id[r["id"]] for r in reference_rows if r["id"] in ids]
-            started = time.perf_counter()
-            fresh = {r["id"]: r for r in evaluate(Assistant(settings, built.index), again, backend, None, note_kind)}
-            rows = [fresh.get(r["id"], r) for r in reference_rows]
-            figures[rule] = key_figures(data, rows)
-            print(f"[ablate {suite}] {rule}: {len(ids)} re-asked, {time.perf_counter() - started:.0f} s",
-                  file=sys.stderr, flush=True)  # fmt: skip
-    return SuiteAblation(suite, len(questions), reference, figures, reasked)
+def ablate_rule(run: SuiteRun, rule: str, disabled: str) -> None:
+    """Re-ask the suite's check questions where the rule fired, with it off; record the figures."""
+    from assistant.rules import KNOWN
+    from assistant.service import Assistant
+
+    ids = _affected(rule, run.reference_rows)
+    run.result.reasked[rule] = len(ids)
+    if not ids:
+        run.result.figures[rule] = dict(run.result.reference)
+        return
+    off = ",".join(sorted({r for r in disabled.split(",") if r.strip()} | {rule}))
+    settings = run.built.settings.model_copy(update={"disabled_rules": off})
+    # the retriever (BM25) and the embedding cache are shared with the reference run, except for rules that
+    # act inside the retriever
+    retriever = None if not KNOWN[rule].tracked else run.base.retriever
+    assistant = Assistant(settings, run.built.index, retriever=retriever)
+    assistant.quoter.share_cache(run.base.quoter)
+    by_id = {r["id"]: r for r in run.reference_rows}
+    questions = [q for q in run.data.questions if q.id in ids and q.id in by_id]
+    started = time.perf_counter()
+    fresh = {r["id"]: r for r in evaluate(assistant, questions, settings.backend, None, _note_kind(run.data))}
+    rows = [fresh.get(r["id"], r) for r in run.reference_rows]
+    run.result.figures[rule] = key_figures(run.data, rows)
+    print(f"[ablate {run.data.name}] {rule}: {len(ids)} re-asked, {time.perf_counter() - started:.0f} s",
+          file=sys.stderr, flush=True)  # fmt: skip
 
 
 def render(results: Sequence[SuiteAblation], rules: Sequence[str], command: str, disabled: str) -> str:
@@ -152,7 +176,8 @@ def render(results: Sequence[SuiteAblation], rules: Sequence[str], command: str,
         "",
         f"- Command: `{command}`",
         f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Halves: {metrics.SPLIT_RULE}; only check-half questions are asked.",
+        f"- Halves: {metrics.SPLIT_RULE}; only check-half questions are asked (with --limit N, N of them evenly "
+        "spaced over the suite's file).",
         "- A rule is re-asked only on the questions where it fired with all rules on (Answer.rules); "
         "untracked rules and comparison answers on every question.",
         "- Cells: change in points (figure with the rule off minus with all rules on); "
@@ -186,18 +211,35 @@ def render(results: Sequence[SuiteAblation], rules: Sequence[str], command: str,
 
 
 def ablate(args: argparse.Namespace, suites: Sequence[str], command: str) -> int:
-    """Run the ablation over the suites, print the table and write ablation.md and ablation.json under --out."""
+    """Run the ablation over the suites, rule by rule; after each rule print its row and rewrite ablation.md and
+    ablation.json under --out (so a run cut short keeps the rules done)."""
     from assistant.rules import RULES, parse_names
 
-    rules = sorted(parse_names(args.rules)) if args.rules.strip() else [r.name for r in RULES]
-    results = [ablate_suite(args, suite, rules) for suite in suites]
-    report = render(results, rules, command, args.disable)
+    rules = list(dict.fromkeys(n.strip() for n in args.rules.split(",") if n.strip())) or [r.name for r in RULES]
+    parse_names(rules)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "ablation.md").write_text(report, encoding="utf-8")
+    with ExitStack() as stack:
+        runs = [open_suite(args, suite, stack) for suite in suites]
+        done: list[str] = []
+        for rule in rules:
+            for run in runs:
+                ablate_rule(run, rule, args.disable)
+            done.append(rule)
+            write(out, [r.result for r in runs], done, command, args.disable)
+    report = (out / "ablation.md").read_text(encoding="utf-8")
+    print(report)
+    print(f"reports: {out / 'ablation.md'}, {out / 'ablation.json'}")
+    return 0
+
+
+def write(out: Path, results: Sequence[SuiteAblation], rules: Sequence[str], command: str, disabled: str) -> None:
+    """ablation.md and ablation.json for the rules done so far."""
+    (out / "ablation.md").write_text(render(results, rules, command, disabled), encoding="utf-8")
     payload = {
         "command": command,
-        "rules": rules,
+        "disabled": disabled,
+        "rules": list(rules),
         "suites": [
             {
                 "suite": r.suite,
@@ -210,6 +252,3 @@ def ablate(args: argparse.Namespace, suites: Sequence[str], command: str) -> int
         ],
     }
     (out / "ablation.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    print(report)
-    print(f"reports: {out / 'ablation.md'}, {out / 'ablation.json'}")
-    return 0

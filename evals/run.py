@@ -40,6 +40,9 @@ THRESHOLDS = EVALS / "thresholds.toml"
 SHARED = ROOT.parent / "shared"
 SUITES = ("gold", "realdocs", "fdaqa", "realdocs2")
 LOCATOR_SUITES = ("realdocs", "realdocs2")
+# Suites measured but not gated yet: a missing thresholds section is reported, not failed (thresholds are set
+# from measured figures, by whoever owns the gate).
+UNGATED_SUITES = ("fdaqa", "realdocs2")
 
 # (key, label, format) of the figures the reports show, in order.
 FIGURES = (
@@ -528,7 +531,9 @@ def render_markdown(payload: Mapping[str, Any]) -> str:
         where = Path(gate.get("file", THRESHOLDS))
         shown = where.relative_to(ROOT).as_posix() if where.is_relative_to(ROOT) else where.as_posix()
         lines += ["", f"## Gate (`[{gate['section']}]` of {shown})", ""]
-        if gate.get("missing"):
+        if gate.get("ungated"):
+            lines.append(f"- Not gated yet: no thresholds for `[{gate['section']}]`.")
+        elif gate.get("missing"):
             lines.append(f"- No thresholds for `[{gate['section']}]`.")
         elif gate["failures"]:
             lines += [f"- FAIL {line}" for line in gate["failures"]]
@@ -802,13 +807,14 @@ def run(args: argparse.Namespace, command: str, suite: str = "gold") -> tuple[di
             "thresholds": limits,
             "failures": failures,
             "missing": not limits,
+            "ungated": not limits and suite in UNGATED_SUITES and not args.subset,
         },
         "rows": {
             system: [r for r in system_rows if metrics.half_of(r["id"]) == "tuning"]
             for system, system_rows in rows.items()
         },
     }
-    code = 1 if args.gate and (failures or not limits) else 0
+    code = 1 if args.gate and (failures or (not limits and suite not in UNGATED_SUITES)) else 0
     return payload, code
 
 
@@ -874,6 +880,9 @@ def _print_summary(payload: Mapping[str, Any], paths: Sequence[Path], gate_on: b
     print("reports: " + ", ".join(str(p) for p in paths))
     gate = payload["gate"]
     if gate_on:
+        if gate.get("ungated"):
+            print(f"gate [{gate['section']}]: not gated yet (no thresholds)")
+            return
         if gate["missing"]:
             print(f"GATE FAIL: no thresholds for [{gate['section']}]", file=sys.stderr)
         for line in gate["failures"]:

@@ -164,3 +164,27 @@ def test_cli_hides_check_half_rows_and_reuses_a_cached_index(corpus_copy: Path, 
         summaries.append(payload["meta"]["ingest"])
     assert "cached" not in summaries[0] and summaries[1].endswith("(cached index)")
     assert len(list(cache.iterdir())) == 1
+
+
+@pytest.mark.slow
+def test_cli_ablation_writes_a_row_per_rule_from_check_questions_only(corpus_copy: Path, tmp_path: Path) -> None:
+    """--ablate answers the check half once, re-asks where a rule fired, and reports the change per rule."""
+    from evals.run import main
+
+    rows = [
+        {"id": "cli-1", "question": "What is a contract manufacturing organization?", "kind": "definition"},
+        {"id": "cli-4", "question": "Who releases a batch made by a CMO?", "kind": "fact"},  # check half
+        {"id": "cli-5", "question": "What is a quality agreement?", "kind": "definition"},  # check half
+    ]
+    questions = tmp_path / "gold.jsonl"
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "ablation"
+    argv = ["--questions", str(questions), "--corpus", str(corpus_copy / "guidance"), "--backend", "quote"]
+    code = main([*argv, "--suite", "gold", "--ablate", "--rules", "kind.who,kind.definition", "--out", str(out)])
+    assert code == 0
+    payload = json.loads((out / "ablation.json").read_text())
+    gold = payload["suites"][0]
+    assert gold["questions"] == 2 and set(gold["figures"]) == {"kind.who", "kind.definition"}
+    assert gold["reasked"] == {"kind.who": 1, "kind.definition": 1}
+    report = (out / "ablation.md").read_text()
+    assert "| `kind.who` | question |" in report and "cli-4" not in report
