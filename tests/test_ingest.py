@@ -428,7 +428,7 @@ def test_sigkill_halfway_then_rerun_stores_every_chunk_exactly_once(
         assert proc.stderr is not None
         for raw in iter(lambda: proc.stderr.read1(4096), b""):  # type: ignore[union-attr]
             stderr.append(raw.decode(errors="replace"))
-            done = [int(n) for n in re.findall(r"(\d+) files,", "".join(stderr))]
+            done = [int(n) for n in re.findall(r"(\d+)/\d+ \[", "".join(stderr))]  # tqdm's "3/10 [00:12<..."
             if done and max(done) >= 1:
                 one_file_done.set()
 
