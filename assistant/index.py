@@ -411,14 +411,20 @@ class Index:
         """Embeddings of chunks as the index stores them (title and section included)."""
         return self.embedder.embed_documents([embedding_text(c) for c in chunks])
 
+    def vendors(self, fresh_s: float = SEARCH_FRESH_S) -> list[str]:
+        """Vendors named by ingested files (from the cached registry: answers ask several times each)."""
+        return sorted({r.vendor for r in self.registry(fresh_s).values() if r.vendor})
+
+    def doc_types(self, fresh_s: float = SEARCH_FRESH_S) -> list[str]:
+        """Document types of ingested files."""
+        return sorted({r.doc_type for r in self.registry(fresh_s).values()})
+
     def stats(self) -> dict[str, Any]:
         """Counts for status lines and the UI."""
-        registry = self.registry()
-        vendors = sorted({r.vendor for r in registry.values() if r.vendor})
         return {
             "location": self.location,
-            "files": len(registry),
+            "files": len(self.registry()),
             "chunks": self.count(),
-            "vendors": vendors,
-            "doc_types": sorted({r.doc_type for r in registry.values()}),
+            "vendors": self.vendors(0.0),
+            "doc_types": self.doc_types(0.0),
         }

@@ -17,6 +17,7 @@ ignore *the instructions above*, or a role label ("SYSTEM:", "Assistant:", "[INS
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -283,8 +284,11 @@ def normalized(text: str) -> str:
     return _SPACES.sub(" ", _MARKUP.sub("", text)).strip().casefold()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def instruction_rule(text: str, *, overrides_only: bool = False) -> str | None:
-    """The name of the first rule that finds an instruction to the assistant in text, else None."""
+    """The name of the first rule that finds an instruction to the assistant in text, else None.
+
+    Cached: every answer classifies each sentence of its passages, and popular passages come back often."""
     plain = normalized(text)
     for rule in RULES:
         if (rule.override or not overrides_only) and rule.pattern.search(plain):
@@ -315,6 +319,7 @@ _BLOCKS = (
 _BARE_ROLE = re.compile(rf"^[\W_]*(?:{ROLES})\s*[\])>]?\s*:\s*$", re.I)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def without_instruction_blocks(text: str) -> str:
     """Text without its chat-template blocks ([INST] ... [/INST], <|im_start|> ... <|im_end|>) and without the
     lines that follow a role label standing alone on its line ("SYSTEM:"), up to the next blank line. Sentence

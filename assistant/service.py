@@ -131,11 +131,11 @@ class Assistant:
 
     def vendors(self) -> list[str]:
         """Vendors present in the index."""
-        return list(self.index.stats()["vendors"])
+        return self.index.vendors()
 
     def doc_types(self) -> list[str]:
         """Document types present in the index."""
-        return list(self.index.stats()["doc_types"])
+        return self.index.doc_types()
 
     @property
     def uploads(self) -> IngestWorker:
