@@ -46,11 +46,13 @@ model: setup $(LOCAL_STAMP)
 	@$(PY) -m assistant.backends.model_files data/models
 
 # Debian packages: tesseract-ocr reads scanned PDF pages at ingest (README "OCR"); chromium (+ driver)
-# runs the browser tests. Installed only when missing; needs root or sudo.
+# runs the browser tests; postgresql is the server the database tests start (tests/pg.py).
+# Installed only when missing; needs root or sudo.
 system-deps:
 	@MISSING=""; \
 	  command -v tesseract >/dev/null 2>&1 || MISSING="$$MISSING tesseract-ocr tesseract-ocr-eng"; \
 	  [ -x /usr/bin/chromium ] || MISSING="$$MISSING chromium chromium-driver"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || MISSING="$$MISSING postgresql"; \
 	  if [ -n "$$MISSING" ]; then \
 	    echo "system-deps: installing$$MISSING with apt..."; \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

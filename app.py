@@ -42,6 +42,7 @@ def main() -> int:
     go_offline()  # before Gradio is imported: no analytics, no hub calls
     import uvicorn
 
+    from assistant.access import has_credentials
     from assistant.config import load_settings
     from assistant.errors import AssistantError, print_error
     from assistant.errors import report as report_error
@@ -54,14 +55,16 @@ def main() -> int:
         settings = load_settings(**({"allow_open": True} if "--allow-open" in sys.argv[1:] else {}))
     except AssistantError as exc:
         return report_error(exc)
-    open_to_all = not (settings.api_keys and settings.api_keys.get_secret_value().strip()) and not (
-        settings.username and settings.password
-    )
+    try:
+        open_to_all = not has_credentials(settings)  # settings keys or login, or accounts in the database
+    except AssistantError as exc:
+        return report_error(exc)
     if open_to_all and not is_loopback(settings.host) and not settings.allow_open:
         return print_error(
             f"refusing to serve {settings.host} with no API keys and no login: anyone who reaches it could read, "
             "upload and delete documents.",
-            "Set ASSISTANT_API_KEYS (and ASSISTANT_USERNAME/ASSISTANT_PASSWORD for the browser), or listen on "
+            "Add a user (python -m assistant users add NAME --role admin), set ASSISTANT_API_KEYS (and "
+            "ASSISTANT_USERNAME/ASSISTANT_PASSWORD for the browser), or listen on "
             "127.0.0.1. To serve it open anyway, pass --allow-open (or set ASSISTANT_ALLOW_OPEN=true).",
         )
     problem = port_problem(settings.host, settings.port)

@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant ask ...` and `python -m assistant feedback export`."""
+"""Command line: `python -m assistant ask ...`, `feedback export`, and `users|collections|groups|audit ...`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from assistant.admin_cli import COMMANDS as ADMIN_COMMANDS
+from assistant.admin_cli import add_admin_commands, run_admin_command
 from assistant.runtime import go_offline
 
 
@@ -33,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = feedback_sub.add_parser("export", help="write all feedback as CSV")
     export.add_argument("--out", type=Path, default=Path("feedback.csv"), help="CSV file to write")
     export.add_argument("--db", type=Path, help="feedback database (default: <data_dir>/feedback.sqlite)")
+    add_admin_commands(sub)  # users, collections, groups, audit (assistant/admin_cli.py)
     return parser
 
 
@@ -180,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     go_offline()
     if args.command == "ask":
         return _ask(args)
+    if args.command in ADMIN_COMMANDS:
+        return run_admin_command(args, lambda: _settings(args))
     return _feedback(args)
 
 

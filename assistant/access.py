@@ -1,10 +1,15 @@
 """One access control for every route: API keys, a login session, CORS and the Content-Security-Policy.
 
 `AccessControl` is a plain ASGI middleware around the whole app (the /v1 API, the Gradio UI, its queue,
-uploads and file route, the OpenAPI pages). When keys or a login are configured, a request passes with
-`Authorization: Bearer <key>` or with the session cookie that `POST /login` sets; everything else gets a
-401 (or, for a browser asking for a page, the login page). With neither configured the app is open, which
-app.py allows only on a loopback address.
+uploads and file route, the OpenAPI pages). When keys or a login are configured, or the database holds
+accounts (assistant/accounts.py), a request passes with `Authorization: Bearer <key>` (a settings key or a
+personal one) or with the session cookie that `POST /login` sets; everything else gets a 401 (or, for a
+browser asking for a page, the login page). With none of these the app is open, which app.py allows only on
+a loopback address.
+
+Each request that passes carries `request.state.user` (the name) and `request.state.principal` (a
+Principal: what it may read and change). Settings keys and the settings login act as admin; accounts get
+their own Principal; the open app gets LOCAL. Sign-ins and failed sign-ins are recorded in the audit trail.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import hashlib
 import hmac
 import html
 import json
+import logging
 import os
 import secrets
 import time
@@ -24,8 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from assistant.principal import LOCAL, Principal
+
 if TYPE_CHECKING:
+    from assistant.accounts import Accounts
     from assistant.config import Settings
+    from assistant.db import Database
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,10 +43,16 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+log = logging.getLogger(__name__)
+
 COOKIE = "cmo-session"
 SESSION_HOURS = 12
 API_USER = "api-key"
 """The user name a request authenticated by an API key acts as."""
+NOBODY = Principal("anonymous", "reader", frozenset(), frozenset(), frozenset())
+"""Who a request is before signing in, on the few paths open to it: may read and change nothing."""
+DIRECTORY_TTL_S = 2.0
+"""How long the middleware trusts what it read about accounts (a disabled user's key works at most this long)."""
 
 # Paths a visitor may reach before signing in: the login page and the two asset paths it has none of.
 PUBLIC = frozenset({"/login", "/logout", "/favicon.ico"})
@@ -126,18 +142,79 @@ class Sessions:
         return user if int(expiry) > (time.time() if now is None else now) else None
 
 
+class AccountDirectory:
+    """The accounts as the middleware asks about them; answers are kept for `ttl` seconds (many requests a page)."""
+
+    def __init__(self, accounts: Accounts, ttl: float = DIRECTORY_TTL_S) -> None:
+        self.accounts = accounts
+        self._ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    def _cached(self, kind: str, key: str, load: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        hit = self._cache.get((kind, key))
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        value = load()
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[(kind, key)] = (now, value)
+        return value
+
+    def has_users(self) -> bool:
+        """Whether any account exists (then everyone signs in)."""
+        return bool(self._cached("any", "", self.accounts.has_users))
+
+    def principal(self, name: str) -> Principal | None:
+        """The Principal of an enabled account, or None."""
+        found: Principal | None = self._cached("user", name, lambda: self.accounts.principal_for(name))
+        return found
+
+    def key_principal(self, key: str) -> Principal | None:
+        """The Principal of the enabled account a personal API key belongs to, or None."""
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+        def load() -> Principal | None:
+            user = self.accounts.user_for_key(key)
+            return None if user is None else self.accounts.principal_for(user.name)
+
+        found: Principal | None = self._cached("key", digest, load)
+        return found
+
+    def authenticate(self, name: str, password: str) -> Principal | None:
+        """The Principal when the name and password are an enabled account's (argon2: slow; never cached)."""
+        user = self.accounts.authenticate(name, password)
+        return None if user is None else self.accounts.principal_for(user.name)
+
+    def record(self, kind: str, user: str, **details: object) -> None:
+        """Append a login or login_failed record to the audit trail."""
+        from assistant.audit import AuditTrail
+
+        AuditTrail(self.accounts.db).append(kind, user, details)
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Who may in: API key digests, the login (name, password) and allowed cross-origin origins."""
+    """Who may in: API key digests, the login (name, password), the accounts, allowed cross-origin origins."""
 
     keys: tuple[bytes, ...] = ()
     login: tuple[str, str] | None = None
     cors_origins: tuple[str, ...] = ()
+    directory: AccountDirectory | None = None
 
     @property
     def enabled(self) -> bool:
-        """True when any credential is configured (then every route needs one)."""
-        return bool(self.keys) or self.login is not None
+        """True when any credential is configured or any account exists (then every route needs one)."""
+        return bool(self.keys) or self.login is not None or self.has_accounts
+
+    @property
+    def has_accounts(self) -> bool:
+        """True when the database holds at least one account."""
+        return self.directory is not None and self.directory.has_users()
+
+    def is_settings_login(self, name: str) -> bool:
+        """Whether `name` is the settings login's name (it acts as admin)."""
+        return self.login is not None and hmac.compare_digest(name.encode("utf-8", "replace"), self.login[0].encode())
 
     def check_login(self, username: str, password: str) -> bool:
         """Whether a name and password are the configured login (compared in constant time)."""
@@ -179,11 +256,27 @@ class AccessControl:
         self.sessions = sessions
 
     def user_of(self, headers: dict[str, str]) -> str | None:
-        """Who a request is: the session's user, API_USER for a valid key, or None."""
+        """Who a request is: the session's user, API_USER for a valid settings key, a key's owner, or None."""
+        found = self.identify(headers)
+        return None if found is None else found.name
+
+    def identify(self, headers: dict[str, str]) -> Principal | None:
+        """The Principal of a request's key or session, or None (unknown, forged, expired, disabled)."""
         token = bearer(headers)
-        if token is not None and self.policy.keys and matches_key(token, self.policy.keys):
-            return API_USER
-        return self.sessions.user(_cookie(headers, COOKIE)) if self.policy.enabled else None
+        if token is not None:
+            if self.policy.keys and matches_key(token, self.policy.keys):
+                return Principal(API_USER, "admin")
+            owner = self.policy.directory.key_principal(token) if self.policy.directory is not None else None
+            if owner is not None:
+                return owner
+        if not self.policy.enabled:
+            return None
+        name = self.sessions.user(_cookie(headers, COOKIE))
+        if name is None:
+            return None
+        if self.policy.is_settings_login(name) or (name == API_USER and self.policy.keys):
+            return Principal(name, "admin")
+        return self.policy.directory.principal(name) if self.policy.directory is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -208,12 +301,16 @@ class AccessControl:
         if self.policy.enabled and path in ("/login", "/logout") and scope["type"] == "http":
             await self._login_route(scope, receive, send, headers)
             return
-        user = self.user_of(headers)
-        if self.policy.enabled and user is None and path not in PUBLIC:
+        principal = self.identify(headers)
+        enabled = self.policy.enabled
+        if enabled and principal is None and path not in PUBLIC:
             await self._unauthorized(scope, receive, send, headers)
             return
-        if user is not None:
-            scope.setdefault("state", {})["user"] = user
+        state = scope.setdefault("state", {})
+        if principal is not None:
+            state["user"], state["principal"] = principal.name, principal
+        else:
+            state["principal"] = NOBODY if enabled else LOCAL
         await self.app(scope, receive, self._decorated(send, origin if cross else None))
 
     # --- responses ---
@@ -260,7 +357,11 @@ class AccessControl:
                 if presented
                 else "Missing API key. Send `Authorization: Bearer <key>` with one of the keys in ASSISTANT_API_KEYS."
             )
-            if not self.policy.keys:
+            if self.policy.has_accounts:
+                message = (
+                    "Incorrect API key. " if presented else "Missing API key. "
+                ) + "Send `Authorization: Bearer <key>` with your personal key (python -m assistant users key NAME)."
+            elif not self.policy.keys:
                 message = "This server needs a login. Sign in at /login, or set ASSISTANT_API_KEYS for scripts."
             body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
             await _json(send, 401, body, [(b"www-authenticate", b"Bearer"), (b"x-should-retry", b"false")])
@@ -270,6 +371,8 @@ class AccessControl:
             await _redirect(send, "/login?next=" + quote(path, safe="/"), [])
             return
         detail = "Sign in at /login, or send `Authorization: Bearer <key>` with one of the keys in ASSISTANT_API_KEYS."
+        if self.policy.has_accounts:
+            detail = "Sign in at /login, or send `Authorization: Bearer <key>` with your personal API key."
         if presented:
             detail = "Incorrect API key. " + detail
         await _json(send, 401, {"detail": detail}, [(b"www-authenticate", b"Bearer")])
@@ -296,11 +399,7 @@ class AccessControl:
             await _plain(send, 413, "The login form is too large.")
             return
         next_path = _safe_next(form.get("next", next_path))
-        user = None
-        if self.policy.check_login(form.get("username", ""), form.get("password", "")):
-            user = form.get("username", "")
-        elif form.get("api_key") and self.policy.keys and matches_key(form["api_key"], self.policy.keys):
-            user = API_USER
+        user = await self._sign_in(form)
         wants_json = "application/json" in headers.get("accept", "")
         if user is None:
             if wants_json:
@@ -316,14 +415,41 @@ class AccessControl:
             return
         await _redirect(send, next_path, [cookie_header])
 
+    async def _sign_in(self, form: dict[str, str]) -> str | None:
+        """The user a login form names with the right password or key, or None; both outcomes go to the audit."""
+        import anyio
+
+        name, password, key = form.get("username", ""), form.get("password", ""), form.get("api_key", "")
+        directory = self.policy.directory
+        user, how = None, ""
+        if self.policy.check_login(name, password):
+            user, how = name, "settings login"
+        elif name and password and directory is not None and directory.has_users():
+            found = await anyio.to_thread.run_sync(directory.authenticate, name, password)
+            user, how = (found.name, "password") if found is not None else (None, "")
+        elif key and self.policy.keys and matches_key(key, self.policy.keys):
+            user, how = API_USER, "settings key"
+        elif key and directory is not None:
+            found = directory.key_principal(key)
+            user, how = (found.name, "personal key") if found is not None else (None, "")
+        if directory is not None:
+            kind, who = ("login", user) if user is not None else ("login_failed", name[:64] or "(key)")
+            details = {"method": how} if user is not None else {}
+            try:
+                await anyio.to_thread.run_sync(lambda: directory.record(kind, who, **details))
+            except Exception:  # the sign-in itself must not fail because the audit could not be written
+                log.exception("could not record a %s in the audit trail", kind)
+        return user
+
     def _login_page(self, next_path: str, error: str) -> str:
         fields = []
-        if self.policy.login is not None:
+        accounts = self.policy.has_accounts
+        if self.policy.login is not None or accounts:
             fields.append(
                 '<label>Name <input name="username" autocomplete="username" autofocus></label>'
                 '<label>Password <input name="password" type="password" autocomplete="current-password"></label>'
             )
-        if self.policy.keys:
+        if self.policy.keys or accounts:
             fields.append(
                 ("<p>or</p>" if fields else "")
                 + '<label>API key <input name="api_key" type="password" autocomplete="off"></label>'
@@ -351,24 +477,56 @@ button {{ background: #0d9488; color: white; border: 0; padding: 0.5rem 1.2rem; 
 """
 
 
-def policy_from(settings: Settings, keys: Sequence[str]) -> Policy:
-    """The access policy of the settings, with `keys` as the API keys."""
+def policy_from(settings: Settings, keys: Sequence[str], database: Database | None = None) -> Policy:
+    """The access policy of the settings, with `keys` as the API keys and the accounts of `database`."""
+    from assistant.accounts import Accounts
+
     login = (settings.username, settings.password) if settings.username and settings.password else None
     origins = tuple(o.strip().rstrip("/") for o in (settings.cors_origins or "").split(",") if o.strip())
-    return Policy(key_digests(keys), login, origins)
+    directory = AccountDirectory(Accounts(database)) if database is not None else None
+    return Policy(key_digests(keys), login, origins, directory)
 
 
 def protect(app: Any, settings: Settings, keys: Sequence[str]) -> Policy:
-    """Put every route of a Starlette/FastAPI app behind AccessControl; returns the policy in force."""
-    policy = policy_from(settings, keys)
+    """Put every route of a Starlette/FastAPI app behind AccessControl; returns the policy in force.
+
+    Opens the settings' database (accounts, audit, conversations) and leaves it in `app.state.database`.
+    """
+    from assistant.db import Database
+
+    database = Database.for_settings(settings)
+    policy = policy_from(settings, keys, database)
     app.add_middleware(AccessControl, policy=policy, sessions=Sessions.in_folder(settings.data_dir))
     app.state.access_policy = policy
+    app.state.database = database
     return policy
+
+
+def has_credentials(settings: Settings) -> bool:
+    """Whether the settings name API keys or a login, or the settings' database holds an account."""
+    from assistant.accounts import Accounts
+    from assistant.db import Database
+
+    if (settings.api_keys and settings.api_keys.get_secret_value().strip()) or (
+        settings.username and settings.password
+    ):
+        return True
+    database = Database.for_settings(settings)
+    try:
+        return Accounts(database).has_users()
+    finally:
+        database.close()
 
 
 def request_user(request: Any) -> str | None:
     """The user AccessControl let in (Gradio's auth_dependency), or None."""
     return getattr(request.state, "user", None)
+
+
+def request_principal(request: Any) -> Principal:
+    """The Principal AccessControl put on the request; LOCAL where there is none (no middleware: tests, scripts)."""
+    found = getattr(request.state, "principal", None)
+    return found if isinstance(found, Principal) else LOCAL
 
 
 def _safe_next(value: str) -> str:

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder for the local index, uploads, feedback and models.")
     index_dir: Path | None = Field(None, description="Local Chroma folder; defaults to `<data_dir>/index`.")
     collection: str = Field("cmo-docs", description="Chroma collection name for the chunks.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the accounts/audit database (postgresql://user@host/db); default: "
+        "SQLite at `<data_dir>/assistant.db`.",
+    )
     chroma_url: str | None = Field(
         None,
         description="Chroma server URL (e.g. http://127.0.0.1:8000); when set, used instead of the local folder.",
