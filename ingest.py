@@ -1,7 +1,9 @@
 """Ingest PDF (scans OCRed), Word, HTML, Markdown and text files into the index: `python ingest.py [PATHS...]`
 (default corpus/).
 
-`--list` shows the documents the index holds; `--remove PATH` takes one out (every chunk of it, at once).
+`--list` shows the documents the index holds; `--remove PATH` takes one out (every chunk of it, at once);
+`--collection NAME` puts the files into a collection (who may read them); a changed file becomes a new
+version of its document: `--versions PATH` lists them, `--restore PATH N` makes version N answer again.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("paths", nargs="*", type=Path, default=[Path("corpus")], help="files or folders")
     parser.add_argument("--index", type=Path, help="local index folder (default: ASSISTANT_INDEX_DIR or data/index)")
-    parser.add_argument("--collection", help="Chroma collection name (default: ASSISTANT_COLLECTION)")
+    parser.add_argument(
+        "--collection",
+        dest="readers",
+        metavar="NAME",
+        help="the collection these files belong to: who may read them (default: each document's own, else public)",
+    )
+    parser.add_argument(
+        "--chroma-collection", dest="collection", help="Chroma collection name (default: ASSISTANT_COLLECTION)"
+    )
     parser.add_argument("--chroma-url", help="write to a Chroma server instead, e.g. http://127.0.0.1:8000")
     parser.add_argument("--prune", action="store_true", help="remove files under PATHS that no longer exist")
     parser.add_argument("--doc-type", choices=["guidance", "brochure", "other"], help="override the document type")
@@ -42,7 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="remove this document from the index instead of ingesting (repeatable; the file stays on disk)",
     )
-    parser.add_argument("--json", action="store_true", help="with --list: one JSON object per document")
+    parser.add_argument("--json", action="store_true", help="with --list or --versions: one JSON object per line")
+    parser.add_argument(
+        "--versions", action="append", default=[], metavar="PATH", help="list the versions of this document"
+    )
+    parser.add_argument(
+        "--restore",
+        nargs=2,
+        metavar=("PATH", "N"),
+        help="make version N of this document the one that answers (see --versions)",
+    )
     return parser
 
 
@@ -62,11 +81,39 @@ def print_documents(documents: list[DocumentInfo], as_json: bool) -> None:
     print(f"{len(documents)} documents, {chunks} chunks")
 
 
+def print_versions(library: DocumentLibrary, name: str, as_json: bool) -> None:
+    """The --versions output: one line per version, newest first."""
+    for version in library.versions(name):
+        data = version.as_dict()
+        if as_json:
+            print(json.dumps(data, ensure_ascii=False))
+            continue
+        mark = "current" if version.current else ("restorable" if version.restorable else "file not kept")
+        print(f"v{version.number}  {data['ingested_at']}  {version.content_hash[:12]}  {version.chunks} chunks  {mark}")
+
+
 def manage(library: DocumentLibrary, args: argparse.Namespace) -> int:
-    """--remove and --list; exit 1 when a document to remove is not in the index."""
-    from assistant.errors import DocumentNotFoundError, report
+    """--remove, --restore, --versions and --list; exit 1 when a document named is not in the index."""
+    from assistant.errors import AssistantError, DocumentNotFoundError, report
 
     code = 0
+    if args.restore:
+        name, number = args.restore
+        try:
+            restored = library.restore(name, int(number))
+        except ValueError:
+            report(DocumentNotFoundError(f"{number!r} is not a version number.", "Use a number --versions lists."))
+            return 1
+        except AssistantError as exc:
+            report(exc)
+            return 1
+        print(f"restored {restored.source}: version {restored.version} answers ({restored.content_hash[:12]})")
+    for name in args.versions:
+        try:
+            print_versions(library, name, args.json)
+        except DocumentNotFoundError as exc:
+            report(exc)
+            code = 1
     for name in args.remove:
         try:
             removed = library.remove(name)
@@ -156,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(**overrides)
     except AssistantError as exc:
         return report_error(exc)
-    if args.list and not args.remove:  # read-only: works while the UI holds the index
+    if (args.list or args.versions) and not (args.remove or args.restore):  # read-only: works while the UI runs
         try:
             from assistant.documents import DocumentLibrary
 
@@ -168,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # One writer per local folder: a UI (or another ingest) on the same folder stops this run, with what to do.
         lock = None if settings.chroma_url else IndexLock(settings.index_path, "ingest").acquire()
-        bar = ProgressBar(len(discover(args.paths)[0])) if not (args.quiet or args.remove) else None
+        bar = ProgressBar(len(discover(args.paths)[0])) if not (args.quiet or args.remove or args.restore) else None
         index = Index.open(settings, announced_embedder(settings, bar))
     except AssistantError as exc:
         if bar is not None:
@@ -182,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         except AssistantError as exc:
             lock.release()
             return report_error(exc)
-    if args.remove:
+    if args.remove or args.restore:
         try:
             return manage(DocumentLibrary(settings, index), args)
         finally:
@@ -190,7 +237,12 @@ def main(argv: list[str] | None = None) -> int:
                 lock.release()
     try:
         report = Ingestor(settings, index).run(
-            args.paths, prune=args.prune, doc_type=args.doc_type, vendor=args.vendor, progress=bar
+            args.paths,
+            prune=args.prune,
+            doc_type=args.doc_type,
+            vendor=args.vendor,
+            progress=bar,
+            collection=args.readers,
         )
     except AssistantError as exc:
         return report_error(exc)

@@ -124,6 +124,8 @@ def make_citation(n: int, chunk: Chunk) -> Citation:
         section_id=chunk.section_id,
         printed_page=chunk.printed_page,
         locator=chunk_locator(chunk),
+        file_sha=chunk.file_sha,
+        collection=chunk.collection,
     )
 
 

@@ -29,18 +29,22 @@ from assistant.access import protect
 from assistant.body_limit import UPLOAD_PATHS, BodyLimit, upload_body_limit
 from assistant.documents import DOC_TYPES, DocumentLibrary
 from assistant.errors import (
+    AccessDeniedError,
     AssistantError,
     BackendError,
     ConfigError,
     DocumentNotFoundError,
     IngestError,
     IngestStopped,
+    NameTakenError,
     OversizedFileError,
     StoreError,
     UnsupportedFileError,
 )
 from assistant.files import STAGED_PREFIX
 from assistant.history import Turn, text_of, turns
+from assistant.library_files import LibraryFileGuard
+from assistant.principal import LOCAL, Principal
 from assistant.retrieval import Filters
 from assistant.types import Answer, AnswerEvent, Delta, Final
 from assistant.uploads import UploadJob, UploadNotFoundError
@@ -55,6 +59,7 @@ MODEL = "cmo-assistant"
 PREFIX = "/v1"
 ENDPOINTS = (
     "GET /v1/models, POST /v1/chat/completions, GET/POST /v1/documents, GET/DELETE /v1/documents/{source}, "
+    "GET /v1/documents/{source}/versions, POST /v1/documents/{source}/restore?version=N, "
     "GET /v1/uploads, GET/DELETE /v1/uploads/{id}"
 )
 _UPLOAD_BLOCK = 1 << 20
@@ -120,6 +125,10 @@ def api_error(exc: BaseException) -> ApiError:
         return exc
     if isinstance(exc, DocumentNotFoundError):
         return ApiError(404, _text(exc), code="document_not_found")
+    if isinstance(exc, AccessDeniedError):
+        return ApiError(403, _text(exc), type="permission_error", code="forbidden")
+    if isinstance(exc, NameTakenError):
+        return ApiError(409, _text(exc), code="name_taken", param="file")
     if isinstance(exc, UploadNotFoundError):
         return ApiError(404, _text(exc), code="upload_not_found")
     if isinstance(exc, IngestStopped):
@@ -315,6 +324,11 @@ def parse_api_keys(value: SecretStr | str | None) -> tuple[str, ...]:
 # --- the service --------------------------------------------------------------------------------
 
 
+def principal_of(request: Request) -> Principal:
+    """Who is asking: the principal assistant/access.py put on the request (the local admin when none)."""
+    return getattr(request.state, "principal", None) or LOCAL
+
+
 def _close(events: Iterator[AnswerEvent]) -> None:
     """Stop an answer stream early (a generator's close); other iterators need nothing."""
     close = getattr(events, "close", None)
@@ -376,13 +390,13 @@ class ChatService:
 
     # --- one request ---
 
-    def prepare(self, body: ChatRequest) -> tuple[str, str, list[Turn], Filters]:
-        """Check a request against the index: (mode, question, history, filters), or an ApiError."""
+    def prepare(self, body: ChatRequest, principal: Principal = LOCAL) -> tuple[str, str, list[Turn], Filters]:
+        """Check a request against what `principal` may read: (mode, question, history, filters), or an ApiError."""
         check_encodable(body)
         backend = self.backend_for(body.model)
         question, history = conversation(body.messages)
         registry = self.assistant.index.registry()
-        visible = [r for r in registry.values() if r.file_sha]
+        visible = [r for r in registry.values() if r.file_sha and principal.can_read(r.collection)]
         if not visible:
             raise ApiError(
                 409,
@@ -392,7 +406,7 @@ class ChatService:
             )
         vendors = sorted({r.vendor for r in visible if r.vendor})
         filters = request_filters(body, vendors, sorted(r.source for r in visible))
-        return backend, question, history, filters
+        return backend, question, history, filters.within(principal.readable)
 
     def completion(self, body: ChatRequest, answer: Answer) -> dict[str, Any]:
         """The chat.completion object for a finished answer."""
@@ -499,6 +513,8 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
     app.state.assistant = assistant
     limit = upload_body_limit(assistant.settings.max_file_mb)
     app.add_middleware(BodyLimit, limit=limit, paths=UPLOAD_PATHS)  # type: ignore[arg-type]
+    # inside the access policy (added after it would run before it): the principal is known here
+    app.add_middleware(LibraryFileGuard, index=assistant.index)  # type: ignore[arg-type]
     # added last, so it runs first: a stranger's body is never read
     policy = protect(app, assistant.settings, keys)
     app.state.api_keys_enabled = bool(policy.keys)
@@ -525,13 +541,15 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
         return {"id": model, "object": "model", "created": int(time.time()), "owned_by": "cmo-assistant"}
 
     @router.post("/chat/completions", response_model=None)
-    async def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
-        """Answer the last user message from the documents, with the earlier messages as history."""
-        backend, question, history, filters = await service.run(service.prepare, body)
+    async def chat_completions(body: ChatRequest, request: Request) -> dict[str, Any] | StreamingResponse:
+        """Answer the last user message from the documents the asker may read, with the earlier messages as
+        history."""
+        principal = principal_of(request)
+        backend, question, history, filters = await service.run(service.prepare, body, principal)
         if body.stream:
-            events = assistant.stream(question, history, filters, backend)
+            events = assistant.stream(question, history, filters, backend, principal)
             return await service.stream(body, events)
-        answer = await service.run(assistant.ask, question, history, filters, backend)
+        answer = await service.run(assistant.ask, question, history, filters, backend, principal)
         return service.completion(body, answer)
 
     _document_routes(router, service, library)
@@ -558,9 +576,9 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
     worker = service.assistant.uploads
 
     @router.get("/documents")
-    async def list_documents() -> dict[str, Any]:
-        """Every document the index answers from."""
-        documents = await service.run(library.list)
+    async def list_documents(request: Request) -> dict[str, Any]:
+        """Every document the index answers from that the asker may read."""
+        documents = await service.run(library.list, principal_of(request))
         return {"object": "list", "data": [d.as_dict() for d in documents]}
 
     @router.post("/documents", status_code=201, response_model=None)
@@ -569,14 +587,24 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
         file: Annotated[UploadFile, File(description="a PDF, Word (.docx), HTML, Markdown or text file")],
         doc_type: Annotated[str | None, Form(description=f"one of {', '.join(DOC_TYPES)}")] = None,
         vendor: Annotated[str | None, Form(description="vendor name, for brochures")] = None,
+        collection: Annotated[
+            str | None, Form(description="the collection it goes into (default: its document's, else public)")
+        ] = None,
         wait: bool = True,
     ) -> dict[str, Any] | JSONResponse:
-        """Upload a file; by default it is indexed before the reply, so it can be asked about at once."""
+        """Upload a file; by default it is indexed before the reply, so it can be asked about at once.
+
+        A file named like a document already held becomes that document's new version (the earlier one can be
+        restored). 403 when the uploader may not write the collection.
+        """
         name = file.filename or "upload"
         doc_type = doc_type or None
+        collection = (collection or "").strip() or None
+        principal = principal_of(request)
         if doc_type is not None and doc_type not in DOC_TYPES:
             raise ApiError(400, f"Unknown doc_type {doc_type!r}. Use one of: {', '.join(DOC_TYPES)}.", param="doc_type")
         library.check_upload(name, file.size or 0)
+        await service.run(library.upload_target, name, collection, principal)  # refused before the body is read
         # The body lands in the uploads folder under a `.staged-` name: a crash leaves it where start-up recovery
         # deletes it, never in a temp folder nobody tidies.
         library.uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -590,7 +618,14 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
                     library.check_upload(name, size)
                     out.write(block)
             job = worker.submit(
-                path, name, doc_type, vendor or None, owner="api", cleanup=lambda: shutil.rmtree(folder, True)
+                path,
+                name,
+                doc_type,
+                vendor or None,
+                owner="api",
+                cleanup=lambda: shutil.rmtree(folder, True),
+                collection=collection,
+                principal=principal,
             )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -601,30 +636,42 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
         return _finished(job)
 
     @router.get("/uploads")
-    async def list_uploads() -> dict[str, Any]:
-        """Uploads waiting, indexing or recently finished, oldest first."""
-        return {"object": "list", "data": [j.as_dict() for j in worker.jobs()]}
+    async def list_uploads(request: Request) -> dict[str, Any]:
+        """Uploads waiting, indexing or recently finished, oldest first (into collections the asker may read)."""
+        return {"object": "list", "data": [j.as_dict() for j in worker.jobs(principal=principal_of(request))]}
 
     @router.get("/uploads/{job_id}")
-    async def get_upload(job_id: str) -> dict[str, Any]:
+    async def get_upload(job_id: str, request: Request) -> dict[str, Any]:
         """One upload: queued, running (with its stage), done, failed or cancelled."""
-        return worker.get(job_id).as_dict()
+        return worker.get(job_id, principal_of(request)).as_dict()
 
     @router.delete("/uploads/{job_id}")
-    async def cancel_upload(job_id: str) -> dict[str, Any]:
+    async def cancel_upload(job_id: str, request: Request) -> dict[str, Any]:
         """Cancel an upload: a queued one never starts, a running one stops at its next step; nothing is kept."""
-        job = worker.cancel(job_id)
+        job = worker.cancel(job_id, principal_of(request))
         return {**job.as_dict(), "cancel_requested": job.cancel_requested.is_set()}
 
+    @router.get("/documents/{source:path}/versions")
+    async def list_versions(source: str, request: Request) -> dict[str, Any]:
+        """Every version of a document, newest first: the current one answers, earlier ones can be restored."""
+        versions = await service.run(library.versions, _document_id(source), principal_of(request))
+        return {"object": "list", "data": [v.as_dict() for v in versions]}
+
+    @router.post("/documents/{source:path}/restore")
+    async def restore_version(source: str, version: int, request: Request) -> dict[str, Any]:
+        """Make an earlier version of a document the one that answers (`?version=N`, as listed by .../versions)."""
+        restored = await service.run(library.restore, _document_id(source), version, principal_of(request))
+        return {**restored.as_dict(), "restored": True}
+
     @router.get("/documents/{source:path}")
-    async def get_document(source: str) -> dict[str, Any]:
-        """One document by its source (as listed)."""
-        return (await service.run(library.get, _document_id(source))).as_dict()
+    async def get_document(source: str, request: Request) -> dict[str, Any]:
+        """One document by its source (as listed); 404 when there is none the asker may read."""
+        return (await service.run(library.get, _document_id(source), principal_of(request))).as_dict()
 
     @router.delete("/documents/{source:path}")
-    async def delete_document(source: str) -> dict[str, Any]:
-        """Remove a document and every chunk of it; it is never cited again."""
-        removed = await service.run(library.remove, _document_id(source))
+    async def delete_document(source: str, request: Request) -> dict[str, Any]:
+        """Remove a document and every chunk of it (its earlier versions too); it is never cited again."""
+        removed = await service.run(library.remove, _document_id(source), principal_of(request))
         return {"id": removed.source, "object": "document", "deleted": True}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -92,7 +92,7 @@ class Comparison:
 
 
 def _and(names: Sequence[str]) -> str:
-    """"A", "A and B", "A, B and C"."""
+    """ "A", "A and B", "A, B and C"."""
     return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
@@ -145,8 +145,12 @@ def topic_of(question: str, vendors: Sequence[str], aspects: Sequence[str]) -> s
     return " ".join(re.sub(r"[?.,;:!]", " ", text).split())
 
 
-def build_comparison(assistant: Assistant, question: str, vendors: list[str], aspects: list[str]) -> Comparison:
-    """Search each vendor's documents for each aspect and quote the best evidence."""
+def build_comparison(
+    assistant: Assistant, question: str, vendors: list[str], aspects: list[str], filters: Filters | None = None
+) -> Comparison:
+    """Search each vendor's documents for each aspect and quote the best evidence (within `filters`: the
+    asker's collections)."""
+    base = filters or Filters()
     started = time.perf_counter()
     aspects = aspects or list(aspects_of(asked(question))) or [""]
     topic = topic_of(question, vendors, aspects)
@@ -156,7 +160,8 @@ def build_comparison(assistant: Assistant, question: str, vendors: list[str], as
     for vendor in vendors:
         for aspect in aspects:
             query_text = " ".join(filter(None, (aspect_query(aspect) if aspect else "", topic))) or question
-            found = assistant.retriever.search(query_text, Filters(vendors=(vendor,)), k=COMPARE.passages)
+            only = replace(base, vendors=(vendor,))
+            found = assistant.retriever.search(query_text, only, k=COMPARE.passages)
             for item in found.results:
                 offered.setdefault(item.chunk.id, item)
             cell, citations = _cell_for(

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from starlette.requests import Request
+
 from assistant import table_rows
 
 if TYPE_CHECKING:
@@ -123,13 +125,16 @@ def register_document_view(app: FastAPI, assistant: Assistant) -> None:
     from fastapi.responses import HTMLResponse
 
     from assistant.errors import AssistantError
+    from assistant.principal import LOCAL
     from assistant.sources import resolve_source
 
     @app.get(f"/{ROUTE}", include_in_schema=False)
-    def document_view(source: str = "") -> HTMLResponse:
+    def document_view(request: Request, source: str = "") -> HTMLResponse:
+        principal = getattr(request.state, "principal", None) or LOCAL
         registry = assistant.index.registry()
         record = registry.get(source)
-        path = resolve_source(source) if record is not None and record.file_sha else None
+        readable = record is not None and record.file_sha and principal.can_read(record.collection)
+        path = resolve_source(source) if readable else None
         if path is None or path.suffix.lower() not in VIEWABLE_SUFFIXES or not path.is_file():
             raise HTTPException(404, "No such document in the library. Open it from a citation or the Documents tab.")
         try:

@@ -15,10 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
 from assistant.config import Settings
-from assistant.errors import DocumentNotFoundError, IngestError, OversizedFileError, UnsupportedFileError
-from assistant.files import REPLACED_PREFIX, UPLOAD_SUFFIXES, StagedUpload, leftovers, stage_upload
+from assistant.errors import (
+    AccessDeniedError,
+    DocumentNotFoundError,
+    IngestError,
+    NameTakenError,
+    OversizedFileError,
+    UnsupportedFileError,
+)
+from assistant.files import REPLACED_PREFIX, UPLOAD_SUFFIXES, StagedUpload, leftovers, safe_filename, stage_upload
 from assistant.ingestion import Ingestor, Stop, source_key
 from assistant.loaders import content_key
+from assistant.principal import LOCAL, PUBLIC_COLLECTION, Principal
 from assistant.sources import resolve_source
 from assistant.types import DocType
 
@@ -44,6 +52,10 @@ class DocumentInfo:
     ingested_at: float
     content_hash: str
     alias_of: str | None = None
+    collection: str = PUBLIC_COLLECTION
+    version: int = 1
+    versions: int = 1
+    """How many versions the document has had (the live one included)."""
 
     @property
     def ingested_iso(self) -> str:
@@ -64,6 +76,9 @@ class DocumentInfo:
             "ingested_at": self.ingested_iso,
             "content_hash": self.content_hash,
             "alias_of": self.alias_of,
+            "collection": self.collection,
+            "version": self.version,
+            "versions": self.versions,
         }
 
 
@@ -109,6 +124,45 @@ def _info(record: FileRecord, registry: dict[str, FileRecord]) -> DocumentInfo:
         ingested_at=float(record.ingested_at),
         content_hash=record.file_sha,
         alias_of=record.alias_of,
+        collection=record.collection,
+        version=record.version,
+        versions=len(record.versions()) + 1,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One version of a document: the live one or an earlier one that can be restored."""
+
+    number: int
+    content_hash: str
+    ingested_at: float
+    title: str
+    pages: int
+    chunks: int
+    current: bool
+    restorable: bool
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form for the API and `ingest.py --versions`."""
+        iso = datetime.fromtimestamp(self.ingested_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return {
+            "object": "document.version",
+            "version": self.number,
+            "content_hash": self.content_hash,
+            "ingested_at": iso,
+            "title": self.title,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "current": self.current,
+            "restorable": self.restorable,
+        }
+
+
+def _writers_hint(collection: str) -> str:
+    return (
+        f"Only admins, and editors granted write access to the collection {collection!r}, may upload, delete or "
+        "restore documents there; ask an admin for access."
     )
 
 
@@ -122,29 +176,107 @@ class DocumentLibrary:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def list(self) -> list[DocumentInfo]:
-        """Every document readers can see, by title; files half-ingested or half-removed are left out."""
+    def list(self, principal: Principal = LOCAL) -> list[DocumentInfo]:
+        """Every document `principal` may read, by title; files half-ingested or half-removed are left out."""
         registry = self.index.registry()
-        visible = [r for r in registry.values() if r.file_sha]
+        visible = [r for r in registry.values() if r.file_sha and principal.can_read(r.collection)]
         return sorted((_info(r, registry) for r in visible), key=lambda d: (d.title.lower(), d.source))
 
-    def resolve(self, name: str) -> str | None:
-        """The index source for a name: the source itself, or a path to the file (relative or absolute)."""
+    def resolve(self, name: str, principal: Principal = LOCAL) -> str | None:
+        """The index source for a name (the source itself, or a path to the file, relative or absolute); None
+        when the index holds no such document or `principal` may not read it."""
         if "\x00" in name:  # no file is named so, and the OS refuses to look
             return None
         registry = self.index.registry()
         if name in registry and registry[name].file_sha:
-            return name
-        key = source_key(Path(name))
-        return key if key in registry and registry[key].file_sha else None
+            source = name
+        else:
+            key = source_key(Path(name))
+            if key not in registry or not registry[key].file_sha:
+                return None
+            source = key
+        return source if principal.can_read(registry[source].collection) else None
 
-    def get(self, name: str) -> DocumentInfo:
-        """One document by source or path; DocumentNotFoundError when the index doesn't hold it."""
-        source = self.resolve(name)
+    def get(self, name: str, principal: Principal = LOCAL) -> DocumentInfo:
+        """One document by source or path; DocumentNotFoundError when the index doesn't hold it or `principal`
+        may not read it (the same error: a reader is not told what exists elsewhere)."""
+        source = self.resolve(name, principal)
         if source is None:
             raise DocumentNotFoundError(f"No document {name!r} in the index.", _FIND_HINT)
         registry = self.index.registry()
         return _info(registry[source], registry)
+
+    def versions(self, name: str, principal: Principal = LOCAL) -> tuple[VersionInfo, ...]:
+        """Every version of a document, newest first; the live one is marked `current`."""
+        info = self.get(name, principal)
+        record = self.index.registry()[info.source]
+        ingestor = Ingestor(self.settings, self.index)
+        out = [
+            VersionInfo(
+                v.number,
+                v.file_sha,
+                v.ingested_at,
+                v.title or Path(record.source).name,
+                v.pages,
+                v.chunks,
+                False,
+                ingestor.version_file(record.source, v.file_sha).is_file(),
+            )
+            for v in record.versions()
+        ]
+        out.append(
+            VersionInfo(
+                record.version,
+                record.file_sha,
+                float(record.ingested_at),
+                info.title,
+                info.pages,
+                info.chunks,
+                True,
+                True,
+            )
+        )
+        return tuple(sorted(out, key=lambda v: v.number, reverse=True))
+
+    def restore(self, name: str, number: int, principal: Principal = LOCAL) -> DocumentInfo:
+        """Make an earlier version the live one (it answers from then on); the live one becomes an earlier one."""
+        info = self.get(name, principal)
+        self.check_write(info.collection, principal)
+        Ingestor(self.settings, self.index).restore(info.source, number)
+        return self.get(info.source, principal)
+
+    # --- who may change what ---------------------------------------------------------------------
+
+    @staticmethod
+    def check_write(collection: str, principal: Principal) -> None:
+        """AccessDeniedError unless `principal` may change documents of `collection`."""
+        if not principal.can_write(collection):
+            raise AccessDeniedError(
+                f"{principal.name} ({principal.role}) may not change documents of the collection {collection!r}.",
+                _writers_hint(collection),
+            )
+
+    def upload_target(self, name: str, collection: str | None, principal: Principal = LOCAL) -> str:
+        """The collection an upload named `name` goes into, once `principal` is known to be allowed to put it there.
+
+        A new document goes into `collection` (public when None); a new version of an existing one stays in its
+        document's collection unless `collection` names another (a move: both must be writable). Raises
+        AccessDeniedError, or NameTakenError when the name is held in a collection the uploader cannot read.
+        """
+        try:
+            source = source_key((self.uploads_dir / safe_filename(name)).resolve())
+        except (OSError, ValueError):
+            source = ""
+        record = self.index.registry().get(source) if source else None
+        if record is not None and record.file_sha:
+            if not principal.can_read(record.collection):
+                raise NameTakenError(
+                    f"{name}: another document already uses this file name.", "Rename the file and upload it again."
+                )
+            self.check_write(record.collection, principal)
+        target = collection or (record.collection if record is not None and record.file_sha else PUBLIC_COLLECTION)
+        self.check_write(target, principal)
+        return target
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -172,11 +304,13 @@ class DocumentLibrary:
         *,
         stop: Stop | None = None,
         progress: Progress | None = None,
+        collection: str | None = None,
     ) -> UploadResult:
         """Copy an uploaded file into the uploads folder under `name` and ingest it; nothing is kept if it fails.
 
         A file of the same name uploaded before becomes the previous version: it stays on disk and in the
-        index until the new one is indexed, then the new one replaces it ("updated"). Raises an IngestError
+        index until the new one is indexed, then the new one replaces it ("updated") and is kept as an earlier
+        version that can be restored. `collection` as for Ingestor.run. Raises an IngestError
         (with the ingester's reason and hint) when the file cannot be read, and what `stop` raises when it
         stops the ingest; the previous version is put back then.
         """
@@ -196,10 +330,12 @@ class DocumentLibrary:
             options["vendor"] = vendor.strip()
         previous = self._current(source_key(staged.path))
         try:
-            report = Ingestor(self.settings, self.index).run(
+            ingestor = Ingestor(self.settings, self.index)
+            report = ingestor.run(
                 [staged.path],
                 stop=stop,
                 progress=progress,
+                collection=collection,
                 **options,  # type: ignore[arg-type]
             )
         except BaseException:
@@ -212,6 +348,8 @@ class DocumentLibrary:
             reason = failure.reason if failure else "it could not be indexed."
             hint = failure.hint if failure else "Check the file and upload it again."
             raise IngestError(_named(reason, source, staged), hint)
+        if previous is not None and staged.backup is not None and staged.backup.name.startswith(REPLACED_PREFIX):
+            ingestor.keep_file(staged.backup, previous.content_hash)  # indexes made before versions kept no copy
         staged.keep()
         status: UploadStatus = (
             "added"
@@ -266,12 +404,14 @@ class DocumentLibrary:
                     orphans.append(target.name)
         return Recovery([p.name for p in staged], restored, dropped, orphans)
 
-    def remove(self, name: str) -> DocumentInfo:
-        """Remove a document from the index at once (every chunk of it), and its copy in the uploads folder.
+    def remove(self, name: str, principal: Principal = LOCAL) -> DocumentInfo:
+        """Remove a document from the index at once (every chunk of it, earlier versions too), and its copy in the
+        uploads folder.
 
         Files elsewhere (your own folders) are left on disk: ingesting that folder again adds them back.
         """
-        info = self.get(name)
+        info = self.get(name, principal)
+        self.check_write(info.collection, principal)
         Ingestor(self.settings, self.index).remove(info.source)
         self._delete_uploaded_copy(info.source)
         return info

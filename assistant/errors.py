@@ -71,7 +71,15 @@ class BackendError(AssistantError):
 
 
 class DocumentNotFoundError(AssistantError):
-    """No document with that source is in the index."""
+    """No document with that source is in the index (or none the asker may read)."""
+
+
+class AccessDeniedError(AssistantError):
+    """The asker may read the collection but not change it (upload, delete, restore)."""
+
+
+class NameTakenError(AssistantError):
+    """An upload's name is held by a document of another collection."""
 
 
 def print_error(message: str, hint: str = "", stream: TextIO | None = None) -> int:

@@ -1,13 +1,22 @@
 """The only module that imports chromadb: open the store (local folder or server), write, delete, search.
 
-Two collections: `<name>` holds chunks with their embeddings; `<name>-files` is the registry, one
-record per ingested file naming the content (file_sha) that is live for it. Searches return only
-chunks whose file_sha is live for their source, so swapping a file's chunks is atomic for readers:
-new chunks are written first (invisible), then the registry record is flipped, then old chunks go.
+Three collections: `<name>` holds chunks with their embeddings; `<name>-files` is the registry, one
+record per ingested file naming the content (file_sha) that is live for it; `<name>-versions` keeps the
+chunks of earlier versions of documents (never searched), so restoring one is a copy back, not a re-embed.
+Searches return only chunks whose file_sha is live for their source, so swapping a file's chunks is atomic
+for readers: new chunks are written first (invisible), then the registry record is flipped, then old
+chunks go to the versions collection.
+
+Every chunk and record names its collection (who may read it). Chunks written before collections existed
+have no such field: `Index` labels them public once, when it opens an index whose state record lacks the
+`collections` mark (a metadata update, no re-embedding). A filter that treated a missing field as public
+instead would have to list every other collection in each query (Chroma's `$in` never matches a missing
+key, only `$nin` does), read from the registry on every search.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -17,6 +26,7 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.errors import StoreError
+from assistant.principal import PUBLIC_COLLECTION
 from assistant.routing import CatalogEntry
 from assistant.tuning import RETRIEVAL
 from assistant.types import Chunk, Filters, embedding_text
@@ -38,6 +48,8 @@ def where(filters: Filters | None) -> Where | None:
         for key, values in (("doc_type", filters.doc_types), ("vendor", filters.vendors), ("source", filters.sources)):
             if values:
                 clauses.append({key: {"$in": list(values)}})
+        if filters.collections:  # an empty tuple admits nothing: callers return before asking Chroma
+            clauses.append({"collection": {"$in": list(filters.collections)}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -68,6 +80,10 @@ class FileRecord:
     short_names: str = ""  # "; "-joined: what the document is called (catalog.py learns them at ingest)
     references: str = ""  # "; "-joined reference numbers ("EMA/541760/2011", "21 CFR 211.34")
     covers: str = ""  # "; "-joined regulations the document says it covers (front matter)
+    collection: str = PUBLIC_COLLECTION
+    version: int = 1
+    """The number of the live version (file_sha); earlier versions are in `history`."""
+    history: str = ""  # JSON list of Version.as_dict(): the earlier versions, oldest first
 
     def to_metadata(self) -> dict[str, str | int | float]:
         """Chroma metadata form. Every key is always written, None as "": Chroma merges upserted metadata."""
@@ -79,7 +95,63 @@ class FileRecord:
         names = set(cls.__dataclass_fields__)
         optional = {"vendor", "alias_of", "pending_sha", "stale_sha"}
         values: dict[str, Any] = {k: (None if k in optional and v == "" else v) for k, v in meta.items() if k in names}
+        if not values.get("collection"):
+            values["collection"] = PUBLIC_COLLECTION
         return cls(**values)
+
+    def versions(self) -> tuple[Version, ...]:
+        """The earlier versions, oldest first."""
+        if not self.history:
+            return ()
+        return tuple(Version.from_dict(item) for item in json.loads(self.history))
+
+    def as_version(self) -> Version:
+        """The live version as a history entry."""
+        return Version(
+            self.version,
+            self.file_sha,
+            float(self.ingested_at),
+            self.title,
+            self.doc_type,
+            self.vendor,
+            self.chunks,
+            self.pages,
+            self.short_names,
+            self.references,
+            self.covers,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One earlier version of a document: what the registry record said while it was live."""
+
+    number: int
+    file_sha: str
+    ingested_at: float
+    title: str = ""
+    doc_type: str = "other"
+    vendor: str | None = None
+    chunks: int = 0
+    pages: int = 0
+    short_names: str = ""
+    references: str = ""
+    covers: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form kept in the registry record's `history`."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Version:
+        """Rebuild from the registry's JSON."""
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def history_json(versions: Sequence[Version]) -> str:
+    """The registry form of a document's earlier versions."""
+    return json.dumps([v.as_dict() for v in versions], separators=(",", ":")) if versions else ""
 
 
 def _split(joined: str) -> tuple[str, ...]:
@@ -147,6 +219,7 @@ class Index:
         self.name = collection
         self._chunks = self._collection(collection, embedder)
         self._files = self._collection(f"{collection}-files", None)
+        self._versions = self._collection(f"{collection}-versions", embedder)
         self._registry_cache: tuple[int, dict[str, FileRecord]] | None = None
         self._live_cache: tuple[dict[str, FileRecord], dict[str, str]] | None = None
         self.writes = 0
@@ -156,6 +229,7 @@ class Index:
         self.write_lock = threading.RLock()
         """Held by every ingest run and removal in this process, so one never recovers another's half-written file."""
         self._check_model()
+        self._label_collections()
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder) -> Index:
@@ -206,6 +280,28 @@ class Index:
                 f"not {self.embedder.model_id!r}.",
                 f"Set ASSISTANT_EMBEDDING_MODEL={stored} or ingest into a new index (--index DIR).",
             )
+
+    def _label_collections(self, page_size: int = 5000) -> None:
+        """Label chunks stored before collections existed as public, once per index (see the module doc)."""
+        if self._state().get("collections"):
+            return
+        with self.write_lock:
+            offset = 0
+            while True:
+                got = self._chunks.get(include=["metadatas"], limit=page_size, offset=offset)
+                ids = [
+                    cid
+                    for cid, meta in zip(got["ids"], got.get("metadatas") or [], strict=True)
+                    if not (meta or {}).get("collection")
+                ]
+                if ids:
+                    self._chunks.update(ids=ids, metadatas=[{"collection": PUBLIC_COLLECTION}] * len(ids))
+                if len(got["ids"]) < page_size:
+                    break
+                offset += page_size
+            state = self._state()
+            state["collections"] = 1
+            self._files.upsert(ids=[_STATE_ID], embeddings=[[1.0]], metadatas=[state])  # type: ignore[arg-type]
 
     # --- registry ------------------------------------------------------------------------------
 
@@ -276,7 +372,8 @@ class Index:
             self._bump()
 
     def catalog(self) -> list[CatalogEntry]:
-        """The library's documents with their learned names, for routing (aliases of one content once)."""
+        """The library's documents with their learned names, for routing (aliases of one content once);
+        each names its collection, so that routing only sees what the asker may read."""
         out = []
         for record in sorted(self.registry().values(), key=lambda r: r.source):
             if record.alias_of is not None or not record.file_sha:
@@ -288,6 +385,7 @@ class Index:
                     short_names=_split(record.short_names),
                     references=_split(record.references),
                     covers=_split(record.covers),
+                    collection=record.collection,
                 )
             )
         return out
@@ -347,12 +445,67 @@ class Index:
         if got["ids"]:
             self._chunks.update(ids=got["ids"], metadatas=metas)  # type: ignore[arg-type]
 
+    def set_collection(self, source: str, file_sha: str, collection: str) -> None:
+        """Move the chunks of one content version of a source to another collection."""
+        got = self._chunks.get(where=_of_file(source, file_sha), include=[])
+        if got["ids"]:
+            self._chunks.update(ids=got["ids"], metadatas=[{"collection": collection}] * len(got["ids"]))
+
+    # --- earlier versions ----------------------------------------------------------------------
+
+    def archive_chunks(self, source: str, file_sha: str) -> int:
+        """Move the chunks of one content version of a source to the versions collection (never searched)."""
+        got = self._chunks.get(where=_of_file(source, file_sha), include=["documents", "metadatas", "embeddings"])
+        self._copy(self._versions, got)
+        self.delete_chunks(source, file_sha)
+        return len(got["ids"])
+
+    def unarchive_chunks(self, file_sha: str, source: str, collection: str) -> int:
+        """Copy an earlier version's chunks back among the searchable ones, labelled with the document they now
+        belong to; they stay invisible until the registry names `file_sha` live for `source`."""
+        include: Any = ["documents", "metadatas", "embeddings"]
+        got = self._versions.get(where={"file_sha": file_sha}, include=include)
+        if not got["ids"]:  # handed over to an identical copy when it was replaced: that copy's chunks
+            got = self._chunks.get(where={"file_sha": file_sha}, include=include)
+        metas = [{**dict(m or {}), "source": source, "collection": collection} for m in got.get("metadatas") or []]
+        self._copy(self._chunks, {**got, "metadatas": metas})
+        return len(got["ids"])
+
+    def archived(self, file_sha: str) -> int:
+        """Chunks kept for an earlier version."""
+        return len(self._versions.get(where={"file_sha": file_sha}, include=[])["ids"])
+
+    def drop_archived(self, file_shas: Sequence[str]) -> None:
+        """Forget earlier versions' chunks."""
+        for sha in file_shas:
+            ids = self._versions.get(where={"file_sha": sha}, include=[])["ids"]
+            step = self.batch_size()
+            for start in range(0, len(ids), step):
+                self._versions.delete(ids=ids[start : start + step])
+
+    def _copy(self, target: Collection, got: Any) -> None:
+        ids = list(got["ids"])
+        if not ids:
+            return
+        docs, metas, vectors = got["documents"], got["metadatas"], got["embeddings"]
+        step = self.batch_size()
+        for start in range(0, len(ids), step):
+            end = start + step
+            target.upsert(
+                ids=ids[start:end],
+                documents=list(docs[start:end]),
+                metadatas=list(metas[start:end]),
+                embeddings=[list(map(float, v)) for v in vectors[start:end]],  # type: ignore[arg-type]
+            )
+
     def count(self) -> int:
         """Chunks stored, visible or not."""
         return int(self._chunks.count())
 
     def iter_chunks(self, filters: Filters | None = None, page_size: int = 5000) -> Iterator[Chunk]:
         """Every visible chunk (optionally filtered), page by page."""
+        if filters is not None and filters.admits_nothing:
+            return
         live = self.live_shas()
         offset = 0
         while True:
@@ -372,7 +525,7 @@ class Index:
     ) -> list[tuple[Chunk, float]]:
         """Dense search: (chunk, cosine similarity), best first, visible chunks only."""
         live = self.live_shas(SEARCH_FRESH_S)
-        if not live:
+        if not live or (filters is not None and filters.admits_nothing):
             return []
         fetch = k + RETRIEVAL.dense_slack  # Chroma returns fewer when the collection holds fewer
         got = self._chunks.query(
@@ -411,20 +564,24 @@ class Index:
         """Embeddings of chunks as the index stores them (title and section included)."""
         return self.embedder.embed_documents([embedding_text(c) for c in chunks])
 
-    def vendors(self, fresh_s: float = SEARCH_FRESH_S) -> list[str]:
-        """Vendors named by ingested files (from the cached registry: answers ask several times each)."""
-        return sorted({r.vendor for r in self.registry(fresh_s).values() if r.vendor})
+    def _seen(self, filters: Filters | None, fresh_s: float) -> list[FileRecord]:
+        """Registry records of the collections `filters` admits (all when None)."""
+        return [r for r in self.registry(fresh_s).values() if filters is None or filters.admits_collection(r.collection)]
 
-    def doc_types(self, fresh_s: float = SEARCH_FRESH_S) -> list[str]:
-        """Document types of ingested files."""
-        return sorted({r.doc_type for r in self.registry(fresh_s).values()})
+    def vendors(self, filters: Filters | None = None, fresh_s: float = SEARCH_FRESH_S) -> list[str]:
+        """Vendors named by ingested files `filters` admits (cached registry: answers ask several times each)."""
+        return sorted({r.vendor for r in self._seen(filters, fresh_s) if r.vendor})
 
-    def stats(self) -> dict[str, Any]:
-        """Counts for status lines and the UI."""
+    def doc_types(self, filters: Filters | None = None, fresh_s: float = SEARCH_FRESH_S) -> list[str]:
+        """Document types of ingested files `filters` admits."""
+        return sorted({r.doc_type for r in self._seen(filters, fresh_s)})
+
+    def stats(self, filters: Filters | None = None) -> dict[str, Any]:
+        """Counts for status lines and the UI; vendors and document types only of collections `filters` admits."""
         return {
             "location": self.location,
-            "files": len(self.registry()),
+            "files": len(self._seen(filters, 0.0)),
             "chunks": self.count(),
-            "vendors": self.vendors(0.0),
-            "doc_types": self.doc_types(0.0),
+            "vendors": self.vendors(filters, 0.0),
+            "doc_types": self.doc_types(filters, 0.0),
         }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from assistant.chunking import chunk_document
 from assistant.config import Settings
-from assistant.errors import IngestError, IngestStopped
-from assistant.index import FileRecord, Index, join_names
+from assistant.errors import DocumentNotFoundError, IngestError, IngestStopped
+from assistant.index import FileRecord, Index, Version, history_json, join_names
 from assistant.loaders import SUPPORTED_SUFFIXES, content_key, load_file
 from assistant.loaders.limits import ReadLimits
+from assistant.principal import PUBLIC_COLLECTION
 from assistant.sources import resolve_source, source_key
 from assistant.types import Chunk, DocType, LoadedDocument
 
@@ -157,7 +160,10 @@ class Ingestor:
                 self.index.delete_chunks(record.source, record.pending_sha)
                 changed = True
             if record.stale_sha and record.stale_sha != record.file_sha:
-                self.index.delete_chunks(record.source, record.stale_sha)
+                if record.file_sha:  # a version replaced: kept among the earlier versions
+                    self.index.archive_chunks(record.source, record.stale_sha)
+                else:  # a removal
+                    self.index.delete_chunks(record.source, record.stale_sha)
                 changed = True
             if not record.file_sha and record.alias_of is None:
                 self.index.drop_file(record.source)
@@ -173,8 +179,13 @@ class Ingestor:
         vendor: str | None = None,
         progress: Progress | None = None,
         stop: Stop | None = None,
+        collection: str | None = None,
     ) -> IngestReport:
         """Ingest files and folders; one bad file never stops the others or touches stored chunks.
+
+        Files go into `collection`; None keeps each document's collection (public for a new one). A file whose
+        content changed becomes the document's new version: the earlier one is kept (its chunks in the index's
+        versions collection, its file under data/versions/) and can be restored (`restore`).
 
         Files are embedded in groups of about EMBED_GROUP chunks (fewer, fuller model batches), then
         written and flipped one file at a time, so a crash leaves each file either old or new. Runs and
@@ -184,7 +195,9 @@ class Ingestor:
         with self.index.write_lock:
             self._stop = stop or _go_on
             try:
-                return self._run(paths, prune=prune, doc_type=doc_type, vendor=vendor, progress=progress)
+                return self._run(
+                    paths, prune=prune, doc_type=doc_type, vendor=vendor, progress=progress, collection=collection
+                )
             except IngestStopped:  # a stop we asked for: roll back now (a crash is left to the next run's recover)
                 try:
                     self.recover()
@@ -202,6 +215,7 @@ class Ingestor:
         doc_type: DocType | None,
         vendor: str | None,
         progress: Progress | None,
+        collection: str | None = None,
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
@@ -216,7 +230,7 @@ class Ingestor:
         for path in files:
             source = source_key(path)
             try:
-                prepared = self._prepare(path, source, max_bytes, doc_type, vendor, report, progress, done)
+                prepared = self._prepare(path, source, max_bytes, doc_type, vendor, report, progress, done, collection)
             except IngestError as exc:
                 report.failed.append(FileFailure(source, exc.message, exc.hint))
                 prepared = None
@@ -237,7 +251,7 @@ class Ingestor:
         done = self._commit(group, report, stale, progress, done)
         for record in stale:
             assert record.stale_sha
-            self.index.delete_chunks(record.source, record.stale_sha)
+            self.index.archive_chunks(record.source, record.stale_sha)
             self.index.put_file(_clean(record))
         if prune:
             present = {source_key(f) for f in files}
@@ -250,17 +264,27 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _already_held(self, source: str, sha: str, report: IngestReport) -> bool:
-        """True when the index holds this content already: unchanged, moved here, or a copy of another file."""
+    def _already_held(self, source: str, sha: str, report: IngestReport, collection: str) -> bool:
+        """True when the index holds this content already: unchanged, moved here, or a copy of another file of the
+        same collection (a copy in another collection is embedded again: its readers differ)."""
         registry = self.index.registry()
         current = registry.get(source)
         if current and current.file_sha == sha and not current.pending_sha:
+            if current.collection != collection:  # the same content moved to another collection
+                if current.alias_of is None:
+                    self.index.set_collection(source, sha, collection)
+                self.index.put_file(_with(current, collection=collection))
             report.unchanged.append(source)
             return True
+        in_flight = self._in_flight.get(sha)
         twin = next(
-            (r for r in registry.values() if r.file_sha == sha and r.alias_of is None and r.source != source),
+            (
+                r
+                for r in registry.values()
+                if r.file_sha == sha and r.alias_of is None and r.source != source and r.collection == collection
+            ),
             None,
-        ) or self._in_flight.get(sha)
+        ) or (in_flight if in_flight is not None and in_flight.collection == collection else None)
         if (
             twin is not None
             and current is None
@@ -286,6 +310,7 @@ class Ingestor:
                     short_names=twin.short_names,
                     references=twin.references,
                     covers=twin.covers,
+                    collection=collection,
                 )
             )
             report.duplicates.append(source)
@@ -302,13 +327,16 @@ class Ingestor:
         report: IngestReport,
         progress: Progress | None = None,
         done: int = 0,
+        collection: str | None = None,
     ) -> _Prepared | None:
         """Read and chunk one file and announce its new content; None when there is nothing to embed."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             load_file(path, source)  # raises the unsupported-type error with its hint
         self._stop()
         sha = content_key(path)
-        if self._already_held(source, sha, report):
+        known = self.index.registry().get(source)
+        target = collection or (known.collection if known is not None else PUBLIC_COLLECTION)
+        if self._already_held(source, sha, report, target):
             return None
         current = self.index.registry().get(source)  # cached: the check above changed nothing when it returns False
 
@@ -342,6 +370,7 @@ class Ingestor:
         chunks = mark_ocr(
             doc, chunk_document(doc, self.embedder.count_tokens, limit, self.settings.chunk_overlap_tokens)
         )
+        chunks = [replace(chunk, collection=target) for chunk in chunks]
         if not chunks:
             raise IngestError(f"{source}: no passages could be cut from the text.", "Check the file has prose text.")
         most = self.settings.max_chunks_per_file
@@ -356,7 +385,11 @@ class Ingestor:
             # an identical copy elsewhere keeps the old content: hand the old chunks over instead of deleting them
             old_sha = None if self._hand_over(current) else current.file_sha
         # Until the flip, readers (and `--list`) keep seeing the old version whole: title, pages and chunks.
-        base = current if old_sha and current else FileRecord(source, "", doc.title, doc.doc_type, doc.vendor)
+        base = (
+            current
+            if old_sha and current
+            else FileRecord(source, "", doc.title, doc.doc_type, doc.vendor, collection=target)
+        )
         self.index.put_file(_with(base, pending_sha=sha))
         names = _Names(join_names(doc.short_names), join_names(doc.references), join_names(doc.covers))
         self._in_flight[sha] = FileRecord(
@@ -370,9 +403,22 @@ class Ingestor:
             short_names=names.short_names,
             references=names.references,
             covers=names.covers,
+            collection=target,
         )
         return _Prepared(
-            doc.source, doc.title, doc.doc_type, doc.vendor, sha, len(doc.pages), chunks, old_sha, bool(current), names
+            doc.source,
+            doc.title,
+            doc.doc_type,
+            doc.vendor,
+            sha,
+            len(doc.pages),
+            chunks,
+            old_sha,
+            bool(current),
+            names,
+            target,
+            current if current is not None and current.file_sha else None,
+            path,
         )
 
     def _commit(
@@ -402,6 +448,8 @@ class Ingestor:
             report.pages += item.pages
             if progress:
                 progress("chunks", done, report.chunks_embedded)
+            earlier = _earlier(item.previous)
+            self.keep_file(item.path, item.sha)
             record = FileRecord(
                 source=item.source,
                 file_sha=item.sha,
@@ -414,6 +462,9 @@ class Ingestor:
                 short_names=item.names.short_names,
                 references=item.names.references,
                 covers=item.names.covers,
+                collection=item.collection,
+                version=max((v.number for v in earlier), default=0) + 1,
+                history=history_json(earlier),
             )
             self.index.put_file(record)
             (report.updated if item.existed else report.added).append(item.source)
@@ -463,6 +514,89 @@ class Ingestor:
             self.index.put_file(_with(other, alias_of=heir.source))
         return True
 
+    @property
+    def versions_dir(self) -> Path:
+        """Where each ingested content is kept, named by its content hash, so that an earlier version can be
+        restored after its file changed (a regulated library shows what it answered from)."""
+        return self.settings.data_dir / "versions"
+
+    def version_file(self, source: str, file_sha: str) -> Path:
+        """The kept copy of one content of a document."""
+        return self.versions_dir / f"{file_sha}{Path(source).suffix.lower()}"
+
+    def keep_file(self, path: Path | None, file_sha: str) -> None:
+        """Keep a copy of a file's content under its hash (once; written under a temp name, then renamed)."""
+        if path is None or not path.is_file():
+            return
+        target = self.version_file(str(path), file_sha)
+        if target.exists():
+            return
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{uuid.uuid4().hex}.tmp")
+        try:
+            shutil.copyfile(path, temp)
+            temp.replace(target)
+        except OSError:
+            temp.unlink(missing_ok=True)
+            log.warning("could not keep a copy of %s for its version history", path, exc_info=True)
+
+    def restore(self, source: str, number: int) -> FileRecord:
+        """Make an earlier version of a document the live one again; the live one joins the earlier versions.
+
+        Its chunks are copied back from the versions collection (no re-embedding) and its kept file is put back
+        at the document's path, so the index, the file served and the next ingest run agree.
+        """
+        with self.index.write_lock:
+            record = self.index.registry().get(source)
+            if record is None or not record.file_sha:
+                raise DocumentNotFoundError(f"No document {source!r} in the index.", "List them with --list.")
+            if number == record.version:
+                return record
+            earlier = {v.number: v for v in record.versions()}
+            if number not in earlier:
+                known = ", ".join(str(n) for n in sorted([*earlier, record.version]))
+                raise DocumentNotFoundError(f"{source} has no version {number}.", f"Its versions: {known}.")
+            wanted = earlier[number]
+            kept = self.version_file(source, wanted.file_sha)
+            if not kept.is_file():
+                raise IngestError(
+                    f"The file of version {number} of {source} was not kept.",
+                    "Ingest that file again to make it the current version.",
+                )
+            self.index.put_file(_with(record, pending_sha=wanted.file_sha))
+            if not self.index.unarchive_chunks(wanted.file_sha, source, record.collection):
+                self.index.put_file(_clean(record))
+                raise IngestError(
+                    f"The passages of version {number} of {source} are no longer in the index.",
+                    "Ingest that file again to make it the current version.",
+                )
+            self.keep_file(resolve_source(source), record.file_sha)
+            _put_back(kept, resolve_source(source))
+            history = sorted(
+                [*(v for v in earlier.values() if v.number != number), record.as_version()], key=lambda v: v.number
+            )
+            restored = FileRecord(
+                source,
+                wanted.file_sha,
+                wanted.title,
+                wanted.doc_type,
+                wanted.vendor,
+                wanted.chunks,
+                wanted.pages,
+                stale_sha=record.file_sha,
+                ingested_at=wanted.ingested_at,
+                short_names=wanted.short_names,
+                references=wanted.references,
+                covers=wanted.covers,
+                collection=record.collection,
+                version=wanted.number,
+                history=history_json(history),
+            )
+            self.index.put_file(restored)
+            self.index.archive_chunks(source, record.file_sha)
+            self.index.put_file(_clean(restored))
+            return _clean(restored)
+
     def remove(self, source: str) -> bool:
         """Forget a file at once; an identical copy elsewhere inherits its chunks. False when it was not indexed.
 
@@ -478,6 +612,9 @@ class Ingestor:
                 self.index.put_file(_with(record, file_sha="", stale_sha=record.file_sha or record.stale_sha))
                 self.index.delete_chunks(source)
             self.index.drop_file(source)
+            held = {r.file_sha for r in self.index.registry().values()}
+            held |= {v.file_sha for r in self.index.registry().values() for v in r.versions()}
+            self.index.drop_archived([v.file_sha for v in record.versions() if v.file_sha not in held])
             return True
 
 
@@ -504,6 +641,17 @@ class _Prepared:
     old_sha: str | None
     existed: bool
     names: _Names = field(default_factory=lambda: _Names())
+    collection: str = PUBLIC_COLLECTION
+    previous: FileRecord | None = None
+    """The document's record before this content (None for a new document)."""
+    path: Path | None = None
+
+
+def _earlier(previous: FileRecord | None) -> tuple[Version, ...]:
+    """The versions a document has had once `previous` (its record before new content) is replaced."""
+    if previous is None:
+        return ()
+    return (*previous.versions(), previous.as_version())
 
 
 def _go_on() -> None:
@@ -516,6 +664,18 @@ def mark_ocr(doc: LoadedDocument, chunks: list[Chunk]) -> list[Chunk]:
     if not read:
         return chunks
     return [replace(chunk, ocr=True) if chunk.page in read else chunk for chunk in chunks]
+
+
+def _put_back(kept: Path, path: Path) -> None:
+    """Replace the file at `path` with a kept version in one step (a temp copy beside it, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".restore-{uuid.uuid4().hex}-{path.name}")
+    try:
+        shutil.copyfile(kept, temp)
+        temp.replace(path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def _with(record: FileRecord, **changes: object) -> FileRecord:

@@ -20,6 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from assistant.config import Settings
+from assistant.principal import LOCAL, Principal
 from assistant.retrieval import HybridRetriever
 from assistant.types import Filters, ScoredChunk
 
@@ -38,6 +39,8 @@ def to_document(item: ScoredChunk) -> Document:
             "vendor": chunk.vendor,
             "doc_type": chunk.doc_type,
             "chunk_id": chunk.id,
+            "collection": chunk.collection,
+            "content_hash": chunk.file_sha,
             "score": item.score,
             "similarity": item.dense,
         },
@@ -59,6 +62,8 @@ class CmoRetriever(BaseRetriever):
     """Only passages of these document types: guidance, brochure, other (empty: all)."""
     sources: list[str] = Field(default_factory=list)
     """Only passages of these documents, by source as ingested (empty: all)."""
+    principal: Principal = LOCAL
+    """Who is asking: only passages of the collections they may read are returned (default: everything)."""
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **fields: Any) -> CmoRetriever:
@@ -84,6 +89,6 @@ class CmoRetriever(BaseRetriever):
             doc_types=tuple(self.doc_types if doc_types is None else doc_types),
             vendors=tuple(self.vendors if vendors is None else vendors),
             sources=tuple(self.sources if sources is None else sources),
-        )
+        ).within(self.principal.readable)
         found = self.retriever.search(query, filters, k=k or self.k)
         return [to_document(item) for item in found.results]

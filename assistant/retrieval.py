@@ -88,11 +88,11 @@ class Retriever(Protocol):
         """Chunks that look like they define a term: a section headed by it, or a line opening with it."""
         ...
 
-    def profile(self, vendor: str) -> str:
+    def profile(self, vendor: str, filters: Filters | None = None) -> str:
         """What a vendor's documents say it is: their titles and opening passages ("" when unknown)."""
         ...
 
-    def route(self, question: str) -> Route:
+    def route(self, question: str, filters: Filters | None = None) -> Route:
         """The library's documents and clause the question names, and named documents the library lacks."""
         ...
 
@@ -277,11 +277,11 @@ class HybridRetriever:
         found = [c for _, c in sorted(headed, key=lambda pair: pair[0])] + opened
         return found[:limit]
 
-    def profile(self, vendor: str) -> str:
-        """The titles and first passages of a vendor's documents."""
+    def profile(self, vendor: str, filters: Filters | None = None) -> str:
+        """The titles and first passages of a vendor's documents (of the collections `filters` admits)."""
         parts: list[str] = []
         for chunks in self.keyword_index().by_source.values():
-            if chunks and chunks[0].vendor == vendor:
+            if chunks and chunks[0].vendor == vendor and (filters is None or filters.admits(chunks[0])):
                 parts.append(embedding_text(chunks[0]))
         return "\n".join(parts)
 
@@ -295,9 +295,13 @@ class HybridRetriever:
                 self._catalog = (version, self.index.catalog())
             return self._catalog[1]
 
-    def route(self, question: str) -> Route:
-        """The documents and clause the question names, and named documents the library lacks."""
-        return route(question, self.catalog())
+    def route(self, question: str, filters: Filters | None = None) -> Route:
+        """The documents and clause the question names, and named documents the library lacks; only documents of
+        collections `filters` admits count as held (a reader is told the library lacks what they may not read)."""
+        catalog = self.catalog()
+        if filters is not None and filters.collections is not None:
+            catalog = [entry for entry in catalog if filters.admits_collection(entry.collection)]
+        return route(question, catalog)
 
     def _named_first(
         self, query: str, filters: Filters, found: Route, retrieval: Retrieval, k: int, started: float
@@ -348,7 +352,7 @@ class HybridRetriever:
         k = k or self.settings.top_k
         started = time.perf_counter()
         retrieval = self._search(query, filters, k)
-        found = self.route(query)
+        found = self.route(query, filters)
         if (found.sources or found.clause) and self.rules.on("retrieval.routing"):
             return self._named_first(query, filters, found, retrieval, k, started)
         return retrieval

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.catalog import cfr_reference
+from assistant.principal import PUBLIC_COLLECTION
 from assistant.textmatch import STOPWORDS
 
 _DOC_WORDS = re.compile(
@@ -46,6 +47,7 @@ class CatalogEntry:
     short_names: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     covers: tuple[str, ...] = ()
+    collection: str = PUBLIC_COLLECTION
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from assistant.followup import Resolved, is_followup, resolve, vendors_in
 from assistant.history import History, turns
 from assistant.language import is_english
 from assistant.places import names_place_in, region_in
+from assistant.principal import LOCAL, Principal
 from assistant.questions import Query, analyse, main_clause, names_in
 from assistant.retrieval import HybridRetriever, Retrieval, Retriever
 from assistant.tuning import QUESTION, QUOTE, REFUSAL, RETRIEVAL
@@ -129,13 +130,16 @@ class Assistant:
         timings["total_s"] = time.perf_counter() - started
         return timings
 
-    def vendors(self) -> list[str]:
-        """Vendors present in the index."""
-        return self.index.vendors()
+    def vendors(self, principal: Principal = LOCAL) -> list[str]:
+        """Vendors of the documents `principal` may read."""
+        return self._vendors(Filters().within(principal.readable))
 
-    def doc_types(self) -> list[str]:
-        """Document types present in the index."""
-        return self.index.doc_types()
+    def doc_types(self, principal: Principal = LOCAL) -> list[str]:
+        """Document types of the documents `principal` may read."""
+        return self.index.doc_types(Filters().within(principal.readable))
+
+    def _vendors(self, filters: Filters) -> list[str]:
+        return self.index.vendors(filters)
 
     @property
     def uploads(self) -> IngestWorker:
@@ -162,9 +166,10 @@ class Assistant:
         history: History | None = None,
         filters: Filters | Mapping[str, Any] | None = None,
         backend: str | None = None,
+        principal: Principal = LOCAL,
     ) -> Answer:
         """Answer one question: the answer of stream()'s Final event."""
-        for event in self.stream(question, history, filters, backend):
+        for event in self.stream(question, history, filters, backend, principal):
             if isinstance(event, Final):
                 return event.answer
         raise AssertionError("stream() ended without a Final event")
@@ -175,17 +180,36 @@ class Assistant:
         history: History | None = None,
         filters: Filters | Mapping[str, Any] | None = None,
         backend: str | None = None,
+        principal: Principal = LOCAL,
     ) -> Iterator[AnswerEvent]:
         """Yield Retrieved(passages); in LLM modes Draft(evidence answer) then Delta(text) pieces; then Final.
 
-        The final answer records the named rules (assistant/rules.py) that fired for it.
+        Only documents of collections `principal` may read are searched, named, listed or cited. The final
+        answer records the named rules (assistant/rules.py) that fired for it, and each citation the version
+        of its document.
         """
         rules = self.rules.tracking()
-        for event in self._stream(question, history, filters, backend, rules):
+        for event in self._stream(question, history, filters, backend, rules, principal):
             if isinstance(event, Final):
                 assert rules.fired is not None
-                event = Final(replace(event.answer, rules=tuple(sorted(rules.fired))))
+                event = Final(self.stamped(replace(event.answer, rules=tuple(sorted(rules.fired)))))
             yield event
+
+    def stamped(self, answer: Answer) -> Answer:
+        """The answer with each citation naming the version of its document it quotes (and its evidence's)."""
+        registry = self.index.registry()
+
+        def version(source: str, sha: str) -> int:
+            record = registry.get(source)
+            if record is None:
+                return 0
+            if record.file_sha == sha:
+                return record.version
+            return next((v.number for v in record.versions() if v.file_sha == sha), 0)
+
+        citations = tuple(replace(c, version=version(c.source, c.file_sha)) for c in answer.citations)
+        evidence = self.stamped(answer.evidence) if answer.evidence is not None else None
+        return replace(answer, citations=citations, evidence=evidence)
 
     def _stream(
         self,
@@ -194,12 +218,15 @@ class Assistant:
         filters: Filters | Mapping[str, Any] | None,
         backend: str | None,
         rules: Rules,
+        principal: Principal,
     ) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
         backend = backend or self.settings.backend
         if backend not in ALL_BACKENDS:
             raise ConfigError(f"Unknown backend {backend!r}.", f"Choose one of: {', '.join(ALL_BACKENDS)}.")
         flt = filters if isinstance(filters, Filters) else Filters.from_dict(dict(filters or {}))
+        flt = flt.within(principal.readable)
+        vendors = self._vendors(flt)
         history_turns = turns(history)
         cleaned = logic.focus(logic.sanitize(question.strip()))
         base = Answer("", (), True, question, cleaned, backend)
@@ -214,17 +241,17 @@ class Assistant:
                 yield Final(replace(base, text=prompts.ENGLISH_ONLY, kind="clarify", timings=_total({}, started)))
                 return
             cleaned = translated
-        resolved = self.resolve(cleaned, history_turns, backend)
+        resolved = self.resolve(cleaned, history_turns, backend, vendors)
         if resolved.vendors and not flt.vendors:
             flt = replace(flt, vendors=resolved.vendors)
-        named = tuple(vendors_in(resolved.question, self.vendors()))
+        named = tuple(vendors_in(resolved.question, vendors))
         if not flt.vendors and is_comparison(resolved.question, named):  # "Compare CellForge and Meridian on ..."
             flt = replace(flt, vendors=named)
         base = replace(base, standalone_question=resolved.question)
         if is_comparison(resolved.question, flt.vendors) or (resolved.comparison and len(flt.vendors) >= 2):
             yield from self._compare_events(base, resolved.question, flt, started)
             return
-        query = analyse(resolved.question, self.vendors(), rules)
+        query = analyse(resolved.question, vendors, rules)
         unknown = self._unknown_names(cleaned, rules)
         if unknown and rules.on("refuse.unknown_name"):
             retrieval = self.retriever.search(resolved.question, flt)
@@ -232,17 +259,17 @@ class Assistant:
             lead = f"{logic.REFUSAL} The library has nothing on {', '.join(unknown)}."
             yield Final(self._refuse(base, retrieval.results, started, dict(retrieval.timings), lead))
             return
-        survey = query.kind == "vendors" and not flt.vendors and len(self.vendors()) >= 2
+        survey = query.kind == "vendors" and not flt.vendors and len(vendors) >= 2
         region = region_in(main_clause(resolved.question)) if survey else None
         places = region is not None and rules.on("survey.region")
         retrieval = (
-            self._survey(resolved.question, flt, places)
+            self._survey(resolved.question, flt, vendors, places)
             if survey
             else self._search(query, resolved.search_text, flt, rules)
         )
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
-        absent = self._absent_document_answer(base, resolved.question, retrieval.results, started, timings)
+        absent = self._absent_document_answer(base, resolved.question, flt, retrieval.results, started, timings)
         if absent is not None and rules.on("refuse.absent_document"):  # names a document not held (routing.py)
             yield Final(absent)
             return
@@ -252,11 +279,12 @@ class Assistant:
         if relevance == "no" and rules.on("refuse.off_topic"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
-        evidence = self._evidence(query, retrieval, survey, timings, rules)
+        evidence = self._evidence(query, retrieval, survey, timings, rules, vendors)
         if relevance == "weak" and evidence.best < REFUSAL.strong_evidence and rules.on("refuse.weak_evidence"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
-        never = self._never_mentioned(query, retrieval.results, rules) if query.wants and not evidence.missing else []
+        asks_fact = query.wants and not evidence.missing
+        never = self._never_mentioned(query, retrieval.results, rules, vendors) if asks_fact else []
         if never and rules.on("refuse.never_mentioned"):
             evidence = replace(evidence, missing=query.wants[0])
         quoted = self._quoted(base, query, evidence, retrieval.results, started, timings, rules)
@@ -279,9 +307,11 @@ class Assistant:
             return text
         return None
 
-    def resolve(self, question: str, history: Sequence[tuple[str, str]], backend: str) -> Resolved:
+    def resolve(
+        self, question: str, history: Sequence[tuple[str, str]], backend: str, vendors: Sequence[str] | None = None
+    ) -> Resolved:
         """A follow-up made standalone: vendors and topic carried from the last turn; an LLM may reword it."""
-        resolved = resolve(question, history, self.vendors())
+        resolved = resolve(question, history, self.vendors() if vendors is None else list(vendors))
         if backend not in LLM_BACKENDS or not history or not is_followup(question):
             return resolved
         transcript = "\n".join(
@@ -310,14 +340,16 @@ class Assistant:
             return [n for n in unknown if n not in aside]
         return unknown
 
-    def _never_mentioned(self, query: Query, results: Sequence[ScoredChunk], rules: Rules) -> list[str]:
+    def _never_mentioned(
+        self, query: Query, results: Sequence[ScoredChunk], rules: Rules, vendors: Sequence[str]
+    ) -> list[str]:
         """Specific terms of a question asking for a fact that no passage mentions at all ("expire",
         "revenue"): the library cannot hold that fact, whatever the closest passages say. A term whose word
         family the retrieved passages use ("notice" where they say "notify") is mentioned."""
         from assistant.compose import anchors
         from assistant.textmatch import same_family, stem, words
 
-        specific = anchors(query.text, self.vendors(), self.retriever.idf, k=REFUSAL.never_mentioned_terms)
+        specific = anchors(query.text, list(vendors), self.retriever.idf, k=REFUSAL.never_mentioned_terms)
         # short words ("ahead", "soon") are phrasing, not subject matter; the word's length counts, not its
         # stem's ("expire" -> "expir"); only the main clause asks ("How long must we store X after it has been
         # withdrawn?" asks about storing)
@@ -344,14 +376,20 @@ class Assistant:
         return "weak" if best >= REFUSAL.weak_relevance else "no"
 
     def _evidence(
-        self, query: Query, retrieval: Retrieval, survey: bool, timings: dict[str, float], rules: Rules
+        self,
+        query: Query,
+        retrieval: Retrieval,
+        survey: bool,
+        timings: dict[str, float],
+        rules: Rules,
+        vendors: Sequence[str],
     ) -> Evidence:
         mark = time.perf_counter()
         if retrieval.query_vector is not None:
             vector = np.asarray(retrieval.query_vector, dtype=np.float32)
         else:
             vector = np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
-        evidence = self.quoter.compose(query, retrieval.results, vector, self.vendors(), survey, rules=rules)
+        evidence = self.quoter.compose(query, retrieval.results, vector, list(vendors), survey, rules=rules)
         timings["compose_s"] = time.perf_counter() - mark
         timings["best_quote"] = evidence.best
         return evidence
@@ -428,25 +466,31 @@ class Assistant:
         return Retrieval(results, timings, retrieval.query_vector)
 
     def _absent_document_answer(
-        self, base: Answer, question: str, closest: Sequence[ScoredChunk], started: float, timings: dict[str, float]
+        self,
+        base: Answer,
+        question: str,
+        filters: Filters,
+        closest: Sequence[ScoredChunk],
+        started: float,
+        timings: dict[str, float],
     ) -> Answer | None:
         """The answer "The library does not include <it>." plus the closest sources, when only such documents are
-        named."""
+        named (documents the asker may not read are not in their library)."""
         from assistant import routing
 
-        missing = self.retriever.route(question).missing
+        missing = self.retriever.route(question, filters).missing
         if not missing:
             return None
         refusal = self._refuse(base, closest, started, timings)
         return replace(refusal, text=routing.absent_text(missing, logic.refusal_text(closest)))
 
-    def _survey(self, question: str, filters: Filters, places: bool = False) -> Retrieval:
+    def _survey(self, question: str, filters: Filters, vendors: Sequence[str], places: bool = False) -> Retrieval:
         """One retrieval per vendor; each vendor's best passages (`survey_per_vendor`), best vendors first. With
         `places` (the question names a region), also each vendor's passages that say where its sites are."""
         started = time.perf_counter()
         merged: list[ScoredChunk] = []
         vector: list[float] | None = None
-        for vendor in self.vendors():
+        for vendor in vendors:
             only = replace(filters, vendors=(vendor,))
             found = self.retriever.search(question, only, k=RETRIEVAL.survey_per_vendor)
             merged.extend(found.results)
@@ -538,21 +582,26 @@ class Assistant:
 
     # --- comparison ----------------------------------------------------------------------------------
 
-    def compare(self, question: str, vendors: Sequence[str], aspects: Sequence[str] = ()) -> Answer:
+    def compare(
+        self, question: str, vendors: Sequence[str], aspects: Sequence[str] = (), principal: Principal = LOCAL
+    ) -> Answer:
         """A side-by-side comparison: one retrieval per vendor per aspect, each cell its best cited evidence.
 
-        Aspects default to those the question names ("compare them on capacity and certifications").
+        Aspects default to those the question names ("compare them on capacity and certifications"); only
+        documents `principal` may read are searched.
         """
         from assistant.comparison import build_comparison
 
         started = time.perf_counter()
-        comparison = build_comparison(self, question, list(vendors), list(aspects))
-        return self._comparison_answer(Answer("", (), True, question, question, "quote"), comparison, started)
+        filters = Filters().within(principal.readable)
+        comparison = build_comparison(self, question, list(vendors), list(aspects), filters)
+        answer = self._comparison_answer(Answer("", (), True, question, question, "quote"), comparison, started)
+        return self.stamped(answer)
 
     def _compare_events(self, base: Answer, question: str, filters: Filters, started: float) -> Iterator[AnswerEvent]:
         from assistant.comparison import build_comparison
 
-        comparison = build_comparison(self, question, list(filters.vendors), [])
+        comparison = build_comparison(self, question, list(filters.vendors), [], filters)
         yield Retrieved(comparison.retrieved)
         yield Final(self._comparison_answer(base, comparison, started))
 

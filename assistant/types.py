@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+from assistant.principal import PUBLIC_COLLECTION
 
 DocType = Literal["guidance", "brochure", "other"]
 
@@ -70,11 +72,14 @@ class Chunk:
     short_name: str = ""
     kind: str = ""
     """"note" for footnotes, source credits and amendment notes, which answers rank below operative text."""
+    collection: str = PUBLIC_COLLECTION
+    """Who may read it (assistant/principal.py); chunks stored before collections existed read as public."""
 
     def metadata(self) -> dict[str, str | int]:
         """Chroma metadata (no None values allowed there)."""
         meta: dict[str, str | int] = {
             "source": self.source,
+            "collection": self.collection,
             "title": self.title,
             "doc_type": self.doc_type,
             "section": self.section,
@@ -118,6 +123,7 @@ class Chunk:
             printed_page=int(printed) if printed is not None else None,
             short_name=str(meta.get("short_name", "")),
             kind=str(meta.get("kind", "")),
+            collection=str(meta.get("collection") or PUBLIC_COLLECTION),
         )
 
 
@@ -133,11 +139,16 @@ def embedding_text(chunk: Chunk) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Which documents a search may return; empty tuples mean no restriction."""
+    """Which documents a search may return; empty tuples mean no restriction.
+
+    `collections` is who may read what: None for every collection, else only those named (an empty tuple
+    admits nothing). It is set from the asking Principal (`within`), never widened by a request.
+    """
 
     doc_types: tuple[str, ...] = ()
     vendors: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    collections: tuple[str, ...] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Filters:
@@ -153,15 +164,38 @@ class Filters:
                 values.extend([value] if isinstance(value, str) else list(value))
             return tuple(v for v in values if v)
 
-        return cls(many("doc_type", "doc_types"), many("vendor", "vendors"), many("source", "sources"))
+        asked = many("collection", "collections")
+        return cls(
+            many("doc_type", "doc_types"),
+            many("vendor", "vendors"),
+            many("source", "sources"),
+            asked if asked else None,
+        )
 
     def __bool__(self) -> bool:
-        return bool(self.doc_types or self.vendors or self.sources)
+        return bool(self.doc_types or self.vendors or self.sources) or self.collections is not None
+
+    def within(self, readable: frozenset[str] | None) -> Filters:
+        """These filters narrowed to the collections a principal may read (None: every collection)."""
+        if readable is None:
+            return self
+        allowed = readable if self.collections is None else readable & set(self.collections)
+        return replace(self, collections=tuple(sorted(allowed)))
+
+    def admits_collection(self, collection: str) -> bool:
+        """Whether documents of `collection` pass the filter."""
+        return self.collections is None or collection in self.collections
+
+    @property
+    def admits_nothing(self) -> bool:
+        """True when no collection is readable: every search returns nothing."""
+        return self.collections is not None and not self.collections
 
     def admits(self, chunk: Chunk) -> bool:
         """Does this chunk pass the filter (applied to keyword hits and re-checked on every result)."""
         return (
-            (not self.doc_types or chunk.doc_type in self.doc_types)
+            self.admits_collection(chunk.collection)
+            and (not self.doc_types or chunk.doc_type in self.doc_types)
             and (not self.vendors or (chunk.vendor or "") in self.vendors)
             and (not self.sources or chunk.source in self.sources)
         )
@@ -196,6 +230,11 @@ class Citation:
     section_id: str = ""
     printed_page: int | None = None
     locator: str = ""
+    file_sha: str = ""
+    """The content hash of the document version the passage comes from."""
+    version: int = 0
+    """That version's number (1 for the first ingest; 0 when not known)."""
+    collection: str = PUBLIC_COLLECTION
 
     def as_dict(self) -> dict[str, object]:
         """JSON form used by the CLI and batch output."""
@@ -211,6 +250,10 @@ class Citation:
             "vendor": self.vendor,
             "text": self.text,
             "ocr": self.ocr,
+            "chunk_id": self.chunk_id,
+            "version": self.version,
+            "content_hash": self.file_sha,
+            "collection": self.collection,
         }
 
 

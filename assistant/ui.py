@@ -39,9 +39,10 @@ from assistant.presentation import (
     sources_html,
     status_html,
 )
+from assistant.principal import LOCAL, Principal
 from assistant.sources import resolve_source
 from assistant.types import Delta, Draft, Final, Retrieved
-from assistant.ui_documents import DocumentsTab, session_of
+from assistant.ui_documents import DocumentsTab, principal_of, session_of
 from assistant.ui_uploads import UploadDoor
 
 if TYPE_CHECKING:
@@ -172,12 +173,19 @@ class ChatUI:
     # --- answering -------------------------------------------------------------------------------------
 
     def events(
-        self, question: str, history: Sequence[Any], vendors: Sequence[str], doc_types: Sequence[str], backend: str
+        self,
+        question: str,
+        history: Sequence[Any],
+        vendors: Sequence[str],
+        doc_types: Sequence[str],
+        backend: str,
+        principal: Principal = LOCAL,
     ) -> Iterator[tuple[str, Any]]:
-        """("retrieved", [ScoredChunk]), ("draft", Reply), ("text", written text so far), then ("reply", Reply)."""
+        """("retrieved", [ScoredChunk]), ("draft", Reply), ("text", written text so far), then ("reply", Reply);
+        from the documents `principal` may read."""
         filters = {"vendors": list(vendors), "doc_types": list(doc_types)}
         text = ""
-        for event in self.assistant.stream(question, turns(history), filters, backend):
+        for event in self.assistant.stream(question, turns(history), filters, backend, principal):
             if isinstance(event, Retrieved):
                 yield "retrieved", list(event.passages)
             elif isinstance(event, Draft):
@@ -196,6 +204,7 @@ class ChatUI:
         doc_types: list[str],
         backend: str,
         turn_map: dict[int, Turn],
+        request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """The chat handler: sources as soon as retrieval is done, the answer as it comes, then the final panel."""
         question = (question or "").strip()
@@ -209,7 +218,7 @@ class ChatUI:
         reply: Reply | None = None
         started = time.perf_counter()
         try:
-            for kind, item in self.events(question, history, vendors, doc_types, backend):
+            for kind, item in self.events(question, history, vendors, doc_types, backend, principal_of(request)):
                 if kind == "reply":
                     reply = item
                     break
@@ -260,6 +269,7 @@ class ChatUI:
         vendors: list[str] | None = None,
         doc_types: list[str] | None = None,
         backend: str | None = None,
+        request: gr.Request | None = None,
     ) -> tuple[str, str]:
         """Answer a question from the documents. Returns the answer text (with [n] markers) and the cited
         passages as a JSON list of {n, title, source, page, section, vendor, doc_type, text}."""
@@ -268,7 +278,12 @@ class ChatUI:
         try:
             reply = None
             for kind, item in self.events(
-                question or "", history or [], vendors or [], doc_types or [], backend or self.default_backend
+                question or "",
+                history or [],
+                vendors or [],
+                doc_types or [],
+                backend or self.default_backend,
+                principal_of(request),
             ):
                 if kind == "reply":
                     reply = item
@@ -326,11 +341,13 @@ class ChatUI:
         """
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        report = self.door.add(files, doc_type, vendor, session_of(request), progress)
+        principal = principal_of(request)
+        report = self.door.add(files, doc_type, vendor, session_of(request), progress, None, principal)
         if not report.changed:
             return report.text, gr.skip(), gr.skip(), None
-        doc_choices = [(DOC_TYPE_LABELS.get(t, t), t) for t in self.assistant.doc_types()]
-        return report.text, gr.update(choices=self.assistant.vendors()), gr.update(choices=doc_choices), None
+        doc_choices = [(DOC_TYPE_LABELS.get(t, t), t) for t in self.assistant.doc_types(principal)]
+        vendor_choices = gr.update(choices=self.assistant.vendors(principal))
+        return report.text, vendor_choices, gr.update(choices=doc_choices), None
 
     def cancel_upload(self, request: gr.Request) -> str:
         """The Cancel upload button: stop this page's uploads (nothing of them is kept)."""
@@ -364,12 +381,11 @@ class ChatUI:
 
     def _chat_layout(self) -> _ChatWidgets:
         """The Chat tab's components, laid out; the layout method, so longer than the others."""
-        assistant = self.assistant
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=460):
                 with gr.Row():
-                    vendor_box = gr.Dropdown(
-                        choices=assistant.vendors(),
+                    vendor_box = gr.Dropdown(  # choices: the page user's, on load (DocumentsTab.on_load)
+                        choices=[],
                         value=[],
                         multiselect=True,
                         label="CMOs",
@@ -378,7 +394,7 @@ class ChatUI:
                         scale=3,
                     )
                     doc_type_box = gr.Dropdown(
-                        choices=[(DOC_TYPE_LABELS.get(t, t), t) for t in assistant.doc_types()],
+                        choices=[],
                         value=[],
                         multiselect=True,
                         label="Document types",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
+from assistant.principal import LOCAL, Principal
 from assistant.uploads import UploadJob
 
 if TYPE_CHECKING:
@@ -68,8 +69,11 @@ class UploadDoor:
         vendor: str | None,
         owner: str,
         progress: ProgressBar | None = None,
+        collection: str | None = None,
+        principal: Principal = LOCAL,
     ) -> DoorReport:
-        """Check, queue and wait for each file; a refused or failed file leaves nothing behind."""
+        """Check, queue and wait for each file; a refused or failed file leaves nothing behind. Files go into
+        `collection` (None: their document's, else public) when `principal` may write there."""
         worker = self.assistant.uploads
         lines: list[str] = []
         jobs: list[UploadJob] = []
@@ -83,7 +87,16 @@ class UploadDoor:
                 )
                 continue
             try:
-                jobs.append(worker.submit(Path(name), Path(name).name, doc_type or None, vendor or None, owner=owner))
+                job = worker.submit(
+                    Path(name),
+                    Path(name).name,
+                    doc_type or None,
+                    vendor or None,
+                    owner=owner,
+                    collection=(collection or "").strip() or None,
+                    principal=principal,
+                )
+                jobs.append(job)
             except AssistantError as exc:
                 lines.append(f"**Not added: {shown}.** {html.escape(exc.message)} {exc.hint}".strip())
         changed = False
@@ -130,8 +143,8 @@ def _outcome(job: UploadJob) -> tuple[str, bool]:
         before = result.previous
         when = f" (ingested {before.ingested_iso.replace('T', ' ').rstrip('Z')} UTC)" if before else ""
         return (
-            f"**Updated: {name}.** A new version of the file uploaded before{when}; it replaces that version. "
-            + timing,
+            f"**Updated: {name}.** Version {doc.version}, a new version of the file uploaded before{when}; it "
+            "answers from now on, and the earlier one can be restored in the Documents tab. " + timing,
             True,
         )
     if result.status == "duplicate":

@@ -19,6 +19,7 @@ from typing import Literal
 
 from assistant.documents import DocumentLibrary, UploadResult
 from assistant.errors import AssistantError, IngestStopped
+from assistant.principal import LOCAL, PUBLIC_COLLECTION, Principal
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class UploadJob:
     cleanup: Callable[[], None] | None = None
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
+    collection: str = PUBLIC_COLLECTION
+    """Where the file goes (checked writable by its uploader when it was submitted)."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON form for /v1/uploads."""
@@ -62,6 +65,7 @@ class UploadJob:
             "status": self.state,
             "stage": self.stage,
             "created_at": int(self.created),
+            "collection": self.collection,
             "seconds": round((self.finished or time.time()) - (self.started or self.created), 1),
         }
         if self.result is not None:
@@ -95,10 +99,16 @@ class IngestWorker:
         *,
         owner: str = "",
         cleanup: Callable[[], None] | None = None,
+        collection: str | None = None,
+        principal: Principal = LOCAL,
     ) -> UploadJob:
-        """Queue one file; `cleanup` runs once the job is over (the API deletes its temp copy there)."""
+        """Queue one file; `cleanup` runs once the job is over (the API deletes its temp copy there).
+
+        Raises AccessDeniedError when `principal` may not write where the file would go (DocumentLibrary.upload_target).
+        """
         self.library.check_upload(name, path.stat().st_size)
-        job = UploadJob(uuid.uuid4().hex, name, owner, path, doc_type, vendor, cleanup=cleanup)
+        target = self.library.upload_target(name, collection, principal)
+        job = UploadJob(uuid.uuid4().hex, name, owner, path, doc_type, vendor, cleanup=cleanup, collection=target)
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
@@ -108,25 +118,26 @@ class IngestWorker:
         self._queue.put(job)
         return job
 
-    def get(self, job_id: str) -> UploadJob:
-        """One job by id; UploadNotFoundError when there is none."""
+    def get(self, job_id: str, principal: Principal = LOCAL) -> UploadJob:
+        """One job by id; UploadNotFoundError when there is none (or `principal` may not read its collection)."""
         with self._lock:
             job = self._jobs.get(job_id)
-        if job is None:
+        if job is None or not principal.can_read(job.collection):
             raise UploadNotFoundError(
                 f"No upload {job_id!r}.", "GET /v1/uploads lists the uploads this server remembers."
             )
         return job
 
-    def jobs(self, owner: str | None = None) -> list[UploadJob]:
-        """Jobs, oldest first; only `owner`'s when given."""
+    def jobs(self, owner: str | None = None, principal: Principal = LOCAL) -> list[UploadJob]:
+        """Jobs, oldest first; only `owner`'s when given, only of collections `principal` may read."""
         with self._lock:
             listed = list(self._jobs.values())
-        return [j for j in listed if owner is None or j.owner == owner]
+        return [j for j in listed if (owner is None or j.owner == owner) and principal.can_read(j.collection)]
 
-    def cancel(self, job_id: str) -> UploadJob:
+    def cancel(self, job_id: str, principal: Principal = LOCAL) -> UploadJob:
         """Stop a queued or running job (a running one stops at its next step and is rolled back)."""
-        job = self.get(job_id)
+        job = self.get(job_id, principal)
+        self.library.check_write(job.collection, principal)
         if job.state not in FINISHED:
             job.cancel_requested.set()
         return job
@@ -178,7 +189,9 @@ class IngestWorker:
             job.stage = f"OCR: {count} pages read" if event == "ocr" else f"{count} passages indexed"
 
         try:
-            job.result = self.library.add(job.path, job.name, job.doc_type, job.vendor, stop=stop, progress=progress)
+            job.result = self.library.add(
+                job.path, job.name, job.doc_type, job.vendor, stop=stop, progress=progress, collection=job.collection
+            )
         except IngestStopped as exc:
             timed_out = not job.cancel_requested.is_set()
             job.state, job.error = ("failed" if timed_out else "cancelled"), exc
