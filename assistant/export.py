@@ -619,24 +619,24 @@ def _runs_markup(runs: Sequence[Run], fonts: PdfFonts) -> str:
     return "".join(out)
 
 
-def to_pdf(transcript: Transcript) -> bytes:
+def to_pdf(transcript: Transcript, fonts: PdfFonts | None = None) -> bytes:
     """The transcript as a PDF (A4): the answer's paragraphs, lists and tables, then each cited passage."""
     from reportlab.platypus.doctemplate import LayoutError
 
+    fonts = fonts or pdf_fonts()
     try:
-        return _build_pdf(transcript, tables=True)
+        return _build_pdf(transcript, fonts, tables=True)
     except LayoutError:  # a table row taller than a page: lay the tables out as paragraphs instead
-        return _build_pdf(transcript, tables=False)
+        return _build_pdf(transcript, fonts, tables=False)
 
 
-def _build_pdf(transcript: Transcript, tables: bool) -> bytes:
+def _build_pdf(transcript: Transcript, fonts: PdfFonts, tables: bool) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    fonts = pdf_fonts()
     base = ParagraphStyle("body", fontName=fonts.family, fontSize=10, leading=13.5, spaceAfter=4)
     title = ParagraphStyle("title", base, fontName=fonts.family + "-Bold", fontSize=16, leading=20, spaceAfter=2)
     h1 = ParagraphStyle("h1", base, fontName=fonts.family + "-Bold", fontSize=13, leading=16, spaceBefore=10)
