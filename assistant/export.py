@@ -33,7 +33,15 @@ FORMATS: dict[str, tuple[str, str]] = {
     "pdf": ("application/pdf", ".pdf"),
 }
 """Format -> (content type, file suffix)."""
+_NAMES: dict[str, Format] = {"md": "md", "markdown": "md", "docx": "docx", "word": "docx", "pdf": "pdf"}
 TITLE = "CMO Assistant"
+MAX_TURNS = 500
+"""The longest conversation one file holds."""
+
+
+def format_of(name: str) -> Format | None:
+    """`md`, `docx` or `pdf` for a format's name ("PDF", "markdown", "word", ".docx"), else None."""
+    return _NAMES.get(name.strip().lower().lstrip("."))
 
 
 class ExportError(AssistantError):
@@ -283,6 +291,10 @@ def transcript_from_dict(data: Mapping[str, Any]) -> Transcript:
     if raw is not None:
         if not isinstance(raw, list) or not raw:
             raise ExportError("turns must be a non-empty list of turns.", _SEND)
+        if len(raw) > MAX_TURNS:
+            raise ExportError(
+                f"turns holds {len(raw)} turns; one file holds at most {MAX_TURNS}.", "Export fewer turns."
+            )
         return Transcript(tuple(turn_from_dict(t, f"turns[{i}]") for i, t in enumerate(raw)), title)
     if "question" not in data and "answer" not in data:
         raise ExportError("Nothing to export: the request holds neither an answer nor turns.", _SEND)
