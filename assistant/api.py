@@ -553,6 +553,7 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
         return service.completion(body, answer)
 
     _document_routes(router, service, library)
+    _export_routes(router, service)
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def unknown(rest: str, request: Request) -> Response:
@@ -745,3 +746,48 @@ def _error_handlers(app: FastAPI) -> None:
         if not is_api(request):
             return await http_exception_handler(request, exc)
         return ApiError(exc.status_code, str(exc.detail)).response()
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+class ExportRequest(BaseModel):
+    """The body of POST /v1/export: one answer (question, answer, citations) or a conversation (turns)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = "md"
+    question: str | None = None
+    answer: str | dict[str, Any] | None = None
+    citations: list[Any] | str | None = None
+    sources: list[Any] | str | None = None
+    mode: str | None = None
+    time: str | float | None = None
+    refused: bool | None = None
+    turns: list[Any] | None = None
+    title: str | None = None
+
+
+def _export_routes(router: APIRouter, service: ChatService) -> None:
+    """POST /v1/export: an answer or a conversation as a Markdown, Word (.docx) or PDF file, with its citations."""
+    from assistant import export
+
+    @router.post("/export", response_class=Response)
+    async def export_answer(body: ExportRequest, format: str | None = None) -> Response:
+        """The file, named in Content-Disposition; `?format=` overrides the body's `format`."""
+        fmt = export.format_of(format or body.format)
+        if fmt is None:
+            raise ApiError(
+                422,
+                f"Unknown export format {format or body.format!r}. Use one of: {', '.join(export.FORMATS)}.",
+                param="format",
+                code="invalid_format",
+            )
+        try:
+            transcript = export.transcript_from_dict(body.model_dump(exclude_none=True))
+        except export.ExportError as exc:
+            raise ApiError(422, str(exc), param="body", code="invalid_export") from None
+        data = await service.run(export.render, transcript, fmt)
+        name = export.file_name(transcript, fmt)
+        media_type = export.FORMATS[fmt][0]
+        return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})

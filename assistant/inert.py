@@ -87,3 +87,53 @@ def _live_spans(text: str) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+_INLINE_SYNTAX = re.compile(r"([\\`*_\[\]<>|~&])")
+"""Characters that make emphasis, code, links, HTML, tables, strikethrough or entities anywhere in a line."""
+_LINE_SYNTAX = re.compile(r"^([ \t]*)([#>+\-=]|\d{1,9}[.)])", re.M)
+"""A heading, quote, list or setext marker where a line starts."""
+_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.S)
+"""A code span that Markdown renders as written (a run of backticks closed by a run of the same length)."""
+
+
+def literal_markdown(text: str) -> str:
+    """Text as Markdown that shows exactly these characters: no emphasis, heading, list, link, image or HTML.
+
+    Links, URLs and HTML become code spans (as in `inert_markdown`); every other character Markdown could read
+    as syntax is backslash-escaped. For a document's quoted passage or a user's question in a Markdown file.
+    """
+    out: list[str] = []
+    pos = 0
+    for start, end in _live_spans(text):
+        out.append(_escape_syntax(text[pos:start]))
+        out.append(code_span(text[start:end]))
+        pos = end
+    out.append(_escape_syntax(text[pos:]))
+    return _LINE_SYNTAX.sub(_escape_line_start, "".join(out))
+
+
+def _escape_syntax(text: str) -> str:
+    return _INLINE_SYNTAX.sub(r"\\\1", text)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    """`# x` -> `\\# x`, `2. x` -> `2\\. x`: the marker shown as text."""
+    indent, marker = match.group(1), match.group(2)
+    return f"{indent}{marker[:-1]}\\{marker[-1]}"
+
+
+def inert_outside_code(markdown: str) -> str:
+    """Markdown written by the app (an answer) with anything live made inert, code spans left as they are.
+
+    `inert_markdown` wraps live constructs in code spans; run on its own output it would wrap them again, so
+    the code spans an answer already holds are kept and only the text between them is made inert.
+    """
+    out: list[str] = []
+    pos = 0
+    for match in _CODE_SPAN.finditer(markdown):
+        out.append(inert_markdown(markdown[pos : match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(inert_markdown(markdown[pos:]))
+    return "".join(out)
