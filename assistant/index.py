@@ -566,7 +566,8 @@ class Index:
 
     def _seen(self, filters: Filters | None, fresh_s: float) -> list[FileRecord]:
         """Registry records of the collections `filters` admits (all when None)."""
-        return [r for r in self.registry(fresh_s).values() if filters is None or filters.admits_collection(r.collection)]
+        records = self.registry(fresh_s).values()
+        return [r for r in records if filters is None or filters.admits_collection(r.collection)]
 
     def vendors(self, filters: Filters | None = None, fresh_s: float = SEARCH_FRESH_S) -> list[str]:
         """Vendors named by ingested files `filters` admits (cached registry: answers ask several times each)."""
