@@ -21,10 +21,13 @@ from assistant.db import ApiKey, Database, User
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(db_url: str, data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """`python -m assistant ARGS` with the database at `db_url`; stdin fed (passwords with --password-stdin)."""
+def run_cli(db_url: str | None, data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`python -m assistant ARGS` with the database at `db_url` (None: the default, SQLite in `data_dir`);
+    stdin is fed to it (passwords, with --password-stdin)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env |= {"ASSISTANT_DATABASE_URL": db_url, "ASSISTANT_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    env |= {"ASSISTANT_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    if db_url is not None:
+        env["ASSISTANT_DATABASE_URL"] = db_url
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         cwd=ROOT,
