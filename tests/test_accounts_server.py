@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy import text
 
 from assistant.config import Settings
+from assistant.db import Database
 from assistant.index import Index
 from assistant.service import Assistant
-from tests.api_server import start_app
-from tests.test_cli import ok, run_cli
+from tests.api_server import free_port, start_app
+from tests.test_cli import ROOT, ok, run_cli
+from tests.test_db import head_revision
 
 QUESTION = "Who releases a batch made by a contract manufacturer?"
+START_TIMEOUT_S = 300.0
 CHANGE_SEEN_S = 5.0
 """Longest wait for a server to see an account change made by another process (the cache holds 2 s)."""
 
@@ -112,3 +121,59 @@ def test_accounts_made_by_the_cli_sign_in_and_lose_access_when_disabled(
     signed_in = [r["user"] for r in rows if r["kind"] == "login"]
     refused = [r["user"] for r in rows if r["kind"] == "login_failed"]
     assert (signed_in, refused) == (["rex", "rex", "ada"], ["rex", "rex", "rex"])
+
+
+@pytest.mark.slow
+def test_first_start_with_no_configuration_makes_the_database_in_data_and_stays_open(tmp_path: Path) -> None:
+    """`python app.py` in a fresh folder, no ASSISTANT_* setting but the port: data/assistant.db appears,
+    migrated, and with no users the app is open on loopback; the first user made with the CLI closes it."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env |= {"PYTHONPATH": str(ROOT), "ASSISTANT_PORT": str(port)}
+    log = tmp_path / "app.log"
+    with log.open("w") as out:
+        app = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, stdout=out, stderr=out)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert eventually(lambda: _answers(base, app), within=START_TIMEOUT_S), log.read_text(errors="replace")
+        db_file = tmp_path / "data" / "assistant.db"
+        assert db_file.is_file()
+        db = Database.open(f"sqlite:///{db_file}", migrate=False)
+        try:
+            with db.engine.connect() as connection:
+                assert (
+                    connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head_revision()
+                )
+        finally:
+            db.close()
+        assert status(base, "/v1/models") == 200  # no users: open, as before
+
+        cli = subprocess.run(
+            [sys.executable, "-m", "assistant", "users", "add", "ada", "--role", "admin", "--password-stdin"],
+            cwd=tmp_path,
+            env=env,
+            input="ada-password\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert cli.returncode == 0, cli.stderr
+        assert eventually(lambda: status(base, "/v1/models") == 401)
+        assert sign_in(base, "ada", "ada-password").status_code == 200
+    finally:
+        app.send_signal(signal.SIGINT)
+        try:
+            app.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
+def _answers(base: str, app: subprocess.Popen[bytes]) -> bool:
+    """Whether the app answers GET /v1/models (AssertionError when it has exited)."""
+    assert app.poll() is None, f"app.py exited with {app.returncode}"
+    try:
+        httpx.get(base + "/v1/models", timeout=5)
+    except httpx.TransportError:
+        return False
+    return True
