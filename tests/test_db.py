@@ -156,6 +156,8 @@ def test_a_postgresql_url_is_used_when_set(postgres: object, tmp_path: Path) -> 
     [
         ("not a url", ConfigError, "ASSISTANT_DATABASE_URL"),
         ("nosuchdb://x/y", ConfigError, "postgresql://"),
+        ("mysql://someone@127.0.0.1/cmo", ConfigError, "runs on SQLite or PostgreSQL"),
+        ("sqlite:////nonexistent-folder/deeper/assistant.db", StoreError, "unable to open database file"),
     ],
 )
 def test_a_bad_url_says_what_to_write(url: str, error: type[Exception], says: str) -> None:
