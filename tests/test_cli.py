@@ -21,22 +21,25 @@ from assistant.db import ApiKey, Database, User
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(db_url: str | None, data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_cli(
+    db_url: str | None, data_dir: Path, *args: str, stdin: str | bytes = ""
+) -> subprocess.CompletedProcess[str]:
     """`python -m assistant ARGS` with the database at `db_url` (None: the default, SQLite in `data_dir`);
     stdin is fed to it (passwords, with --password-stdin)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env |= {"ASSISTANT_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     if db_url is not None:
         env["ASSISTANT_DATABASE_URL"] = db_url
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         cwd=ROOT,
         env=env,
-        input=stdin,
+        input=stdin.encode() if isinstance(stdin, str) else stdin,
         capture_output=True,
-        text=True,
         timeout=120,
     )
+    out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
+    return subprocess.CompletedProcess(done.args, done.returncode, out, err)
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:
@@ -200,6 +203,7 @@ def one_user_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (("users", "add", "ann", "--password-stdin"), "ann-password\n", "exists already"),
         (("users", "add", "bo", "--password-stdin"), "\n", "password is empty"),
         (("users", "add", "bo", "--password-stdin"), "short\n", "shorter than 8"),
+        (("users", "add", "bo", "--password-stdin"), b"pass\xff\xfeword-1\n", "not UTF-8"),
         (("users", "add", "bad name!", "--password-stdin"), "long-enough-1\n", "not a valid user name"),
         (("users", "add", "bo", "--role", "owner", "--password-stdin"), "long-enough-1\n", "invalid choice: 'owner'"),
         (("users", "add", "local", "--password-stdin"), "long-enough-1\n", "reserved"),
@@ -221,7 +225,7 @@ def one_user_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ],
 )
 def test_bad_input_gets_a_message_and_a_nonzero_exit_and_changes_nothing(
-    args: tuple[str, ...], stdin: str, says: str, one_user_db: Path, tmp_path: Path
+    args: tuple[str, ...], stdin: str | bytes, says: str, one_user_db: Path, tmp_path: Path
 ) -> None:
     shutil.copy(one_user_db, tmp_path / "assistant.db")
     url = f"sqlite:///{tmp_path / 'assistant.db'}"
