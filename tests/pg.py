@@ -1,9 +1,9 @@
 """A real PostgreSQL for the tests: a throwaway cluster on 127.0.0.1, started once per test session.
 
-Import the fixtures into a test module (`from tests.pg import database_url, postgres  # noqa: F401`).
-`postgres` is the running server (skipped, with the reason, when Debian's postgresql is not installed:
-`make system-deps`); `database_url` is a parametrized fixture giving each test a fresh SQLite file and, on
-a second run of the test, a fresh PostgreSQL database.
+tests/conftest.py makes its fixtures available to every test module. `postgres` is the running server
+(skipped, with the reason, when Debian's postgresql is not installed: `make system-deps`); `database_url`
+is a parametrized fixture giving each test a fresh SQLite file and, on a second run of the test, a fresh
+PostgreSQL database.
 
 PostgreSQL refuses to run as root, so as root the cluster belongs to a system user made for it (`pgtest`).
 """
