@@ -394,6 +394,12 @@ def _check_role(role: str) -> None:
 
 
 def _checked_password(password: str) -> str:
+    if not password:
+        raise AccountError("the password is empty.", f"Give one of at least {MIN_PASSWORD} characters.")
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise AccountError("the password is not UTF-8 text.", "Type it again, or pipe it in as UTF-8.") from exc
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password is shorter than {MIN_PASSWORD} characters.", "Choose a longer one.")
     if len(password) > MAX_PASSWORD:

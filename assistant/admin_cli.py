@@ -97,6 +97,8 @@ def run_admin_command(args: argparse.Namespace, settings: Callable[[], Any]) -> 
         return handler(args, db)
     except AssistantError as exc:
         return report(exc)
+    except (KeyboardInterrupt, EOFError):  # Ctrl-C or Ctrl-D at the password prompt
+        return print_error("stopped; nothing was changed.")
     finally:
         db.close()
 
@@ -112,7 +114,10 @@ def actor() -> str:
 def read_password(from_stdin: bool) -> str:
     """A new password: the first line of stdin, or typed twice at a prompt that does not echo it."""
     if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        try:
+            return sys.stdin.readline().rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise AssistantError("the password on standard input is not UTF-8 text.", "Pipe it in as UTF-8.") from exc
     if not sys.stdin.isatty():
         raise AssistantError("no terminal to ask for the password.", "Pipe it in with --password-stdin.")
     first = getpass.getpass("Password: ")

@@ -71,3 +71,8 @@ def corpus_copy(tmp_path: Path) -> Path:
     for name in sorted(p.name for p in BROCHURES.glob("*.pdf"))[:2]:
         shutil.copy(BROCHURES / name, target / "brochures" / name)
     return target
+
+
+# The database fixtures: `postgres` (a throwaway PostgreSQL for the session; skipped with the reason when it is
+# not installed) and `database_url` (each test once on a fresh SQLite file, once on a fresh PostgreSQL database).
+from tests.pg import database_url, postgres  # noqa: E402, F401

@@ -1,9 +1,9 @@
 """A real PostgreSQL for the tests: a throwaway cluster on 127.0.0.1, started once per test session.
 
-Import the fixtures into a test module (`from tests.pg import database_url, postgres  # noqa: F401`).
-`postgres` is the running server (skipped, with the reason, when Debian's postgresql is not installed:
-`make system-deps`); `database_url` is a parametrized fixture giving each test a fresh SQLite file and, on
-a second run of the test, a fresh PostgreSQL database.
+tests/conftest.py makes its fixtures available to every test module. `postgres` is the running server
+(skipped, with the reason, when Debian's postgresql is not installed: `make system-deps`); `database_url`
+is a parametrized fixture giving each test a fresh SQLite file and, on a second run of the test, a fresh
+PostgreSQL database.
 
 PostgreSQL refuses to run as root, so as root the cluster belongs to a system user made for it (`pgtest`).
 """
@@ -66,15 +66,23 @@ def _runner() -> list[str]:
     """The command prefix that runs a PostgreSQL program as a user it accepts (not root)."""
     if os.geteuid() != 0:
         return []
-    try:
-        pwd.getpwnam(SYSTEM_USER)
-    except KeyError:
-        subprocess.run(
+    if not _has_user(SYSTEM_USER):
+        made = subprocess.run(
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if made.returncode != 0 and not _has_user(SYSTEM_USER):  # another test run may have made it meanwhile
+            raise RuntimeError(f"cannot make the system user {SYSTEM_USER} for PostgreSQL: {made.stderr.strip()}")
     return ["runuser", "-u", SYSTEM_USER, "--"]
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def start_postgres() -> Postgres:
@@ -87,12 +95,15 @@ def start_postgres() -> Postgres:
     if runner:
         shutil.chown(folder, SYSTEM_USER, SYSTEM_USER)
     data, log = folder / "data", folder / "server.log"
-    subprocess.run(
+    made = subprocess.run(
         [*runner, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        check=True,
         capture_output=True,
+        text=True,
         cwd=folder,
     )
+    if made.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise RuntimeError(f"initdb failed in {folder}: {(made.stderr or made.stdout)[-2000:]}")
     port = free_port()
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off"
     started = subprocess.run(

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x636D6F2D6D696772  # "cmo-migr": pg_advisory lock key for schema upgrades
 WRITE_LOCK = 0x636D6F2D61756474  # "cmo-audt": pg_advisory lock key for serialized writes (the audit chain)
+SUPPORTED = ("sqlite", "postgresql")
+"""The databases the migrations and the write lock are written for."""
 SQLITE_BUSY_S = 30.0
 """How long a SQLite writer waits for another process's write to finish before giving up."""
 
@@ -47,6 +49,12 @@ def normalized_url(url: str) -> str:
         ) from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in SUPPORTED:
+        raise ConfigError(
+            f"ASSISTANT_DATABASE_URL names a {parsed.get_backend_name()} database; the app runs on SQLite or "
+            "PostgreSQL.",
+            "Use postgresql://user:password@host:5432/name, or leave it empty for SQLite in the data folder.",
+        )
     return parsed.render_as_string(hide_password=False)
 
 
@@ -140,7 +148,7 @@ def _engine(url: str) -> Engine:
             event.listen(engine, "begin", _sqlite_begin)
             return engine
         return create_engine(url, pool_pre_ping=True)
-    except (ArgumentError, NoSuchModuleError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise ConfigError(
             f"cannot use the database URL {make_url(url).render_as_string()}: {exc}.",
             "Use sqlite:///path/assistant.db or postgresql://user:password@host/name (driver: psycopg[binary]).",
