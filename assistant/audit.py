@@ -353,7 +353,7 @@ def cited_passage(citation: Citation | Mapping[str, Any], file_shas: Mapping[str
     content_hash = str(values.get("content_hash") or values.get("file_sha") or (file_shas or {}).get(chunk_id, ""))
     text = str(values.get("text") or "")
     page = values.get("page")
-    version = values.get("version")
+    version = values.get("version") or None  # 0: not known (Citation's default); filled from document_versions
     return CitedPassage(
         n=int(values.get("n") or 0),
         document_id=str(values.get("document_id") or values.get("source") or ""),
@@ -396,6 +396,7 @@ def answer_payload(
         "citations": [cited_passage(c, file_shas).as_dict() for c in citations or ()],
     }
     if answer is not None:
+        payload["kind"] = answer.kind
         payload["written"] = answer.written
         if answer.standalone_question and answer.standalone_question != answer.question:
             payload["standalone_question"] = answer.standalone_question
