@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.access import protect
-from assistant.audit import record_answer, record_event
+from assistant.audit import document_details, record_answer, record_event
 from assistant.body_limit import UPLOAD_PATHS, BodyLimit, upload_body_limit
 from assistant.conversations import ConversationNotFoundError, Conversations, SavedConversation
 from assistant.documents import DOC_TYPES, DocumentLibrary, UploadResult
@@ -785,8 +785,7 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
         """Make an earlier version of a document the one that answers (`?version=N`, as listed by .../versions)."""
         principal = principal_of(request)
         restored = await service.run(library.restore, _document_id(source), version, principal)
-        details = {"source": restored.source, "version": restored.version, "content_hash": restored.content_hash}
-        await service.run(lambda: records.event("restore", principal.name, **details, collection=restored.collection))
+        await service.run(lambda: records.event("restore", principal.name, **document_details(restored)))
         return {**restored.as_dict(), "restored": True}
 
     @router.get("/documents/{source:path}")
@@ -799,21 +798,14 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
         """Remove a document and every chunk of it (its earlier versions too); it is never cited again."""
         principal = principal_of(request)
         removed = await service.run(library.remove, _document_id(source), principal)
-        details = {"source": removed.source, "version": removed.version, "content_hash": removed.content_hash}
-        await service.run(lambda: records.event("delete", principal.name, **details, collection=removed.collection))
+        await service.run(lambda: records.event("delete", principal.name, **document_details(removed)))
         return {"id": removed.source, "object": "document", "deleted": True}
 
 
 def _record_upload(records: AnswerRecords, user: str, result: UploadResult) -> None:
     """The audit record of a finished upload; logged, not raised, when the database cannot take it."""
     document = result.document
-    details = {
-        "source": document.source,
-        "status": result.status,
-        "version": document.version,
-        "content_hash": document.content_hash,
-        "collection": document.collection,
-    }
+    details = document_details(document, status=result.status)
     if result.previous is not None:
         details["replaced_content_hash"] = result.previous.content_hash
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -26,6 +27,7 @@ from assistant.db.models import AuditRecord, DocumentVersion
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
+    from assistant.config import Settings
     from assistant.db import Database
     from assistant.types import Answer, Citation
 
@@ -428,3 +430,46 @@ def record_answer(
 def record_event(db: Database, kind: str, user: str, **details: Any) -> AuditEntry:
     """Append an upload, delete, restore, permission, login or login_failed record with plain-value details."""
     return AuditTrail(db).append(kind, user, details)
+
+
+def record_from_cli(settings: Settings, kind: str, events: Sequence[Mapping[str, Any]]) -> bool:
+    """Append one `kind` record per mapping of details, as `cli:<login>`; False (and a warning) when it cannot.
+
+    For command-line changes (ingest.py adding, restoring or removing documents): the change is made by then,
+    so a database that cannot be written is reported, not raised.
+    """
+    if not events:
+        return True
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assistant.admin_cli import actor
+    from assistant.db import Database
+
+    user = actor()
+    try:
+        db = Database.for_settings(settings)
+    except AssistantError as exc:
+        print(f"WARNING the audit trail was not written: {exc.message} {exc.hint}", file=sys.stderr)
+        return False
+    try:
+        trail = AuditTrail(db)
+        for details in events:
+            trail.append(kind, user, details)
+    except (SQLAlchemyError, AuditError) as exc:
+        print(f"WARNING the audit trail was not written ({exc.__class__.__name__}): {exc}", file=sys.stderr)
+        return False
+    finally:
+        db.close()
+    return True
+
+
+def document_details(record: Any, **extra: Any) -> dict[str, Any]:
+    """An upload, restore or delete record's details from a document (DocumentInfo or the index's FileRecord)."""
+    content_hash = getattr(record, "content_hash", None) or getattr(record, "file_sha", "")
+    details = {
+        "source": record.source,
+        "version": getattr(record, "version", None),
+        "content_hash": content_hash,
+        "collection": getattr(record, "collection", None),
+    }
+    return {**details, **extra}
