@@ -266,9 +266,14 @@ class AuditTrail:
                 return
             after = rows[-1].seq
 
-    def verify(self) -> Verification:
-        """Walk the chain from the first record: each must follow the last by one, link to it and match its hash."""
+    def verify(self, head: str | None = None) -> Verification:
+        """Walk the chain from the first record: each must follow the last by one, link to it and match its hash.
+
+        A chain cannot show that its newest records were deleted; `head`, a hash an earlier verify() gave as the
+        last, must still be in it (with every record before it intact) for the chain to pass.
+        """
         prev, expected, count = GENESIS, 1, 0
+        seen = head is None
         for entry in self.entries():
             if entry.seq != expected:
                 problem = f"record {expected} is missing (the chain goes from {expected - 1} to {entry.seq})"
@@ -280,6 +285,13 @@ class AuditTrail:
                 problem = f"record {entry.seq} ({entry.kind}, {entry.time}) does not match its hash: it was changed"
                 return Verification(count, prev, entry.seq, problem)
             prev, expected, count = entry.hash, expected + 1, count + 1
+            seen = seen or entry.hash == head
+        if not seen:
+            problem = (
+                f"no record has the hash {head} noted earlier: the records after record {count} were deleted "
+                "(or the hash is not from this trail)"
+            )
+            return Verification(count, prev, count + 1, problem)
         return Verification(count, prev)
 
     def export(self, out: TextIO, fmt: str = "jsonl", since: str | None = None) -> int:

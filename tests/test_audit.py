@@ -169,6 +169,7 @@ def test_audit_verify_and_export_on_the_command_line(database_url: str, tmp_path
     verified = _cli(["audit", "verify"], env)
     assert verified.returncode == 0, verified.stderr
     assert "5 records, chain intact" in verified.stdout
+    head = verified.stdout.split("last hash ")[1].split()[0]
     out = tmp_path / "audit.csv"
     exported = _cli(["audit", "export", "--since", "2000-01-01", "--format", "csv", "--out", str(out)], env)
     assert exported.returncode == 0, exported.stderr
@@ -183,6 +184,10 @@ def test_audit_verify_and_export_on_the_command_line(database_url: str, tmp_path
     assert later.returncode == 0 and later.stdout == ""
     bad_date = _cli(["audit", "export", "--since", "last tuesday"], env)
     assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr and "Traceback" not in bad_date.stderr
+    _edit(database_url, "DELETE FROM audit_records WHERE seq = 5")  # the newest: no gap shows...
+    assert _cli(["audit", "verify"], env).returncode == 0
+    truncated = _cli(["audit", "verify", "--head", head], env)  # ...but the head noted earlier is gone
+    assert truncated.returncode == 1 and "after record 4 were deleted" in truncated.stdout, truncated.stdout
     _edit(database_url, "UPDATE audit_records SET payload = replace(payload, 'acme', 'other') WHERE seq = 3")
     broken = _cli(["audit", "verify"], env)
     assert broken.returncode == 1 and "record 3" in broken.stdout, broken.stdout + broken.stderr
