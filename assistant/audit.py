@@ -214,11 +214,16 @@ class AuditTrail:
         return entry
 
     def append_answer(self, user: str, payload: Mapping[str, Any], *, conversation_id: str | None = None) -> AuditEntry:
-        """Add an answer record, filling each citation's version and content hash from `document_versions`."""
+        """Add an answer record, filling each citation's version and content hash from `document_versions`.
+
+        Everything but reading the last record and inserting this one happens before the chain's lock is taken.
+        """
+        citations = [dict(c) for c in payload.get("citations", [])]
+        if any(c.get("version") is None and c.get("document_id") for c in citations):
+            with self.db.session() as session:
+                _fill_versions(session, citations)
+        data = json.loads(canonical_json({**payload, "citations": citations}))
         with self.db.exclusive_session() as session:
-            citations = [dict(c) for c in payload.get("citations", [])]
-            _fill_versions(session, citations)
-            data = json.loads(canonical_json({**payload, "citations": citations}))
             entry = self._append(session, "answer", user, data, conversation_id, None)
         return entry
 
