@@ -578,7 +578,9 @@ class ChatService:
                 if not isinstance(event, Final):
                     continue  # Retrieved and Draft carry no answer text
                 answer = event.answer
-                extra: dict[str, Any] = {}
+                # recorded before the rest of the text goes out: a quote answer (sent whole here) that the audit
+                # cannot hold is never served
+                extra: dict[str, Any] = {"conversation_id": await self.run(keep, answer) if keep is not None else None}
                 streamed = "".join(sent)
                 if not streamed:
                     yield chunk({"content": answer.text})
@@ -589,7 +591,6 @@ class ChatService:
                         log.warning("streamed text differs from the final answer; sending the final text as `answer`")
                         extra["answer"] = answer.text
                 citations = [c.as_dict() for c in answer.citations]
-                extra["conversation_id"] = await self.run(keep, answer) if keep is not None else None
                 yield chunk({}, "stop", citations=citations, refused=answer.refused, **extra)
                 break
         except Exception as exc:

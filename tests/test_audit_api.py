@@ -196,3 +196,29 @@ def test_uploads_restores_deletions_and_sign_ins_are_recorded(served: Served, tm
     assert any(r["kind"] == "login" and r["user"] == "ann" and r["data"]["method"] == "password" for r in records)
     verified = _export(served.data_dir, "verify")
     assert verified.returncode == 0 and "chain intact" in verified.stdout, verified.stdout + verified.stderr
+
+
+def test_an_answer_the_audit_cannot_hold_is_not_served(served: Served) -> None:
+    url = f"sqlite:///{served.data_dir / 'assistant.db'}"
+    db = Database.open(url)
+    try:
+        with db.engine.begin() as connection:  # the audit table refuses every new record, as a full disk would
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'full'); END"
+            )
+        before = len(_records(served.data_dir))
+        body = {"model": "cmo-assistant-quote", "messages": [{"role": "user", "content": QUESTION}]}
+        with httpx.Client(base_url=served.running.api, headers=_headers(served.reader_key), timeout=300) as client:
+            plain = client.post("/chat/completions", json=body)
+            with client.stream("POST", "/chat/completions", json={**body, "stream": True}) as response:
+                lines = [line for line in response.iter_lines() if line.startswith("data: {")]
+    finally:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS refuse_audit")
+        db.close()
+    assert plain.status_code == 503, plain.text
+    assert "could not write to the database" in plain.json()["error"]["message"]
+    chunks = [json.loads(line[len("data: ") :]) for line in lines]
+    assert "could not write to the database" in chunks[-1]["error"]["message"]
+    assert not "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks[:-1])  # no answer text sent
+    assert len(_records(served.data_dir)) == before
