@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.documents import DocumentInfo, DocumentLibrary
     from assistant.embeddings import Embedder
+    from assistant.index import Index
+    from assistant.ingestion import IngestReport
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,8 +94,20 @@ def print_versions(library: DocumentLibrary, name: str, as_json: bool) -> None:
         print(f"v{version.number}  {data['ingested_at']}  {version.content_hash[:12]}  {version.chunks} chunks  {mark}")
 
 
+def record_ingest(settings: Settings, index: Index, report: IngestReport) -> None:
+    """Audit records for what an ingest run changed: each file added or updated (upload), each pruned (delete)."""
+    from assistant.audit import document_details, record_from_cli
+
+    registry = index.registry()
+    changed = [(s, "added") for s in report.added] + [(s, "updated") for s in report.updated]
+    uploads = [document_details(registry[s], status=status) for s, status in changed if s in registry]
+    record_from_cli(settings, "upload", uploads)
+    record_from_cli(settings, "delete", [{"source": s, "status": "pruned"} for s in report.removed])
+
+
 def manage(library: DocumentLibrary, args: argparse.Namespace) -> int:
     """--remove, --restore, --versions and --list; exit 1 when a document named is not in the index."""
+    from assistant.audit import document_details, record_from_cli
     from assistant.errors import AssistantError, DocumentNotFoundError, report
 
     code = 0
@@ -108,6 +122,7 @@ def manage(library: DocumentLibrary, args: argparse.Namespace) -> int:
             report(exc)
             return 1
         print(f"restored {restored.source}: version {restored.version} answers ({restored.content_hash[:12]})")
+        record_from_cli(library.settings, "restore", [document_details(restored)])
     for name in args.versions:
         try:
             print_versions(library, name, args.json)
@@ -122,6 +137,7 @@ def manage(library: DocumentLibrary, args: argparse.Namespace) -> int:
             code = 1
             continue
         print(f"removed {removed.source} ({removed.title}, {removed.chunks} chunks)")
+        record_from_cli(library.settings, "delete", [document_details(removed)])
     if args.list:
         print_documents(library.list(), args.json)
     return code
@@ -251,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             bar.close()
         if lock is not None:
             lock.release()
+    record_ingest(settings, index, report)
     for warning in report.warnings:
         print(f"WARNING {warning}", file=sys.stderr)
     for failure in report.failed:

@@ -77,7 +77,10 @@ def add_admin_commands(sub: Any) -> None:
 
     audit = sub.add_parser("audit", help="the audit trail: verify the chain, export records")
     audit_sub = audit.add_subparsers(dest="action", required=True)
-    audit_sub.add_parser("verify", help="check every record against its hash and the one before")
+    verify = audit_sub.add_parser("verify", help="check every record against its hash and the one before")
+    verify.add_argument(
+        "--head", help="the 'last hash' an earlier verify printed: fail when that record is gone (newest deleted)"
+    )
     export = audit_sub.add_parser("export", help="write records as JSON lines or CSV")
     export.add_argument("--since", help="only records from this date (YYYY-MM-DD, UTC) on")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
@@ -240,7 +243,7 @@ def _audit(args: argparse.Namespace, db: Database) -> int:
 
     trail = AuditTrail(db)
     if args.action == "verify":
-        result = trail.verify()
+        result = trail.verify(getattr(args, "head", None))
         if not result.ok:
             print(f"audit chain broken: {result.problem}")
             print(f"({result.count} records before it are intact)")

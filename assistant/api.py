@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -23,11 +24,14 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, SecretStr
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.access import protect
+from assistant.audit import document_details, record_answer, record_event
 from assistant.body_limit import UPLOAD_PATHS, BodyLimit, upload_body_limit
-from assistant.documents import DOC_TYPES, DocumentLibrary
+from assistant.conversations import ConversationNotFoundError, Conversations, SavedConversation
+from assistant.documents import DOC_TYPES, DocumentLibrary, UploadResult
 from assistant.errors import (
     AccessDeniedError,
     AssistantError,
@@ -50,6 +54,7 @@ from assistant.types import Answer, AnswerEvent, Delta, Final
 from assistant.uploads import UploadJob, UploadNotFoundError
 
 if TYPE_CHECKING:
+    from assistant.db import Database
     from assistant.service import Assistant
 
 log = logging.getLogger(__name__)
@@ -60,7 +65,7 @@ PREFIX = "/v1"
 ENDPOINTS = (
     "GET /v1/models, POST /v1/chat/completions, GET/POST /v1/documents, GET/DELETE /v1/documents/{source}, "
     "GET /v1/documents/{source}/versions, POST /v1/documents/{source}/restore?version=N, "
-    "GET /v1/uploads, GET/DELETE /v1/uploads/{id}"
+    "GET /v1/uploads, GET/DELETE /v1/uploads/{id}, GET /v1/conversations, GET/DELETE /v1/conversations/{id}"
 )
 _UPLOAD_BLOCK = 1 << 20
 
@@ -79,6 +84,8 @@ class ApiTuning:
 
 TUNING = ApiTuning()
 T = TypeVar("T")
+Keeper = Callable[[Answer], str | None]
+"""Records a finished answer; returns the id of the conversation it was saved in (None when none)."""
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -187,9 +194,34 @@ class ChatRequest(BaseModel):
     stream: bool = False
     metadata: dict[str, Any] | None = None
     filters: dict[str, Any] | None = None
+    conversation_id: str | None = None
+    """A saved conversation to continue (its earlier turns are the history); also read from `metadata`."""
+    store: bool | None = None
+    """Save this question and answer as a new conversation (OpenAI's `store`); implied by `conversation_id`."""
 
 
 FILTER_KEYS = (("vendors", "vendor"), ("doc_types", "doc_type"), ("sources", "source"))
+CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
+"""What a conversation id looks like (Conversations makes them: uuid4 hex)."""
+
+
+def requested_conversation(body: ChatRequest) -> str | None:
+    """The conversation id the body names (top-level `conversation_id`, else `metadata.conversation_id`), or None."""
+    raw: Any = body.conversation_id
+    where = "conversation_id"
+    if raw is None and isinstance(body.metadata, Mapping) and body.metadata.get("conversation_id") is not None:
+        raw, where = body.metadata["conversation_id"], "metadata.conversation_id"
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not CONVERSATION_ID.fullmatch(raw.strip().lower()):
+        raise ApiError(
+            400,
+            f"{where} {str(raw)[:80]!r} is not a conversation id. Use an id a reply gave (32 hex digits, as "
+            "GET /v1/conversations lists them), or leave it out and send `store: true` to start one.",
+            param=where,
+            code="invalid_conversation_id",
+        )
+    return raw.strip().lower()
 
 
 def conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[Turn]]:
@@ -341,6 +373,65 @@ def _sse(payload: Mapping[str, Any] | str) -> bytes:
     return f"data: {data}\n\n".encode()
 
 
+class AnswerRecords:
+    """What the server keeps of each answer: the audit record, and the conversation turn when one is kept."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.conversations = Conversations(database)
+
+    def history(self, user: str, conversation_id: str) -> list[Turn]:
+        """The (role, text) turns of one of the user's conversations; a 404 when they have none with that id."""
+        saved = self.stored(lambda: self.conversations.get(user, conversation_id))
+        if saved is None:
+            raise _no_conversation(conversation_id)
+        return [turn for q, a in saved.history for turn in (("user", q), ("assistant", a))]
+
+    def keep(self, user: str, answer: Answer, conversation_id: str | None, store: bool) -> str | None:
+        """Save the turn (when `store`, or continuing `conversation_id`), then append the audit record.
+
+        Returns the conversation id the answer belongs to (None when none is kept). A database that cannot be
+        written fails the request: an answer the audit does not hold is not served.
+        """
+
+        def write() -> str | None:
+            found = conversation_id
+            if store or found is not None:
+                try:
+                    found = self.conversations.add_turn(user, found, answer).conversation_id
+                except ConversationNotFoundError:  # deleted while the answer was being made
+                    raise _no_conversation(found or "") from None
+            record_answer(self.database, user, answer, conversation_id=found)
+            return found
+
+        return self.stored(write)
+
+    def event(self, kind: str, user: str, **details: Any) -> None:
+        """Append an upload, delete or restore record."""
+        self.stored(lambda: record_event(self.database, kind, user, **details))
+
+    @staticmethod
+    def stored(work: Callable[[], T]) -> T:
+        """Run database work; a database failure becomes a StoreError (a 503 that says what to check)."""
+        try:
+            return work()
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"could not write to the database ({exc.__class__.__name__}); nothing was recorded.",
+                "Check that the database (ASSISTANT_DATABASE_URL, or data/assistant.db) is reachable and writable.",
+            ) from exc
+
+
+def _no_conversation(conversation_id: str) -> ApiError:
+    return ApiError(
+        404,
+        f"No conversation {conversation_id!r} of yours. GET /v1/conversations lists yours; leave conversation_id "
+        "out (with `store: true`) to start a new one.",
+        param="conversation_id",
+        code="conversation_not_found",
+    )
+
+
 class ChatService:
     """The answer side of the API: models, one completion, one streamed completion."""
 
@@ -408,8 +499,8 @@ class ChatService:
         filters = request_filters(body, vendors, sorted(r.source for r in visible))
         return backend, question, history, filters.within(principal.readable)
 
-    def completion(self, body: ChatRequest, answer: Answer) -> dict[str, Any]:
-        """The chat.completion object for a finished answer."""
+    def completion(self, body: ChatRequest, answer: Answer, conversation_id: str | None = None) -> dict[str, Any]:
+        """The chat.completion object for a finished answer (in the conversation it was saved to, if any)."""
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
@@ -425,10 +516,16 @@ class ChatService:
             ],
             "citations": [c.as_dict() for c in answer.citations],
             "refused": answer.refused,
+            "conversation_id": conversation_id,
         }
 
-    async def stream(self, body: ChatRequest, events: Iterator[AnswerEvent]) -> StreamingResponse:
+    async def stream(
+        self, body: ChatRequest, events: Iterator[AnswerEvent], keep: Keeper | None = None
+    ) -> StreamingResponse:
         """Server-sent chat.completion.chunk events: the text as it is written, citations in the last chunk.
+
+        `keep` records the finished answer (audit, conversation) before the last chunk, which then names
+        the conversation id it returns.
 
         Events are read until the first piece of text before the response starts, so that errors found
         until then (an unreachable chat model, say) get a proper HTTP status.
@@ -447,13 +544,13 @@ class ChatService:
             _close(events)
             raise
         return StreamingResponse(
-            self._chunks(body, events, first),
+            self._chunks(body, events, first, keep),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     async def _chunks(
-        self, body: ChatRequest, events: Iterator[AnswerEvent], first: list[AnswerEvent]
+        self, body: ChatRequest, events: Iterator[AnswerEvent], first: list[AnswerEvent], keep: Keeper | None
     ) -> AsyncIterator[bytes]:
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
@@ -480,7 +577,10 @@ class ChatService:
                     continue
                 if not isinstance(event, Final):
                     continue  # Retrieved and Draft carry no answer text
-                answer, extra = event.answer, {}
+                answer = event.answer
+                # recorded before the rest of the text goes out: a quote answer (sent whole here) that the audit
+                # cannot hold is never served
+                extra: dict[str, Any] = {"conversation_id": await self.run(keep, answer) if keep is not None else None}
                 streamed = "".join(sent)
                 if not streamed:
                     yield chunk({"content": answer.text})
@@ -517,6 +617,7 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
     app.add_middleware(LibraryFileGuard, index=assistant.index)  # type: ignore[arg-type]
     # added last, so it runs first: a stranger's body is never read
     policy = protect(app, assistant.settings, keys)
+    records = AnswerRecords(app.state.database)
     app.state.api_keys_enabled = bool(policy.keys)
     app.state.access_enabled = policy.enabled
     router = APIRouter(prefix=PREFIX)
@@ -546,13 +647,27 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
         history."""
         principal = principal_of(request)
         backend, question, history, filters = await service.run(service.prepare, body, principal)
+        conversation_id = requested_conversation(body)
+        if conversation_id is not None:  # the saved turns are the history (earlier messages are not read)
+            history = await service.run(records.history, principal.name, conversation_id)
+        store = conversation_id is not None or bool(body.store)
+
+        def keep(answer: Answer) -> str | None:
+            return records.keep(principal.name, answer, conversation_id, store)
+
         if body.stream:
             events = assistant.stream(question, history, filters, backend, principal)
-            return await service.stream(body, events)
-        answer = await service.run(assistant.ask, question, history, filters, backend, principal)
-        return service.completion(body, answer)
+            return await service.stream(body, events, keep)
 
-    _document_routes(router, service, library)
+        def answered() -> tuple[Answer, str | None]:
+            answer = assistant.ask(question, history, filters, backend, principal)
+            return answer, keep(answer)
+
+        answer, kept = await service.run(answered)
+        return service.completion(body, answer, kept)
+
+    _document_routes(router, service, library, records)
+    _conversation_routes(router, service, records)
     _export_routes(router, service)
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
@@ -567,7 +682,7 @@ def build_api(assistant: Assistant, api_keys: Sequence[str] | None = None, tunin
     return app
 
 
-def _document_routes(router: APIRouter, service: ChatService, library: DocumentLibrary) -> None:
+def _document_routes(router: APIRouter, service: ChatService, library: DocumentLibrary, records: AnswerRecords) -> None:
     """GET/POST/DELETE /v1/documents and GET/DELETE /v1/uploads: list, upload, watch or cancel an upload, delete.
 
     Uploads are indexed by the assistant's one ingest worker, never in the answer threads. POST answers when
@@ -610,6 +725,13 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
         # deletes it, never in a temp folder nobody tidies.
         library.uploads_dir.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"{STAGED_PREFIX}{uuid.uuid4().hex}-", dir=library.uploads_dir))
+        submitted: list[UploadJob] = []
+
+        def finish() -> None:  # in the ingest worker, once the job is over
+            shutil.rmtree(folder, True)
+            if submitted and submitted[0].state == "done" and submitted[0].result is not None:
+                _record_upload(records, principal.name, submitted[0].result)
+
         try:
             path = folder / "upload"
             size = 0
@@ -624,10 +746,11 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
                 doc_type,
                 vendor or None,
                 owner="api",
-                cleanup=lambda: shutil.rmtree(folder, True),
+                cleanup=finish,
                 collection=collection,
                 principal=principal,
             )
+            submitted.append(job)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -661,7 +784,9 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
     @router.post("/documents/{source:path}/restore")
     async def restore_version(source: str, version: int, request: Request) -> dict[str, Any]:
         """Make an earlier version of a document the one that answers (`?version=N`, as listed by .../versions)."""
-        restored = await service.run(library.restore, _document_id(source), version, principal_of(request))
+        principal = principal_of(request)
+        restored = await service.run(library.restore, _document_id(source), version, principal)
+        await service.run(lambda: records.event("restore", principal.name, **document_details(restored)))
         return {**restored.as_dict(), "restored": True}
 
     @router.get("/documents/{source:path}")
@@ -672,8 +797,85 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
     @router.delete("/documents/{source:path}")
     async def delete_document(source: str, request: Request) -> dict[str, Any]:
         """Remove a document and every chunk of it (its earlier versions too); it is never cited again."""
-        removed = await service.run(library.remove, _document_id(source), principal_of(request))
+        principal = principal_of(request)
+        removed = await service.run(library.remove, _document_id(source), principal)
+        await service.run(lambda: records.event("delete", principal.name, **document_details(removed)))
         return {"id": removed.source, "object": "document", "deleted": True}
+
+
+def _record_upload(records: AnswerRecords, user: str, result: UploadResult) -> None:
+    """The audit record of a finished upload; logged, not raised, when the database cannot take it."""
+    document = result.document
+    details = document_details(document, status=result.status)
+    if result.previous is not None:
+        details["replaced_content_hash"] = result.previous.content_hash
+    try:
+        records.event("upload", user, **details)
+    except StoreError:  # the file is indexed already; the worker must go on to the next one
+        log.exception("could not record the upload of %s in the audit trail", document.source)
+
+
+def _conversation_routes(router: APIRouter, service: ChatService, records: AnswerRecords) -> None:
+    """GET /v1/conversations, GET/DELETE /v1/conversations/{id}: the asker's saved conversations, and only theirs."""
+    conversations = records.conversations
+
+    @router.get("/conversations")
+    async def list_conversations(request: Request, limit: int | None = None) -> dict[str, Any]:
+        """The asker's conversations, most recently continued first, each titled by its first question."""
+        if limit is not None and limit < 1:
+            raise ApiError(400, "limit must be 1 or more (or left out for all).", param="limit")
+        user = principal_of(request).name
+        found = await service.run(lambda: records.stored(lambda: conversations.list_for(user, limit)))
+        data = [
+            {
+                "id": c.id,
+                "object": "conversation",
+                "title": c.title,
+                "created": c.created.isoformat(),
+                "updated": c.updated.isoformat(),
+                "turns": c.turns,
+            }
+            for c in found
+        ]
+        return {"object": "list", "data": data}
+
+    @router.get("/conversations/{conversation_id}")
+    async def get_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
+        """One of the asker's conversations with every turn (question, answer, citations); 404 for anyone else's."""
+        user = principal_of(request).name
+        saved = await service.run(lambda: records.stored(lambda: conversations.get(user, conversation_id)))
+        if saved is None:
+            raise _no_conversation(conversation_id)
+        return _conversation_json(saved)
+
+    @router.delete("/conversations/{conversation_id}")
+    async def delete_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
+        """Delete one of the asker's conversations (the audit keeps its answers); 404 for anyone else's."""
+        user = principal_of(request).name
+        if not await service.run(lambda: records.stored(lambda: conversations.delete(user, conversation_id))):
+            raise _no_conversation(conversation_id)
+        return {"id": conversation_id, "object": "conversation", "deleted": True}
+
+
+def _conversation_json(saved: SavedConversation) -> dict[str, Any]:
+    summary = saved.summary
+    return {
+        "id": summary.id,
+        "object": "conversation",
+        "title": summary.title,
+        "created": summary.created.isoformat(),
+        "updated": summary.updated.isoformat(),
+        "turns": [
+            {
+                "question": t.question,
+                "answer": t.answer,
+                "citations": list(t.sources),
+                "mode": t.mode,
+                "created": t.created.isoformat(),
+            }
+            for t in saved.turns
+        ],
+    }
 
 
 def _document_id(source: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -26,6 +27,7 @@ from assistant.db.models import AuditRecord, DocumentVersion
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
+    from assistant.config import Settings
     from assistant.db import Database
     from assistant.types import Answer, Citation
 
@@ -212,11 +214,16 @@ class AuditTrail:
         return entry
 
     def append_answer(self, user: str, payload: Mapping[str, Any], *, conversation_id: str | None = None) -> AuditEntry:
-        """Add an answer record, filling each citation's version and content hash from `document_versions`."""
+        """Add an answer record, filling each citation's version and content hash from `document_versions`.
+
+        Everything but reading the last record and inserting this one happens before the chain's lock is taken.
+        """
+        citations = [dict(c) for c in payload.get("citations", [])]
+        if any(c.get("version") is None and c.get("document_id") for c in citations):
+            with self.db.session() as session:
+                _fill_versions(session, citations)
+        data = json.loads(canonical_json({**payload, "citations": citations}))
         with self.db.exclusive_session() as session:
-            citations = [dict(c) for c in payload.get("citations", [])]
-            _fill_versions(session, citations)
-            data = json.loads(canonical_json({**payload, "citations": citations}))
             entry = self._append(session, "answer", user, data, conversation_id, None)
         return entry
 
@@ -264,9 +271,14 @@ class AuditTrail:
                 return
             after = rows[-1].seq
 
-    def verify(self) -> Verification:
-        """Walk the chain from the first record: each must follow the last by one, link to it and match its hash."""
+    def verify(self, head: str | None = None) -> Verification:
+        """Walk the chain from the first record: each must follow the last by one, link to it and match its hash.
+
+        A chain cannot show that its newest records were deleted; `head`, a hash an earlier verify() gave as the
+        last, must still be in it (with every record before it intact) for the chain to pass.
+        """
         prev, expected, count = GENESIS, 1, 0
+        seen = head is None
         for entry in self.entries():
             if entry.seq != expected:
                 problem = f"record {expected} is missing (the chain goes from {expected - 1} to {entry.seq})"
@@ -278,6 +290,13 @@ class AuditTrail:
                 problem = f"record {entry.seq} ({entry.kind}, {entry.time}) does not match its hash: it was changed"
                 return Verification(count, prev, entry.seq, problem)
             prev, expected, count = entry.hash, expected + 1, count + 1
+            seen = seen or entry.hash == head
+        if not seen:
+            problem = (
+                f"no record has the hash {head} noted earlier: the records after record {count} were deleted "
+                "(or the hash is not from this trail)"
+            )
+            return Verification(count, prev, count + 1, problem)
         return Verification(count, prev)
 
     def export(self, out: TextIO, fmt: str = "jsonl", since: str | None = None) -> int:
@@ -353,7 +372,7 @@ def cited_passage(citation: Citation | Mapping[str, Any], file_shas: Mapping[str
     content_hash = str(values.get("content_hash") or values.get("file_sha") or (file_shas or {}).get(chunk_id, ""))
     text = str(values.get("text") or "")
     page = values.get("page")
-    version = values.get("version")
+    version = values.get("version") or None  # 0: not known (Citation's default); filled from document_versions
     return CitedPassage(
         n=int(values.get("n") or 0),
         document_id=str(values.get("document_id") or values.get("source") or ""),
@@ -396,6 +415,7 @@ def answer_payload(
         "citations": [cited_passage(c, file_shas).as_dict() for c in citations or ()],
     }
     if answer is not None:
+        payload["kind"] = answer.kind
         payload["written"] = answer.written
         if answer.standalone_question and answer.standalone_question != answer.question:
             payload["standalone_question"] = answer.standalone_question
@@ -427,3 +447,46 @@ def record_answer(
 def record_event(db: Database, kind: str, user: str, **details: Any) -> AuditEntry:
     """Append an upload, delete, restore, permission, login or login_failed record with plain-value details."""
     return AuditTrail(db).append(kind, user, details)
+
+
+def record_from_cli(settings: Settings, kind: str, events: Sequence[Mapping[str, Any]]) -> bool:
+    """Append one `kind` record per mapping of details, as `cli:<login>`; False (and a warning) when it cannot.
+
+    For command-line changes (ingest.py adding, restoring or removing documents): the change is made by then,
+    so a database that cannot be written is reported, not raised.
+    """
+    if not events:
+        return True
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assistant.admin_cli import actor
+    from assistant.db import Database
+
+    user = actor()
+    try:
+        db = Database.for_settings(settings)
+    except AssistantError as exc:
+        print(f"WARNING the audit trail was not written: {exc.message} {exc.hint}", file=sys.stderr)
+        return False
+    try:
+        trail = AuditTrail(db)
+        for details in events:
+            trail.append(kind, user, details)
+    except (SQLAlchemyError, AuditError) as exc:
+        print(f"WARNING the audit trail was not written ({exc.__class__.__name__}): {exc}", file=sys.stderr)
+        return False
+    finally:
+        db.close()
+    return True
+
+
+def document_details(record: Any, **extra: Any) -> dict[str, Any]:
+    """An upload, restore or delete record's details from a document (DocumentInfo or the index's FileRecord)."""
+    content_hash = getattr(record, "content_hash", None) or getattr(record, "file_sha", "")
+    details = {
+        "source": record.source,
+        "version": getattr(record, "version", None),
+        "content_hash": content_hash,
+        "collection": getattr(record, "collection", None),
+    }
+    return {**details, **extra}
