@@ -27,6 +27,7 @@ from tests.collections_team import (
     public_library,
 )
 
+
 @pytest.fixture(scope="module")
 def served(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, Team]]:
     """A few shipped documents (public) plus the sourcing documents, behind accounts made with the CLI."""
