@@ -436,12 +436,15 @@ def _named(reason: str, source: str, staged: StagedUpload) -> str:
 
 
 def summary_table(documents: Sequence[DocumentInfo]) -> list[list[str]]:
-    """Rows for a plain-text or UI table: title, type, vendor, pages, chunks, ingested, hash, source."""
+    """Rows for a plain-text or UI table: title, type, vendor, collection, version, pages, chunks, ingested, hash,
+    source."""
     return [
         [
             d.title + (f" (same content as {d.alias_of})" if d.alias_of else ""),
             d.doc_type,
             d.vendor or "",
+            d.collection,
+            str(d.version),
             str(d.pages),
             str(d.chunks),
             d.ingested_iso.replace("T", " ").rstrip("Z"),
@@ -452,4 +455,15 @@ def summary_table(documents: Sequence[DocumentInfo]) -> list[list[str]]:
     ]
 
 
-TABLE_HEADERS = ("title", "type", "vendor", "pages", "chunks", "ingested (UTC)", "content hash", "source")
+TABLE_HEADERS = (
+    "title",
+    "type",
+    "vendor",
+    "collection",
+    "version",
+    "pages",
+    "chunks",
+    "ingested (UTC)",
+    "content hash",
+    "source",
+)

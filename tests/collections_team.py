@@ -65,13 +65,20 @@ def public_library(embedder: Embedder, data_dir: Path) -> Assistant:
     return Assistant(settings, index)
 
 
-def cli(data_dir: Path, *args: str, stdin: str | None = None, script: str | None = None) -> str:
-    """Run `python -m assistant ARGS` (or `python SCRIPT ARGS`) against `data_dir`; its standard output."""
+def run_cli(
+    data_dir: Path, *args: str, stdin: str | None = None, script: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m assistant ARGS` (or `python SCRIPT ARGS`) against `data_dir`."""
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     env.pop("ASSISTANT_INDEX_DIR", None)
     command = [sys.executable, script, *args] if script else [sys.executable, "-m", "assistant", *args]
-    done = subprocess.run(command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"{command} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    return subprocess.run(command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def cli(data_dir: Path, *args: str, stdin: str | None = None, script: str | None = None) -> str:
+    """run_cli that must succeed; its standard output."""
+    done = run_cli(data_dir, *args, stdin=stdin, script=script)
+    assert done.returncode == 0, f"{args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
 
