@@ -252,11 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.documents import DocumentLibrary
 
     try:
-        warning = collection_warning(settings, args.readers)
+        unknown = collection_warning(settings, args.readers)
     except AssistantError as exc:
-        warning = f"could not check the collection {args.readers!r} against the accounts database: {exc.message}"
-    if warning:
-        print(f"WARNING {warning}", file=sys.stderr)
+        unknown = f"could not check the collection {args.readers!r} against the accounts database: {exc.message}"
+    if unknown:
+        print(f"WARNING {unknown}", file=sys.stderr)
     if lock is not None:  # this run owns the folder: finish or roll back uploads a crash interrupted
         try:
             DocumentLibrary(settings, index).recover()
