@@ -1,7 +1,7 @@
 """Two readers, an editor and two collections, made the way an admin makes them: `python -m assistant` commands.
 
 alice reads the collection "sourcing" (and the public one); bob reads only the public one; carol is an editor
-who may write "sourcing". "sourcing" holds a vendor brochure (PDF, vendor Zentrix Labs) and a draft quality
+who may write "sourcing". "sourcing" holds a vendor brochure (PDF, vendor Quillon Biotech) and a draft quality
 agreement (Markdown) that no public document mentions.
 """
 
@@ -21,30 +21,30 @@ from assistant.service import Assistant
 from tests.fixtures_pdf import write_lines_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_VENDOR = "Zentrix Labs"
-SECRET_WORD = "Zentrix"
+SECRET_VENDOR = "Quillon Biotech"
+SECRET_WORD = "Quillon"
 PASSWORD = "correct horse 7781"
 READERS = ("alice", "bob")
-CAPACITY_Q = "What lyophilization capacity does Zentrix Labs offer per batch?"
+CAPACITY_Q = "What lyophilization capacity does Quillon Biotech offer per batch?"
 
 BROCHURE_LINES = [
-    "Zentrix Labs",
+    "Quillon Biotech",
     "Sterile fill-finish and lyophilization for biologics",
-    "Zentrix Labs runs two freeze dryers in Basel, Switzerland.",
+    "Quillon Biotech runs two freeze dryers in Basel, Switzerland.",
     "Lyophilization capacity is 48,000 vials per batch in the Basel plant.",
-    "Zentrix Labs quotes a price of 3.10 EUR per vial for lyophilized fill at that scale.",
+    "Quillon Biotech quotes a price of 3.10 EUR per vial for lyophilized fill at that scale.",
     "The minimum order is 12 batches per year under a five-year supply agreement.",
 ]
-AGREEMENT = """# Zentrix draft quality agreement
+AGREEMENT = """# Quillon draft quality agreement
 
 ## 1. Release
 
-Zentrix Labs performs the technical release of each lyophilized batch within 9 working days;
+Quillon Biotech performs the technical release of each lyophilized batch within 9 working days;
 the sponsor's Qualified Person certifies the batch before the sponsor ships it.
 
 ## 2. Audits
 
-The sponsor may audit the Zentrix Basel plant once every 18 months with 30 days notice.
+The sponsor may audit the Quillon Basel plant once every 18 months with 30 days notice.
 """
 
 
@@ -108,8 +108,8 @@ def make_accounts(data_dir: Path) -> dict[str, str]:
 def write_sourcing_files(folder: Path) -> tuple[Path, Path]:
     """The sourcing collection's brochure (PDF) and draft agreement (Markdown)."""
     folder.mkdir(parents=True, exist_ok=True)
-    brochure = write_lines_pdf(folder / "zentrix-quote.pdf", [BROCHURE_LINES], title="Zentrix Labs quote")
-    agreement = folder / "zentrix-draft-agreement.md"
+    brochure = write_lines_pdf(folder / "quillon-quote.pdf", [BROCHURE_LINES], title="Quillon Biotech quote")
+    agreement = folder / "quillon-draft-agreement.md"
     agreement.write_text(AGREEMENT, encoding="utf-8")
     return brochure, agreement
 

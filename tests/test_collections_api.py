@@ -103,9 +103,9 @@ def test_documents_are_listed_only_to_their_readers(served: tuple[RunningServer,
         assert httpx.get(running.api + path, headers=team.auth("alice"), timeout=30).status_code == 200
         hidden = httpx.get(running.api + path, headers=team.auth("bob"), timeout=30)
         assert hidden.status_code == 404, hidden.text
-        missing = httpx.get(running.api + path.replace("zentrix", "nothing"), headers=team.auth("bob"), timeout=30)
+        missing = httpx.get(running.api + path.replace("quillon", "nothing"), headers=team.auth("bob"), timeout=30)
         assert hidden.json()["error"]["message"].replace(name, "X") == missing.json()["error"]["message"].replace(
-            name.replace("zentrix", "nothing"), "X"
+            name.replace("quillon", "nothing"), "X"
         )
 
 
@@ -162,8 +162,8 @@ def test_files_of_sourcing_are_served_only_to_its_readers(served: tuple[RunningS
 
 def test_readers_cannot_upload_or_delete_and_a_writer_can(served: tuple[RunningServer, Team], tmp_path: Path) -> None:
     running, team = served
-    note = tmp_path / "zentrix-visit-notes.md"
-    note.write_text("# Visit notes\n\nThe Zentrix Labs site visit found 4 open CAPAs in the Basel plant.\n")
+    note = tmp_path / "quillon-visit-notes.md"
+    note.write_text("# Visit notes\n\nThe Quillon Biotech site visit found 4 open CAPAs in the Basel plant.\n")
 
     def upload(user: str, collection: str | None) -> httpx.Response:
         data = {"collection": collection} if collection else {}
