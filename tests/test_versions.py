@@ -196,3 +196,49 @@ def test_uploading_a_file_named_like_a_document_makes_a_new_version(server: Runn
     assert missing.status_code == 404 and "Its versions: 1, 2" in missing.text
     bad = httpx.post(f"{api}/documents/{source}/restore", params={"version": "x"}, timeout=30)
     assert bad.status_code in (400, 422)
+
+
+def test_an_upload_named_like_a_document_from_a_folder_is_its_new_version(
+    make_index: Callable[..., Built], tmp_path: Path
+) -> None:
+    """One document answers, not the folder's copy and the upload side by side; restoring puts the folder's file
+    back."""
+    index, ingestor, settings = make_index("folder-versions")
+    path = write_terms(tmp_path / "docs" / "supply-terms.md", 12, 10)
+    first = content_key(path)
+    ingestor.run([tmp_path / "docs"])
+    library = DocumentLibrary(settings, index)
+    upload = write_terms(tmp_path / "incoming" / "supply-terms.md", 20, 14)
+
+    result = library.add(upload, "supply-terms.md")
+    assert (result.status, result.document.source, result.document.version) == ("updated", source_key(path), 2)
+    assert content_key(path) == content_key(upload)  # the folder's file is the new version
+    assert [d.source for d in library.list()] == [source_key(path)]
+    assert not (settings.data_dir / "uploads" / "supply-terms.md").exists()
+    assistant = Assistant(settings, index)
+    only_version(assistant.ask(QUESTION), source_key(path), content_key(upload), 2)
+
+    library.restore(source_key(path), 1)
+    assert content_key(path) == first
+    only_version(assistant.ask(QUESTION), source_key(path), first, 1)
+
+
+def test_an_upload_never_versions_a_document_its_uploader_cannot_read(
+    make_index: Callable[..., Built], tmp_path: Path
+) -> None:
+    from assistant.principal import Principal
+
+    index, ingestor, settings = make_index("hidden-versions")
+    path = write_terms(tmp_path / "docs" / "supply-terms.md", 12, 10)
+    ingestor.run([tmp_path / "docs"], collection="sourcing")
+    library = DocumentLibrary(settings, index)
+    outsider = Principal("erin", "editor", readable=frozenset({"public"}), writable=frozenset({"public"}))
+    assert library.replaced_by_upload("supply-terms.md", outsider) is None
+    assert library.upload_target("supply-terms.md", None, outsider) == "public"
+    reader = Principal("rita", "reader", readable=frozenset({"public", "sourcing"}), writable=frozenset())
+    with pytest.raises(Exception, match="may not change documents of the collection 'sourcing'"):
+        library.upload_target("supply-terms.md", None, reader)
+    upload = write_terms(tmp_path / "incoming" / "supply-terms.md", 20, 14)
+    result = library.add(upload, "supply-terms.md", collection="public", principal=outsider)
+    assert result.status == "added" and result.document.source != source_key(path)
+    assert "12 batches" in path.read_text()  # the hidden document is untouched
