@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +81,9 @@ def print_documents(documents: list[DocumentInfo], as_json: bool) -> None:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
     chunks = sum(d.chunks for d in documents if d.alias_of is None)
-    print(f"{len(documents)} documents, {chunks} chunks")
+    counts = Counter(d.collection for d in documents)
+    held = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items()))
+    print(f"{len(documents)} documents, {chunks} chunks" + (f"; collections: {held}" if held else ""))
 
 
 def print_versions(library: DocumentLibrary, name: str, as_json: bool) -> None:
@@ -177,6 +180,31 @@ class ProgressBar:
         self.bar.close()
 
 
+def collection_warning(settings: Settings, name: str | None) -> str | None:
+    """A warning when `--collection NAME` names a collection the accounts database does not know (a typo would
+    hide the files from everyone but admins); None when it is known, public, or there is no database yet."""
+    from assistant.db.engine import Database, database_url
+    from assistant.principal import PUBLIC_COLLECTION
+
+    if not name or name == PUBLIC_COLLECTION:
+        return None
+    if not settings.database_url and not (settings.data_dir / "assistant.db").is_file():
+        return None
+    from assistant.accounts import Accounts
+
+    database = Database.open(database_url(settings))
+    try:
+        known = Accounts(database).collection_names()
+    finally:
+        database.close()
+    if name in known:
+        return None
+    return (
+        f"the collection {name!r} is not in the accounts database: only admins can read these files until "
+        f"`python -m assistant collections add {name}` and a grant (known: {', '.join(known) or 'none'})."
+    )
+
+
 def announced_embedder(settings: Settings, bar: ProgressBar | None) -> Embedder:
     """The settings' embedder; while its model loads (on first use, if any file needs it) the bar says so."""
     from assistant.embeddings import Embedder
@@ -239,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
         return report_error(exc)
     from assistant.documents import DocumentLibrary
 
+    try:
+        unknown = collection_warning(settings, args.readers)
+    except AssistantError as exc:
+        unknown = f"could not check the collection {args.readers!r} against the accounts database: {exc.message}"
+    if unknown:
+        print(f"WARNING {unknown}", file=sys.stderr)
     if lock is not None:  # this run owns the folder: finish or roll back uploads a crash interrupted
         try:
             DocumentLibrary(settings, index).recover()

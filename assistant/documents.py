@@ -268,15 +268,42 @@ class DocumentLibrary:
         except (OSError, ValueError):
             source = ""
         record = self.index.registry().get(source) if source else None
-        if record is not None and record.file_sha:
-            if not principal.can_read(record.collection):
-                raise NameTakenError(
-                    f"{name}: another document already uses this file name.", "Rename the file and upload it again."
-                )
-            self.check_write(record.collection, principal)
-        target = collection or (record.collection if record is not None and record.file_sha else PUBLIC_COLLECTION)
+        if record is not None and record.file_sha and not principal.can_read(record.collection):
+            raise NameTakenError(
+                f"{name}: another document already uses this file name.", "Rename the file and upload it again."
+            )
+        replaced = self.replaced_by_upload(name, principal)
+        if replaced is not None:
+            self.check_write(replaced.collection, principal)
+        target = collection or (replaced.collection if replaced is not None else PUBLIC_COLLECTION)
         self.check_write(target, principal)
         return target
+
+    def replaced_by_upload(self, name: str, principal: Principal = LOCAL) -> FileRecord | None:
+        """The document an upload named `name` becomes the new version of: the earlier upload of that name, else
+        the one document ingested from a folder under that file name that `principal` may read; None for a new
+        document (also when several folder documents share the name: which one is meant is not known)."""
+        try:
+            safe = safe_filename(name)
+            uploads = self.uploads_dir.resolve()
+            source = source_key(uploads / safe)
+        except (OSError, ValueError):
+            return None
+        registry = self.index.registry()
+        record = registry.get(source)
+        if record is not None and record.file_sha:
+            return record if principal.can_read(record.collection) else None
+        named = [
+            r
+            for r in registry.values()
+            if r.file_sha
+            and r.alias_of is None
+            and Path(r.source).name == safe
+            and principal.can_read(r.collection)
+            and resolve_source(r.source).is_file()
+            and resolve_source(r.source).resolve().parent != uploads
+        ]
+        return named[0] if len(named) == 1 else None
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -305,12 +332,15 @@ class DocumentLibrary:
         stop: Stop | None = None,
         progress: Progress | None = None,
         collection: str | None = None,
+        principal: Principal = LOCAL,
     ) -> UploadResult:
         """Copy an uploaded file into the uploads folder under `name` and ingest it; nothing is kept if it fails.
 
         A file of the same name uploaded before becomes the previous version: it stays on disk and in the
         index until the new one is indexed, then the new one replaces it ("updated") and is kept as an earlier
-        version that can be restored. `collection` as for Ingestor.run. Raises an IngestError
+        version that can be restored. A document ingested from a folder under the same file name (and readable
+        by `principal`: `replaced_by_upload`) gets the upload as its new version the same way, in its own
+        folder, so that one document, not two, answers. `collection` as for Ingestor.run. Raises an IngestError
         (with the ingester's reason and hint) when the file cannot be read, and what `stop` raises when it
         stops the ingest; the previous version is put back then.
         """
@@ -318,8 +348,10 @@ class DocumentLibrary:
         self.check_upload(name, path.stat().st_size)
         if doc_type is not None and doc_type not in DOC_TYPES:
             raise IngestError(f"Unknown document type {doc_type!r}.", f"Use one of: {', '.join(DOC_TYPES)}.")
+        versioned = self.replaced_by_upload(name, principal)
+        folder = resolve_source(versioned.source).parent if versioned is not None else self.uploads_dir
         try:
-            staged = stage_upload(path, self.uploads_dir, name)
+            staged = stage_upload(path, folder, Path(versioned.source).name if versioned is not None else name)
         except ValueError as exc:
             raise IngestError(f"{exc}", "Rename the file and upload it again.") from exc
         started = time.perf_counter()
@@ -436,12 +468,15 @@ def _named(reason: str, source: str, staged: StagedUpload) -> str:
 
 
 def summary_table(documents: Sequence[DocumentInfo]) -> list[list[str]]:
-    """Rows for a plain-text or UI table: title, type, vendor, pages, chunks, ingested, hash, source."""
+    """Rows for a plain-text or UI table: title, type, vendor, collection, version, pages, chunks, ingested, hash,
+    source."""
     return [
         [
             d.title + (f" (same content as {d.alias_of})" if d.alias_of else ""),
             d.doc_type,
             d.vendor or "",
+            d.collection,
+            str(d.version),
             str(d.pages),
             str(d.chunks),
             d.ingested_iso.replace("T", " ").rstrip("Z"),
@@ -452,4 +487,15 @@ def summary_table(documents: Sequence[DocumentInfo]) -> list[list[str]]:
     ]
 
 
-TABLE_HEADERS = ("title", "type", "vendor", "pages", "chunks", "ingested (UTC)", "content hash", "source")
+TABLE_HEADERS = (
+    "title",
+    "type",
+    "vendor",
+    "collection",
+    "version",
+    "pages",
+    "chunks",
+    "ingested (UTC)",
+    "content hash",
+    "source",
+)

@@ -20,6 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from assistant.config import Settings
+from assistant.errors import ConfigError
 from assistant.principal import LOCAL, Principal
 from assistant.retrieval import HybridRetriever
 from assistant.types import Filters, ScoredChunk
@@ -66,12 +67,15 @@ class CmoRetriever(BaseRetriever):
     """Who is asking: only passages of the collections they may read are returned (default: everything)."""
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **fields: Any) -> CmoRetriever:
-        """Open the index the settings name (ASSISTANT_* variables by default) and retrieve from it."""
+    def from_settings(cls, settings: Settings | None = None, *, user: str | None = None, **fields: Any) -> CmoRetriever:
+        """Open the index the settings name (ASSISTANT_* variables by default) and retrieve from it; with `user`,
+        only from the collections that account may read (its grants in the settings' database)."""
         from assistant.embeddings import Embedder
         from assistant.index import Index
 
         settings = settings or Settings()
+        if user is not None:
+            fields["principal"] = principal_of_user(settings, user)
         index = Index.open(settings, Embedder.from_settings(settings))
         return cls(retriever=HybridRetriever(index, settings), **fields)
 
@@ -92,3 +96,18 @@ class CmoRetriever(BaseRetriever):
         ).within(self.principal.readable)
         found = self.retriever.search(query, filters, k=k or self.k)
         return [to_document(item) for item in found.results]
+
+
+def principal_of_user(settings: Settings, user: str) -> Principal:
+    """The Principal of an enabled account in the settings' database; ConfigError when there is none."""
+    from assistant.accounts import Accounts
+    from assistant.db import Database
+
+    database = Database.for_settings(settings)
+    try:
+        found = Accounts(database).principal_for(user)
+    finally:
+        database.close()
+    if found is None:
+        raise ConfigError(f"no enabled user {user!r} in the database.", "See the users: python -m assistant users list")
+    return found

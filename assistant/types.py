@@ -231,9 +231,11 @@ class Citation:
     printed_page: int | None = None
     locator: str = ""
     file_sha: str = ""
-    """The content hash of the document version the passage comes from."""
+    """The content hash of the document version the passage comes from (the chunk's own metadata)."""
     version: int = 0
-    """That version's number (1 for the first ingest; 0 when not known)."""
+    """That version's number (1 for the first ingest; 0 when not known), stamped by Assistant.stamped from the
+    index registry's record of the document, which lists every version's content hash. The audit trail takes the
+    version from here (audit.cited_passage); the database's `document_versions` table is not consulted for it."""
     collection: str = PUBLIC_COLLECTION
 
     def as_dict(self) -> dict[str, object]:

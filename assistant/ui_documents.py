@@ -216,7 +216,7 @@ class DocumentsTab:
                 wrap=True,
                 show_search="search",
                 max_height=520,
-                column_widths=["25%", "8%", "14%", "5%", "6%", "12%", "9%", "21%"],
+                column_widths=["21%", "7%", "12%", "8%", "5%", "5%", "5%", "11%", "8%", "18%"],
                 elem_id="cmo-doc-table",
                 label="Documents in the index (latest added first)",
             )

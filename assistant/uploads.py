@@ -55,6 +55,8 @@ class UploadJob:
     done: threading.Event = field(default_factory=threading.Event)
     collection: str = PUBLIC_COLLECTION
     """Where the file goes (checked writable by its uploader when it was submitted)."""
+    principal: Principal = LOCAL
+    """Who uploaded it: the document it may become a new version of is one they may read."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON form for /v1/uploads."""
@@ -108,7 +110,17 @@ class IngestWorker:
         """
         self.library.check_upload(name, path.stat().st_size)
         target = self.library.upload_target(name, collection, principal)
-        job = UploadJob(uuid.uuid4().hex, name, owner, path, doc_type, vendor, cleanup=cleanup, collection=target)
+        job = UploadJob(
+            uuid.uuid4().hex,
+            name,
+            owner,
+            path,
+            doc_type,
+            vendor,
+            cleanup=cleanup,
+            collection=target,
+            principal=principal,
+        )
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
@@ -190,7 +202,14 @@ class IngestWorker:
 
         try:
             job.result = self.library.add(
-                job.path, job.name, job.doc_type, job.vendor, stop=stop, progress=progress, collection=job.collection
+                job.path,
+                job.name,
+                job.doc_type,
+                job.vendor,
+                stop=stop,
+                progress=progress,
+                collection=job.collection,
+                principal=job.principal,
             )
         except IngestStopped as exc:
             timed_out = not job.cancel_requested.is_set()

@@ -46,6 +46,8 @@ def page(ui: RunningUI) -> Iterator[Any]:
         page.wait_for_selector("#cmo-question textarea")
         page.get_by_role("tab", name="Documents").click()
         page.wait_for_selector(TABLE)
+        # the table fills on page load for the page's user: wait for its rows
+        page.wait_for_function("(sel) => document.querySelector(sel).innerText.includes('corpus/')", arg=TABLE)
         yield page
         context.close()
         browser.close()

@@ -33,7 +33,11 @@ def listed(server: RunningServer) -> list[str]:
     return [d["source"] for d in httpx.get(server.api + "/documents").json()["data"]]
 
 
-@pytest.mark.parametrize(("elem_id", "extra"), [("cmo-upload", ["", ""]), ("cmo-doc-upload", ["", ""])])
+# the chat's box takes (files, doc type, vendor); the Documents tab's also a collection
+EXTRA = {"cmo-upload": ["", ""], "cmo-doc-upload": ["", "", ""]}
+
+
+@pytest.mark.parametrize(("elem_id", "extra"), list(EXTRA.items()))
 def test_a_server_file_named_in_a_queue_call_is_refused_and_not_indexed(
     server: RunningServer, tmp_path: Path, elem_id: str, extra: list[str]
 ) -> None:
@@ -63,7 +67,7 @@ def test_a_file_uploaded_through_the_page_still_goes_in(server: RunningServer, e
     [path] = upload_files(server.url, [(name, text)])
     fn_index, trigger = event_index(server.url, elem_id, "upload")
 
-    reply = call_event(server.url, fn_index, trigger, [[file_data(path, name)], "", ""])
+    reply = call_event(server.url, fn_index, trigger, [[file_data(path, name)], *EXTRA[elem_id]])
 
     assert reply["success"], reply
     assert f"Added: {name}." in str(reply["output"]["data"][0])
@@ -73,6 +77,6 @@ def test_a_file_uploaded_through_the_page_still_goes_in(server: RunningServer, e
         server.url,
         fn_index,
         trigger,
-        [[file_data(upload_files(server.url, [(name, text + b"More.\n")])[0], name)], "", ""],
+        [[file_data(upload_files(server.url, [(name, text + b"More.\n")])[0], name)], *EXTRA[elem_id]],
     )
     assert f"Updated: {name}." in str(again["output"]["data"][0]) and "new version" in str(again["output"]["data"][0])
