@@ -171,6 +171,6 @@ def test_servers_share_documents_accounts_grants_and_one_audit_chain(cluster: Cl
     added = records[len(before) :]
     assert [r["user"] for r in added if r["kind"] == "login"] == ["ada"] * 12
     answers = [r for r in added if r["kind"] == "answer"]
-    assert len(answers) in (0, 12)  # 0 until answers are audited (the audit branch of issue 20), then every one
+    assert len(answers) == 12 and {r["user"] for r in answers} == {"ada"}
     kinds = {r["kind"] for r in records}
     assert {"permission", "login", "login_failed"} <= kinds
