@@ -346,21 +346,25 @@ class ChatUI:
         passages as a JSON list of {n, title, source, page, section, vendor, doc_type, text}."""
         import json
 
+        principal = principal_of(request)
         try:
-            reply = None
+            reply, answer = None, None
             for kind, item in self.events(
                 question or "",
                 history or [],
                 vendors or [],
                 doc_types or [],
                 backend or self.default_backend,
-                principal_of(request),
+                principal,
             ):
                 if kind == "reply":
                     reply = item
+                elif kind == "answer":
+                    answer = item
         except AssistantError as exc:
             raise gr.Error(f"{exc.message} {exc.hint}".strip()) from exc
-        assert reply is not None
+        assert reply is not None and answer is not None
+        self.conversations.audit(principal, answer)  # every answer is recorded, the API's too
         return reply.text, json.dumps([s.as_dict() for s in reply.sources], ensure_ascii=False)
 
     # --- feedback --------------------------------------------------------------------------------------

@@ -110,13 +110,23 @@ class ConversationPanel:
         except Exception:
             log.exception("could not save an answer of %s", principal.name)
             problems.append("the answer could not be saved in your conversations")
-        try:
-            record_answer(self.database, principal.name, answer, conversation_id=kept_id, question=question)
-        except Exception:
-            log.exception("could not append the audit record of an answer to %s", principal.name)
+        if not self.audit(principal, answer, kept_id, question):
             problems.append("the audit record could not be written")
         problem = f"Note: {' and '.join(problems)}; the server log has details." if problems else ""
         return Kept(kept_id, problem)
+
+    def audit(
+        self, principal: Principal, answer: Answer, conversation_id: str | None = None, question: str | None = None
+    ) -> bool:
+        """Append the answer's audit record; False (and a log entry) when it could not be written."""
+        if self.database is None:
+            return True
+        try:
+            record_answer(self.database, principal.name, answer, conversation_id=conversation_id, question=question)
+        except Exception:
+            log.exception("could not append the audit record of an answer to %s", principal.name)
+            return False
+        return True
 
     # --- the list --------------------------------------------------------------------------------
 

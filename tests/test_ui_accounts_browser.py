@@ -24,7 +24,7 @@ from assistant.config import Settings
 from assistant.index import Index
 from tests.app_process import AppProcess, free_port
 from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, ask, cited
-from tests.test_ui_export_browser import new_chat
+from tests.test_ui_export_browser import new_chat, reopen, wait_for_titles
 
 pytestmark = pytest.mark.browser
 
@@ -133,26 +133,9 @@ def sign_in(page: Any, base: str, name: str) -> None:
     page.wait_for_selector(f'#cmo-account [data-user="{name}"]')
 
 
-def open_list(page: Any) -> None:
-    """Open the Saved conversations box."""
-    if not page.locator("#cmo-conversations-box > [data-testid=accordion-content]").is_visible():
-        page.click("#cmo-conversations-box > button.label-wrap")
-
-
-def reopen(page: Any, title: str) -> None:
-    """Pick a conversation in the list and wait until the page has reopened it."""
-    open_list(page)
-    page.locator("#cmo-conversations label", has_text=title).click()
-    page.wait_for_function(
-        "([q]) => document.querySelector('#cmo-conversations-note').innerText.includes(q)", arg=[title]
-    )
-
-
 def titles(page: Any, count: int) -> list[str]:
     """The labels of the page's conversation list, once it holds `count`."""
-    open_list(page)
-    page.wait_for_function("([n]) => document.querySelectorAll('#cmo-conversations label').length === n", arg=[count])
-    return [t.strip() for t in page.locator("#cmo-conversations label").all_inner_texts()]
+    return wait_for_titles(page, count)
 
 
 def test_page_needs_signing_in_and_shows_who(server: dict[str, AppProcess], browser: Any) -> None:

@@ -235,16 +235,29 @@ def audit_records(settings: Settings) -> list[dict[str, Any]]:
 
 
 def conversation_titles(page: Any) -> list[str]:
-    """The saved conversations' labels in the list, top first."""
+    """The saved conversations' labels in the list, top first (the box opened and its list drawn)."""
     open_box(page, "cmo-conversations-box")
+    page.wait_for_selector("#cmo-conversations", state="visible")
     return [t.strip() for t in page.locator("#cmo-conversations label").all_inner_texts()]
 
 
 def wait_for_titles(page: Any, count: int) -> list[str]:
     """The list once it holds `count` conversations."""
-    open_box(page, "cmo-conversations-box")
+    conversation_titles(page)
     page.wait_for_function("([n]) => document.querySelectorAll('#cmo-conversations label').length === n", arg=[count])
     return conversation_titles(page)
+
+
+def reopen(page: Any, title: str) -> None:
+    """Pick a conversation in the list (unless it is the open one) and wait until the page has reopened it."""
+    conversation_titles(page)
+    label = page.locator("#cmo-conversations label", has_text=title)
+    if "selected" in (label.get_attribute("class") or "").split():
+        return
+    label.click()
+    page.wait_for_function(
+        "([q]) => document.querySelector('#cmo-conversations-note').innerText.includes(q)", arg=[title]
+    )
 
 
 def test_ui_answer_is_audited_with_its_conversation(page: Any, ui: RunningUI) -> None:
@@ -277,10 +290,7 @@ def test_saved_conversations_reopen_and_delete(page: Any) -> None:
     assert titles[0].startswith(second) and titles[1].startswith(first), titles  # newest first, first question
     assert "2 answers" in titles[1], titles
 
-    page.locator("#cmo-conversations label", has_text=first).click()
-    page.wait_for_function(
-        "([q]) => document.querySelector('#cmo-conversations-note').innerText.includes(q)", arg=[first]
-    )
+    reopen(page, first)
     bots = page.locator('#cmo-chat [data-testid="bot"]')
     users = page.locator('#cmo-chat [data-testid="user"]')
     assert [u.strip() for u in users.all_inner_texts()] == [first, "Who signs it?"]
