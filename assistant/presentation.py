@@ -179,6 +179,8 @@ class Reply:
     closest: list[Source] = field(default_factory=list)
     comparison: bool = False
     written: bool = False
+    answer: Answer | None = None
+    """The answer shown (its citations name chunks, versions and content hashes: the audit records them)."""
 
 
 def cited_sources(answer: Answer) -> list[Source]:
@@ -208,9 +210,9 @@ def reply_for(answer: Answer) -> Reply:
     comparison = answer.kind == "comparison"
     if answer.refused:  # the closest passages show in the sources panel only, not again as a list in the chat
         text = answer.text.split("\nClosest sources:")[0]
-        return Reply(text, [], True, closest_sources(answer.retrieved), comparison)
+        return Reply(text, [], True, closest_sources(answer.retrieved), comparison, answer=answer)
     text = f"{answer.text}\n\n{written_note(len(answer.dropped))}" if answer.written else answer.text
-    return Reply(text, cited_sources(answer), False, [], comparison, answer.written)
+    return Reply(text, cited_sources(answer), False, [], comparison, answer.written, answer)
 
 
 # --- support highlighting ----------------------------------------------------------------------------

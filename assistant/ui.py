@@ -42,7 +42,7 @@ from assistant.presentation import (
 )
 from assistant.principal import LOCAL, Principal
 from assistant.sources import resolve_source
-from assistant.types import Answer, Delta, Draft, Final, Retrieved
+from assistant.types import Delta, Draft, Final, Retrieved
 from assistant.ui_conversations import ConversationPanel
 from assistant.ui_documents import DocumentsTab, principal_of, session_of
 from assistant.ui_export import ExportPanel
@@ -214,8 +214,8 @@ class ChatUI:
         backend: str,
         principal: Principal = LOCAL,
     ) -> Iterator[tuple[str, Any]]:
-        """("retrieved", [ScoredChunk]), ("draft", Reply), ("text", written text so far), then ("answer", Answer)
-        and ("reply", Reply); from the documents `principal` may read."""
+        """("retrieved", [ScoredChunk]), ("draft", Reply), ("text", written text so far), then ("reply", Reply);
+        from the documents `principal` may read."""
         filters = {"vendors": list(vendors), "doc_types": list(doc_types)}
         text = ""
         for event in self.assistant.stream(question, turns(history), filters, backend, principal):
@@ -227,7 +227,6 @@ class ChatUI:
                 text += event.text
                 yield "text", text
             elif isinstance(event, Final):
-                yield "answer", event.answer
                 yield "reply", reply_for(event.answer)
 
     def respond(
@@ -257,13 +256,9 @@ class ChatUI:
         searching = status_html("searching", "Searching the documents…")
         yield messages, searching, "", turn_map, gr.update(visible=False), gr.skip(), gr.skip()
         reply: Reply | None = None
-        answer: Answer | None = None
         started = time.perf_counter()
         try:
             for kind, item in self.events(question, history, vendors, doc_types, backend, principal):
-                if kind == "answer":
-                    answer = item
-                    continue
                 if kind == "reply":
                     reply = item
                     break
@@ -278,7 +273,8 @@ class ChatUI:
             messages[-1]["content"] = "**Could not answer:** an unexpected error occurred; the server log has details."
             yield messages, status_html("error", "Unexpected error."), *_SKIP7[:5]
             return
-        assert reply is not None and answer is not None
+        assert reply is not None and reply.answer is not None
+        answer = reply.answer
         messages[-1]["content"] = reply.text
         panel = final_panel(reply, time.perf_counter() - started, self.links.link)
         turn_map = dict(turn_map or {})
@@ -348,7 +344,7 @@ class ChatUI:
 
         principal = principal_of(request)
         try:
-            reply, answer = None, None
+            reply = None
             for kind, item in self.events(
                 question or "",
                 history or [],
@@ -359,12 +355,10 @@ class ChatUI:
             ):
                 if kind == "reply":
                     reply = item
-                elif kind == "answer":
-                    answer = item
         except AssistantError as exc:
             raise gr.Error(f"{exc.message} {exc.hint}".strip()) from exc
-        assert reply is not None and answer is not None
-        self.conversations.audit(principal, answer)  # every answer is recorded, the API's too
+        assert reply is not None and reply.answer is not None
+        self.conversations.audit(principal, reply.answer)  # every answer is recorded, the API's too
         return reply.text, json.dumps([s.as_dict() for s in reply.sources], ensure_ascii=False)
 
     # --- feedback --------------------------------------------------------------------------------------
