@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.answer import is_close
 from assistant.textmatch import STOPWORDS, content_terms, stem
@@ -69,6 +70,12 @@ class Source:
     """The passage was read from a scanned page by OCR."""
     locator: str = ""
     """What a reader checks: "EU GMP Chapter 2 §2.9(vii), p. 4"."""
+    section_id: str = ""
+    """The clause number ("2.9(vii)"), as an export names it."""
+    printed_page: int | None = None
+    """The page number printed on the page, when it differs from the PDF's page count."""
+    version: int = 0
+    """The cited document's version (0: not known, as for a retrieved passage)."""
 
     @classmethod
     def from_citation(cls, citation: Citation, support: Sequence[str] = ()) -> Source:
@@ -85,6 +92,9 @@ class Source:
             tuple(support),
             citation.ocr,
             citation.locator,
+            citation.section_id,
+            citation.printed_page,
+            citation.version,
         )
 
     @classmethod
@@ -94,7 +104,19 @@ class Source:
 
         c = item.chunk
         return cls(
-            None, c.title, c.source, c.page, c.section, c.vendor, c.doc_type, c.text, (), c.ocr, chunk_locator(c)
+            None,
+            c.title,
+            c.source,
+            c.page,
+            c.section,
+            c.vendor,
+            c.doc_type,
+            c.text,
+            (),
+            c.ocr,
+            chunk_locator(c),
+            c.section_id,
+            c.printed_page,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -110,7 +132,41 @@ class Source:
             "text": self.text,
             "ocr": self.ocr,
             "locator": self.locator,
+            "section_id": self.section_id,
+            "printed_page": self.printed_page,
+            "version": self.version or None,
+            "support": list(self.support),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Source:
+        """A source card again from its `as_dict()` form (a saved conversation's sources)."""
+
+        def text(key: str) -> str:
+            value = data.get(key)
+            return value if isinstance(value, str) else ""
+
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        support = data.get("support")
+        return cls(
+            number("n"),
+            text("title"),
+            text("source"),
+            number("page"),
+            text("section"),
+            text("vendor") or None,
+            text("doc_type") or "other",
+            text("text"),
+            tuple(s for s in support if isinstance(s, str)) if isinstance(support, list) else (),
+            data.get("ocr") is True,
+            text("locator"),
+            text("section_id"),
+            number("printed_page"),
+            number("version") or 0,
+        )
 
 
 @dataclass(slots=True)
@@ -123,6 +179,8 @@ class Reply:
     closest: list[Source] = field(default_factory=list)
     comparison: bool = False
     written: bool = False
+    answer: Answer | None = None
+    """The answer shown (its citations name chunks, versions and content hashes: the audit records them)."""
 
 
 def cited_sources(answer: Answer) -> list[Source]:
@@ -152,9 +210,9 @@ def reply_for(answer: Answer) -> Reply:
     comparison = answer.kind == "comparison"
     if answer.refused:  # the closest passages show in the sources panel only, not again as a list in the chat
         text = answer.text.split("\nClosest sources:")[0]
-        return Reply(text, [], True, closest_sources(answer.retrieved), comparison)
+        return Reply(text, [], True, closest_sources(answer.retrieved), comparison, answer=answer)
     text = f"{answer.text}\n\n{written_note(len(answer.dropped))}" if answer.written else answer.text
-    return Reply(text, cited_sources(answer), False, [], comparison, answer.written)
+    return Reply(text, cited_sources(answer), False, [], comparison, answer.written, answer)
 
 
 # --- support highlighting ----------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def build_app(
         options["auth_dependency"] = request_user
     register_document_view(app, assistant)  # before the UI's mount at "/", which would take every path
     store = feedback or FeedbackStore(assistant.settings.data_dir / "feedback.sqlite")
-    demo = ChatUI(assistant, store).build()
+    demo = ChatUI(assistant, store, database=app.state.database).build()
     app.state.demo = demo
     return gr.mount_gradio_app(app, demo, path="/", **options)
 

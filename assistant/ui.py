@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from assistant import ui_account
 from assistant.document_view import VIEWABLE_SUFFIXES, view_link
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import UPLOAD_SUFFIXES, document_link, resolve_document
@@ -42,10 +43,14 @@ from assistant.presentation import (
 from assistant.principal import LOCAL, Principal
 from assistant.sources import resolve_source
 from assistant.types import Delta, Draft, Final, Retrieved
+from assistant.ui_conversations import ConversationPanel
 from assistant.ui_documents import DocumentsTab, principal_of, session_of
+from assistant.ui_export import ExportPanel
 from assistant.ui_uploads import UploadDoor
 
 if TYPE_CHECKING:
+    from assistant.conversations import SavedConversation
+    from assistant.db import Database
     from assistant.feedback import FeedbackStore
     from assistant.service import Assistant
 
@@ -108,6 +113,24 @@ class Turn:
     refused: bool
     answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     """The feedback store keys ratings by it: re-rating or un-rating one answer touches only its row."""
+    asked: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    """When it was answered, as an export shows it."""
+
+
+def saved_turns(saved: SavedConversation) -> dict[int, Turn]:
+    """The chat's turn state for a reopened conversation: each answer's message index -> its Turn."""
+    return {
+        2 * i + 1: Turn(
+            t.question,
+            t.answer,
+            [dict(s) for s in t.sources],
+            t.mode,
+            {},
+            not t.sources,
+            asked=t.created.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        for i, t in enumerate(saved.turns)
+    }
 
 
 @dataclass(slots=True)
@@ -131,6 +154,7 @@ class _ChatWidgets:
     upload_status: gr.Markdown
     upload_cancel: gr.Button
     sources: gr.HTML
+    conversation_id: gr.State
 
 
 class _DocumentLinks:
@@ -154,13 +178,20 @@ class _DocumentLinks:
         return document_link(path, source.page)
 
 
-_SKIP5 = (gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+_SKIP7 = (gr.skip(),) * 7
 
 
 class ChatUI:
     """The chat page over one Assistant: its handlers are methods, `build()` lays them out and wires them."""
 
-    def __init__(self, assistant: Assistant, feedback: FeedbackStore, uploads_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        assistant: Assistant,
+        feedback: FeedbackStore,
+        uploads_dir: Path | None = None,
+        database: Database | None = None,
+    ) -> None:
+        """`database` (the app's, assistant/access.py opens it) keeps conversations and the audit trail."""
         self.assistant = assistant
         self.feedback = feedback
         self.uploads_dir = uploads_dir or assistant.settings.data_dir / "uploads"
@@ -169,6 +200,8 @@ class ChatUI:
         self.default_backend = assistant.settings.backend if assistant.settings.backend in backends else backends[0]
         self.links = _DocumentLinks()
         self.door = UploadDoor(assistant)
+        self.exports = ExportPanel()
+        self.conversations = ConversationPanel(database, self.links.link)
 
     # --- answering -------------------------------------------------------------------------------------
 
@@ -204,43 +237,55 @@ class ChatUI:
         doc_types: list[str],
         backend: str,
         turn_map: dict[int, Turn],
+        conversation_id: str | None = None,
         request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:
-        """The chat handler: sources as soon as retrieval is done, the answer as it comes, then the final panel."""
+        """The chat handler: sources as soon as retrieval is done, the answer as it comes, then the final panel;
+        the answer is kept in the user's conversation and recorded in the audit trail.
+
+        Yields (chat, sources panel, question box, turns, feedback row, conversation id, conversation list).
+        """
         question = (question or "").strip()
         if not question:
-            yield _SKIP5
+            yield _SKIP7
             return
         vendors, doc_types, backend = list(vendors or []), list(doc_types or []), backend or self.default_backend
+        principal = principal_of(request)
         history = as_messages(turns(chat))
         messages = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": "_Searching…_"}]
-        yield messages, status_html("searching", "Searching the documents…"), "", turn_map, gr.update(visible=False)
+        searching = status_html("searching", "Searching the documents…")
+        yield messages, searching, "", turn_map, gr.update(visible=False), gr.skip(), gr.skip()
         reply: Reply | None = None
         started = time.perf_counter()
         try:
-            for kind, item in self.events(question, history, vendors, doc_types, backend, principal_of(request)):
+            for kind, item in self.events(question, history, vendors, doc_types, backend, principal):
                 if kind == "reply":
                     reply = item
                     break
                 messages[-1]["content"], panel = self._progress(kind, item, messages[-1]["content"])
-                yield messages, panel, gr.skip(), gr.skip(), gr.skip()
+                yield messages, panel, *_SKIP7[:5]
         except AssistantError as exc:
             messages[-1]["content"] = f"**Could not answer:** {exc.message} {exc.hint}".strip()
-            yield messages, status_html("error", str(exc)), gr.skip(), gr.skip(), gr.skip()
+            yield messages, status_html("error", str(exc)), *_SKIP7[:5]
             return
         except Exception:
             log.exception("answering %r failed", question)
             messages[-1]["content"] = "**Could not answer:** an unexpected error occurred; the server log has details."
-            yield messages, status_html("error", "Unexpected error."), gr.skip(), gr.skip(), gr.skip()
+            yield messages, status_html("error", "Unexpected error."), *_SKIP7[:5]
             return
-        assert reply is not None
+        assert reply is not None and reply.answer is not None
+        answer = reply.answer
         messages[-1]["content"] = reply.text
         panel = final_panel(reply, time.perf_counter() - started, self.links.link)
         turn_map = dict(turn_map or {})
         citations = [s.as_dict() for s in reply.sources]
         filters = {"vendors": vendors, "doc_types": doc_types}
         turn_map[len(messages) - 1] = Turn(question, reply.text, citations, backend, filters, reply.refused)
-        yield messages, panel, gr.skip(), turn_map, gr.skip()
+        kept = self.conversations.keep(principal, conversation_id, question, reply.text, citations, answer)
+        if kept.problem:
+            messages[-1]["content"] = f"{reply.text}\n\n_{kept.problem}_"
+        listing = self.conversations.listing(principal, kept.conversation_id)
+        yield messages, panel, gr.skip(), turn_map, gr.skip(), kept.conversation_id, listing
 
     def _progress(self, kind: str, item: Any, shown: str) -> tuple[str, Any]:
         """(chat text, sources panel) while an answer is on its way."""
@@ -259,8 +304,30 @@ class ChatUI:
         return str(value.get("text", "")) if isinstance(value, Mapping) else str(value)
 
     def new_conversation(self) -> tuple[Any, ...]:
-        """Clear the chat, the sources panel and the feedback row."""
-        return [], EMPTY_SOURCES, {}, None, gr.update(visible=False), "", ""
+        """Clear the chat, the sources panel and the feedback row; the next answer starts a new conversation."""
+        return [], EMPTY_SOURCES, {}, None, gr.update(visible=False), "", "", None, gr.update(value=None)
+
+    def reopen(self, conversation_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """A saved conversation picked in the list: its answers, the last one's sources, ready to continue.
+
+        Returns (chat, sources panel, turns, conversation id, note, feedback row).
+        """
+        chat, panel, saved, kept_id, note = self.conversations.open(conversation_id, request)
+        if saved is None:
+            return chat, panel, gr.skip(), kept_id, note, gr.skip()
+        return chat, panel, saved_turns(saved), kept_id, note, gr.update(visible=False)
+
+    def delete_conversation(
+        self, conversation_id: str | None, current: str | None, request: gr.Request
+    ) -> tuple[Any, ...]:
+        """Delete the picked conversation; when it is the open one, the chat is cleared too.
+
+        Returns (list, note, chat, sources panel, turns, conversation id).
+        """
+        listing, note, was_open = self.conversations.delete(conversation_id, current, request)
+        if not was_open:
+            return listing, note, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return listing, note, [], EMPTY_SOURCES, {}, None
 
     def ask_api(
         self,
@@ -275,6 +342,7 @@ class ChatUI:
         passages as a JSON list of {n, title, source, page, section, vendor, doc_type, text}."""
         import json
 
+        principal = principal_of(request)
         try:
             reply = None
             for kind, item in self.events(
@@ -283,13 +351,14 @@ class ChatUI:
                 vendors or [],
                 doc_types or [],
                 backend or self.default_backend,
-                principal_of(request),
+                principal,
             ):
                 if kind == "reply":
                     reply = item
         except AssistantError as exc:
             raise gr.Error(f"{exc.message} {exc.hint}".strip()) from exc
-        assert reply is not None
+        assert reply is not None and reply.answer is not None
+        self.conversations.audit(principal, reply.answer)  # every answer is recorded, the API's too
         return reply.text, json.dumps([s.as_dict() for s in reply.sources], ensure_ascii=False)
 
     # --- feedback --------------------------------------------------------------------------------------
@@ -365,6 +434,7 @@ class ChatUI:
             turn_state = gr.State({})  # assistant message index -> Turn
             feedback_id = gr.State(None)
             with gr.Column(elem_classes="cmo-header"):
+                account = ui_account.render()
                 gr.Markdown(
                     f"# {TITLE}\nAnswers questions about pharmaceutical contract manufacturing from your documents. "
                     "Every answer cites the document and page it comes from."
@@ -374,6 +444,9 @@ class ChatUI:
                     widgets = self._chat_layout()
                 DocumentsTab(self.assistant).render(widgets.vendor_box, widgets.doc_type_box)
             self._wire(widgets, turn_state, feedback_id)
+            self.exports.wire(turn_state)
+            private: dict[str, Any] = {"api_visibility": "private", "queue": False}
+            gr.on(None, ui_account.on_load, None, account, **private)  # None: on page load
             # gr.api is public but missing from gradio.__all__, which mypy holds against it
             gr.api(self.ask_api, api_name="ask", concurrency_limit=4, concurrency_id="answer")  # type: ignore[attr-defined]
         demo.queue(default_concurrency_limit=4)
@@ -450,6 +523,8 @@ class ChatUI:
                         min_width=170,
                         elem_id="cmo-new",
                     )
+                self.conversations.render()
+                self.exports.render()
                 with gr.Accordion("Add documents", open=False, elem_id="cmo-upload-box"):
                     gr.Markdown(
                         "PDF (scans are OCRed), Word (.docx), HTML, Markdown or text files. They are copied to "
@@ -503,12 +578,24 @@ class ChatUI:
             upload_status,
             upload_cancel,
             sources,
+            gr.State(None),  # the open conversation's id (None: the next answer starts one)
         )
 
     def _wire(self, w: _ChatWidgets, turn_state: gr.State, feedback_id: gr.State) -> None:
         """Connect the Chat tab's events to the handlers."""
-        chat_inputs = [w.question_box, w.chatbot, w.vendor_box, w.doc_type_box, w.backend_box, turn_state]
-        chat_outputs = [w.chatbot, w.sources, w.question_box, turn_state, w.feedback_row]
+        panel = self.conversations
+        assert panel.list_box is not None and panel.delete_button is not None and panel.note is not None
+        chat_inputs = [
+            w.question_box,
+            w.chatbot,
+            w.vendor_box,
+            w.doc_type_box,
+            w.backend_box,
+            turn_state,
+            w.conversation_id,
+        ]
+        chat_outputs = [w.chatbot, w.sources, w.question_box, turn_state, w.feedback_row, w.conversation_id]
+        chat_outputs.append(panel.list_box)
         chat_opts: dict[str, Any] = {
             "show_progress": "hidden",
             "concurrency_limit": 4,
@@ -520,6 +607,7 @@ class ChatUI:
             self.respond, chat_inputs, chat_outputs, **chat_opts
         )
         cleared = [w.chatbot, w.sources, turn_state, feedback_id, w.feedback_row, w.feedback_note, w.question_box]
+        cleared += [w.conversation_id, panel.list_box]
         w.new_chat.click(self.new_conversation, None, cleared, api_visibility="private", queue=False)
         w.chatbot.clear(self.new_conversation, None, cleared, api_visibility="private", queue=False)  # its trash icon
         w.chatbot.like(
@@ -549,3 +637,20 @@ class ChatUI:
         )
         # not queued: it must run while the upload it stops holds the "ingest" slot
         w.upload_cancel.click(self.cancel_upload, None, w.upload_status, api_visibility="private", queue=False)
+        gr.on(None, panel.on_load, None, panel.list_box, api_visibility="private", queue=False)  # on page load
+        panel.list_box.input(
+            self.reopen,
+            panel.list_box,
+            [w.chatbot, w.sources, turn_state, w.conversation_id, panel.note, w.feedback_row],
+            api_visibility="private",
+            concurrency_limit=4,
+            concurrency_id="conversations",
+        )
+        panel.delete_button.click(
+            self.delete_conversation,
+            [panel.list_box, w.conversation_id],
+            [panel.list_box, panel.note, w.chatbot, w.sources, turn_state, w.conversation_id],
+            api_visibility="private",
+            concurrency_limit=4,
+            concurrency_id="conversations",
+        )
