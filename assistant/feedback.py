@@ -57,6 +57,11 @@ class FeedbackStore:
     """Feedback rows in the app's database; safe to share between threads and between servers."""
 
     def __init__(self, database: Database) -> None:
+        if isinstance(database, (str, Path)):  # callers from before feedback moved into the app's database
+            raise TypeError(
+                f"FeedbackStore takes the app's Database, not a file ({database}): "
+                "use open_feedback(app.state.database, settings.data_dir), which also imports that old file."
+            )
         self.db = database
 
     def add(

@@ -204,6 +204,11 @@ def test_a_failed_import_keeps_the_old_file(database: Database, tmp_path: Path) 
     assert FeedbackStore(database).rows() == []
 
 
+def test_a_file_path_is_refused_with_what_to_use_instead(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="open_feedback"):
+        FeedbackStore(tmp_path / "feedback.sqlite")  # type: ignore[arg-type]
+
+
 def test_the_cli_exports_the_database_rows(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.__main__ import main
 
