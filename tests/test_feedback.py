@@ -223,3 +223,42 @@ def test_the_cli_exports_the_database_rows(database_url: str, tmp_path: Path, mo
     with out.open(newline="", encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
     assert (row["answer_id"], row["rating"], row["user"]) == ("answer-1", "down", "bob")
+
+
+def test_a_database_made_before_feedback_moved_in_is_upgraded_and_keeps_its_rows(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, select
+
+    from assistant.db import Collection
+    from assistant.db.engine import MIGRATIONS
+
+    old = Database.open(database_url, migrate=False)  # as the app left it at revision 0001
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with old.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+        assert "feedback" not in inspect(old.engine).get_table_names()
+    finally:
+        old.close()
+
+    database = Database.open(database_url)
+    try:
+        with database.session() as session:
+            assert list(session.scalars(select(Collection.name))) == ["public"]  # made by 0001, still there
+        assert rate(FeedbackStore(database), "answer-1", "up", "q") > 0
+    finally:
+        database.close()
+
+
+def test_the_feedback_table_matches_its_model(database: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from assistant.db import Base
+
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in differences if "feedback" in repr(d)] == []
