@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.db.models import Feedback
+from assistant.errors import StoreError
 
 if TYPE_CHECKING:
     from assistant.db import Database
@@ -205,9 +207,14 @@ class FeedbackStore:
                 session.flush()
                 path.rename(done)  # before the commit, under the lock: no other server reads the file after this
                 renamed = True
-        except BaseException:
+        except BaseException as exc:
             if renamed:  # the rows did not go in: the file keeps its name, and the next start tries again
                 done.rename(path)
+            if isinstance(exc, (sqlite3.Error, SQLAlchemyError)):
+                raise StoreError(
+                    f"cannot import the old feedback file {path}: {exc}".splitlines()[0],
+                    "Move it out of the data folder and start again (its rows stay in it), or repair it with sqlite3.",
+                ) from exc
             raise
         return len(fresh)
 
@@ -234,7 +241,7 @@ def _upsert(sqlite: bool, values: dict[str, Any]) -> Any:
 
 def _legacy_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of an old feedback file, oldest first, as Feedback fields (files from before answer ids too)."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     try:
         db.row_factory = sqlite3.Row
         have = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from assistant.db import Database
+from assistant.errors import StoreError
 from assistant.feedback import COLUMNS, FeedbackStore, open_feedback
 
 
@@ -198,10 +198,27 @@ def test_a_failed_import_keeps_the_old_file(database: Database, tmp_path: Path) 
         db.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY, created_at, rating, question, answer)")
         db.execute("INSERT INTO feedback (created_at, question, answer) VALUES ('2026-01-01', 'q', 'a')")
     db.close()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(StoreError, match="old feedback file") as error:
         open_feedback(database, data)
+    assert "Move it out of the data folder" in error.value.hint
     assert (data / "feedback.sqlite").is_file() and not (data / "feedback.sqlite.imported").exists()
     assert FeedbackStore(database).rows() == []
+
+
+def test_a_file_that_is_not_a_database_says_what_to_do(database: Database, tmp_path: Path) -> None:
+    data = tmp_path / "data #1"  # a folder name that needs quoting in a file: URI
+    data.mkdir()
+    (data / "feedback.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match="old feedback file"):
+        open_feedback(database, data)
+    assert (data / "feedback.sqlite").read_bytes() == b"not a database at all" * 100
+
+
+def test_an_old_file_in_a_folder_whose_name_needs_quoting_is_imported(database: Database, tmp_path: Path) -> None:
+    data = tmp_path / "data #1 100%?"
+    data.mkdir()
+    old_feedback_file(data / "feedback.sqlite", with_answer_ids=False)
+    assert [r.question for r in open_feedback(database, data).rows()] == ["q1"]
 
 
 def test_a_file_path_is_refused_with_what_to_use_instead(tmp_path: Path) -> None:
