@@ -46,7 +46,6 @@ def main() -> int:
     from assistant.config import load_settings
     from assistant.errors import AssistantError, print_error
     from assistant.errors import report as report_error
-    from assistant.feedback import FeedbackStore
     from assistant.index_lock import IndexLock
     from assistant.server import build_app, is_loopback
     from assistant.service import Assistant
@@ -80,7 +79,7 @@ def main() -> int:
         lock = None if settings.chroma_url else IndexLock(settings.index_path, "ui").acquire()
         assistant = Assistant.from_settings(settings)
         recover_uploads(settings, assistant.index)
-        app = build_app(assistant, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite"))
+        app = build_app(assistant)  # feedback goes to the app's database (an old data/feedback.sqlite is imported)
         print("Loading the models and the index...", flush=True)
         loaded = assistant.warm_up()
     except AssistantError as exc:

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     feedback_sub = feedback.add_subparsers(dest="action", required=True)
     export = feedback_sub.add_parser("export", help="write all feedback as CSV")
     export.add_argument("--out", type=Path, default=Path("feedback.csv"), help="CSV file to write")
-    export.add_argument("--db", type=Path, help="feedback database (default: <data_dir>/feedback.sqlite)")
+    export.add_argument("--db", help="database URL (default: ASSISTANT_DATABASE_URL, else <data_dir>/assistant.db)")
     add_admin_commands(sub)  # users, collections, groups, audit (assistant/admin_cli.py)
     return parser
 
@@ -163,16 +163,19 @@ def _batch(assistant: Any, args: argparse.Namespace) -> int:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from assistant.errors import AssistantError, print_error, report
-    from assistant.feedback import FeedbackStore
+    from assistant.db import Database
+    from assistant.errors import AssistantError, report
+    from assistant.feedback import open_feedback
 
     try:
-        db = args.db or _settings(args).data_dir / "feedback.sqlite"
+        settings = _settings(args)
+        database = Database.open(args.db) if args.db else Database.for_settings(settings)
     except AssistantError as exc:
         return report(exc)
-    if not Path(db).exists():
-        return print_error(f"no feedback database at {db}.", "Give feedback in the UI first, or pass --db.")
-    rows = FeedbackStore(db).export_csv(args.out)
+    try:
+        rows = open_feedback(database, settings.data_dir).export_csv(args.out)
+    finally:
+        database.close()
     print(f"wrote {rows} feedback row(s) to {args.out}")
     return 0
 

@@ -40,7 +40,7 @@ def build_app(
     import gradio as gr
 
     from assistant.document_view import register_document_view
-    from assistant.feedback import FeedbackStore
+    from assistant.feedback import open_feedback
     from assistant.ui import ChatUI, launch_options
 
     options = mount_options(launch_options(assistant))
@@ -48,7 +48,7 @@ def build_app(
     if app.state.access_enabled:  # Gradio's own checks (and gr.Request.username) see the same user
         options["auth_dependency"] = request_user
     register_document_view(app, assistant)  # before the UI's mount at "/", which would take every path
-    store = feedback or FeedbackStore(assistant.settings.data_dir / "feedback.sqlite")
+    store = feedback or open_feedback(app.state.database, assistant.settings.data_dir)  # imports the old file once
     demo = ChatUI(assistant, store, database=app.state.database).build()
     app.state.demo = demo
     return gr.mount_gradio_app(app, demo, path="/", **options)

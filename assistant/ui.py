@@ -363,7 +363,9 @@ class ChatUI:
 
     # --- feedback --------------------------------------------------------------------------------------
 
-    def on_like(self, event: gr.LikeData, turn_map: dict[int, Turn], current: str | None) -> tuple[Any, ...]:
+    def on_like(
+        self, event: gr.LikeData, turn_map: dict[int, Turn], current: str | None, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
         """A thumbs up/down (or its removal) on one answer: that answer's own feedback row changes."""
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
         turn = (turn_map or {}).get(int(index))
@@ -382,6 +384,7 @@ class ChatUI:
             backend=turn.backend,
             filters=turn.filters,
             refused=turn.refused,
+            user=principal_of(request).name,
         )
         thanks = "Thanks, noted." if rating == "up" else "Thanks, noted. What went wrong?"
         return turn.answer_id, gr.update(visible=True), f"{thanks} Add a comment below if you like."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from assistant.answer import REFUSAL
 from assistant.config import Settings
 from assistant.errors import IngestError
+from assistant.feedback import FeedbackStore
 from assistant.index import Index
 from assistant.loaders import load_file
 from tests.ui_server import RunningUI, private_copy, start_ui
@@ -335,11 +335,11 @@ def test_feedback_is_stored(page: Any, ui: RunningUI) -> None:
     page.wait_for_function("() => document.querySelector('#cmo-feedback-note').innerText.includes('Comment saved')")
     page.screenshot(path=str(ARTIFACTS / "ui-feedback.png"))
 
-    with sqlite3.connect(ui.assistant.settings.data_dir / "feedback.sqlite") as db:
-        rows = db.execute("SELECT rating, comment, question, citations, backend FROM feedback").fetchall()
+    stored = FeedbackStore(ui.app.state.database).rows()  # the app's database, where the UI keeps feedback
+    rows = [(r.rating, r.comment, r.question, r.citations, r.backend, r.user) for r in stored]
     assert ("up", "Clear and well sourced", "Who releases batches made by a CMO?") in [r[:3] for r in rows], rows
     row = next(r for r in rows if r[2] == "Who releases batches made by a CMO?")
-    assert '"title"' in row[3] and row[4] == "quote"
+    assert '"title"' in row[3] and row[4] == "quote" and row[5] == "local"  # no sign-in: the local admin
 
 
 def test_every_request_stays_on_localhost(browser_context: dict[str, Any]) -> None:

@@ -66,13 +66,14 @@ def test_a_model_that_repeats_its_instructions_is_still_refused(assistant: Assis
 def test_the_chat_window_shows_the_quote_answer_first_then_the_written_one_marked_as_written(
     assistant: Assistant, tmp_path: Path
 ) -> None:
+    from assistant.db import Database
     from assistant.feedback import FeedbackStore
     from assistant.presentation import DRAFT_NOTE, WRITTEN_NOTE
     from assistant.ui import ChatUI
 
     written = "The company that owns the product keeps the final authority to release or reject it [1]."
     assistant._chat_models["openai"] = FakeListChatModel(responses=[written, prompts.NOT_IN_DOCUMENTS])
-    ui = ChatUI(assistant, FeedbackStore(tmp_path / "feedback.sqlite"))
+    ui = ChatUI(assistant, FeedbackStore(Database.open(f"sqlite:///{tmp_path / 'assistant.db'}")))
 
     events = list(ui.events(QUESTION, [], [], [], "openai"))
     kinds = [kind for kind, _ in events]

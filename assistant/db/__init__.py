@@ -1,4 +1,4 @@
-"""The app's database (SQLAlchemy 2): accounts, grants, the audit chain, conversations, document versions.
+"""The app's database (SQLAlchemy 2): accounts, grants, the audit chain, conversations, document versions, feedback.
 
 SQLite at `<data_dir>/assistant.db` by default; PostgreSQL when ASSISTANT_DATABASE_URL names one. Opening it
 runs the Alembic migrations in `migrations/versions/` up to the newest.
@@ -12,6 +12,7 @@ from assistant.db.models import (
     Collection,
     Conversation,
     DocumentVersion,
+    Feedback,
     Grant,
     Group,
     GroupMember,
@@ -27,6 +28,7 @@ __all__ = [
     "Conversation",
     "Database",
     "DocumentVersion",
+    "Feedback",
     "Grant",
     "Group",
     "GroupMember",

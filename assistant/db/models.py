@@ -1,4 +1,5 @@
-"""The tables: users, API keys, groups, collections and grants, the audit chain, conversations, document versions.
+"""The tables: users, API keys, groups, collections and grants, the audit chain, conversations, document versions,
+feedback.
 
 Times are stored in UTC; `UTCDateTime` gives them back timezone-aware on SQLite too (which keeps no zone).
 The schema itself is made by the Alembic migrations in `assistant/db/migrations/versions/`, not by
@@ -203,3 +204,27 @@ class DocumentVersion(Base):
     file_sha: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Feedback(Base):
+    """A thumbs up/down on one answer, with the answer it rates; `citations` and `filters` are JSON text.
+
+    `answer_id` is unique when given (one row per rated answer; rows imported from before answer ids have
+    none). `user` is who rated, when the caller knew it.
+    """
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+    """ISO 8601 text, as the CSV export gives it (rows imported from the old SQLite file keep theirs)."""
+    rating: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    citations: Mapped[str] = mapped_column(Text, default="[]")
+    backend: Mapped[str] = mapped_column(String(40), default="")
+    filters: Mapped[str] = mapped_column(Text, default="{}")
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    user: Mapped[str | None] = mapped_column(String(128), index=True)
