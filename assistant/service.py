@@ -193,11 +193,15 @@ class Assistant:
             if isinstance(event, Final):
                 assert rules.fired is not None
                 event = Final(self.stamped(replace(event.answer, rules=tuple(sorted(rules.fired)))))
+            elif isinstance(event, Draft):  # the draft cites what the final answer falls back to: same versions
+                event = Draft(self.stamped(event.answer))
             yield event
 
     def stamped(self, answer: Answer) -> Answer:
         """The answer with each citation naming the version of its document it quotes (and its evidence's)."""
-        registry = self.index.registry()
+        from assistant.index import SEARCH_FRESH_S
+
+        registry = self.index.registry(SEARCH_FRESH_S)  # as fresh as the search that found the passages
 
         def version(source: str, sha: str) -> int:
             record = registry.get(source)
