@@ -531,13 +531,9 @@ class Ingestor:
         target = self.version_file(str(path), file_sha)
         if target.exists():
             return
-        self.versions_dir.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{uuid.uuid4().hex}.tmp")
         try:
-            shutil.copyfile(path, temp)
-            temp.replace(target)
+            _put_back(path, target)
         except OSError:
-            temp.unlink(missing_ok=True)
             log.warning("could not keep a copy of %s for its version history", path, exc_info=True)
 
     def restore(self, source: str, number: int) -> FileRecord:
@@ -667,7 +663,7 @@ def mark_ocr(doc: LoadedDocument, chunks: list[Chunk]) -> list[Chunk]:
 
 
 def _put_back(kept: Path, path: Path) -> None:
-    """Replace the file at `path` with a kept version in one step (a temp copy beside it, then a rename)."""
+    """Replace the file at `path` with a copy of `kept` in one step (a temp copy beside it, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".restore-{uuid.uuid4().hex}-{path.name}")
     try:
