@@ -178,13 +178,13 @@ class BaselineRetriever:
         """No definitions lookup in the plain baseline."""
         return []
 
-    def profile(self, vendor: str) -> str:
+    def profile(self, vendor: str, filters: Filters | None = None) -> str:
         """No vendor profiles in the plain baseline."""
         return ""
 
-    def route(self, question: str) -> Route:
+    def route(self, question: str, filters: Filters | None = None) -> Route:
         """The project's document routing, so both systems say the same about documents the library lacks."""
-        return self.helper.route(question)
+        return self.helper.route(question, filters)
 
 
 def build_baseline(corpus: Sequence[Path], helper: HybridRetriever, persist_dir: Path) -> BaselineRetriever:

@@ -83,11 +83,13 @@ def cli_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
 
 
-def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str], cwd: Path, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """ingest.py in `cwd`; its data folder (database, version copies) is `data_dir` or `data/` there."""
+    env = cli_env() if data_dir is None else {**cli_env(), "ASSISTANT_DATA_DIR": str(data_dir)}
     return subprocess.run(
         [sys.executable, str(ROOT / "ingest.py"), *args],
         cwd=cwd,
-        env=cli_env(),
+        env=env,
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT,

@@ -51,7 +51,8 @@ def test_names_are_relative_to_the_project_root_from_any_folder(
 def test_cli_from_another_folder_registers_the_file_once(tmp_path: Path) -> None:
     index_dir = tmp_path / "idx"
 
-    first = run_cli(["brochures/packsure-serialization.pdf", "--index", str(index_dir), "--quiet"], cwd=CORPUS)
+    data = tmp_path / "data"  # not corpus/data: the run's database and version copies stay out of the library
+    first = run_cli(["brochures/packsure-serialization.pdf", "--index", str(index_dir), "--quiet"], CORPUS, data)
     second = run_cli([str(BROCHURE), "--index", str(index_dir), "--quiet"], cwd=tmp_path)
 
     assert first.returncode == 0, first.stderr
