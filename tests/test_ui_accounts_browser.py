@@ -30,7 +30,11 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 300
-USERS = {"alice": ("reader", "alice-password-1"), "bob": ("reader", "bob-password-22")}
+USERS = {
+    "alice": ("reader", "alice-password-1"),
+    "bob": ("reader", "bob-password-22"),
+    "carol": ("reader", "carol-password-333"),  # the restart test's own user: it runs without the others
+}
 ALICE_FIRST = "What must a quality agreement cover?"
 ALICE_FOLLOW_UP = "Who releases batches made by a CMO?"
 ALICE_SECOND = "What is a CDMO?"
@@ -198,8 +202,11 @@ def test_ui_answers_are_in_the_audit_with_user_and_conversation(data_dir: Path) 
 @pytest.mark.slow  # two starts of app.py: about 40 s each on a shared 2-core machine
 def test_conversation_survives_a_restart(server: dict[str, AppProcess], browser: Any, data_dir: Path) -> None:
     page = new_page(browser)
-    sign_in(page, server["app"].base, "alice")
-    reopen(page, ALICE_FIRST)
+    sign_in(page, server["app"].base, "carol")
+    assert titles(page, 0) == []
+    ask(page, ALICE_FIRST)
+    ask(page, ALICE_FOLLOW_UP)
+    titles(page, 1)
     answers = page.locator('#cmo-chat [data-testid="bot"]').all_inner_texts()
     sources = [(s["source"], s["page"]) for s in cited(page)]
     assert len(answers) == 2
@@ -208,7 +215,7 @@ def test_conversation_survives_a_restart(server: dict[str, AppProcess], browser:
     server["app"].stop()
     server["app"] = start_app(data_dir)
     page = new_page(browser)
-    sign_in(page, server["app"].base, "alice")
+    sign_in(page, server["app"].base, "carol")
     assert [t.split(" · ")[0] for t in titles(page, 1)] == [ALICE_FIRST]
     reopen(page, ALICE_FIRST)
     users = [u.strip() for u in page.locator('#cmo-chat [data-testid="user"]').all_inner_texts()]
