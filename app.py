@@ -47,6 +47,7 @@ def main() -> int:
     from assistant.errors import AssistantError, print_error
     from assistant.errors import report as report_error
     from assistant.index_lock import IndexLock
+    from assistant.leases import Leases
     from assistant.server import build_app, is_loopback
     from assistant.service import Assistant
 
@@ -78,8 +79,10 @@ def main() -> int:
         # folder stops with what to do instead of losing vectors (assistant/index_lock.py says why).
         lock = None if settings.chroma_url else IndexLock(settings.index_path, "ui").acquire()
         assistant = Assistant.from_settings(settings)
-        recover_uploads(settings, assistant.index)
         app = build_app(assistant)  # feedback goes to the app's database (an old data/feedback.sqlite is imported)
+        if settings.chroma_url:  # servers sharing a Chroma server take turns writing to it (assistant/leases.py)
+            assistant.index.write_lock.share(Leases(app.state.database))
+        recover_uploads(settings, assistant.index)
         print("Loading the models and the index...", flush=True)
         loaded = assistant.warm_up()
     except AssistantError as exc:

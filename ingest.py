@@ -205,6 +205,14 @@ def collection_warning(settings: Settings, name: str | None) -> str | None:
     )
 
 
+def share_writes(settings: Settings, index: Index) -> None:
+    """Take turns writing with the servers sharing the settings' database (the library-writer lease)."""
+    from assistant.db.engine import Database
+    from assistant.leases import Leases
+
+    index.write_lock.share(Leases(Database.for_settings(settings)))
+
+
 def announced_embedder(settings: Settings, bar: ProgressBar | None) -> Embedder:
     """The settings' embedder; while its model loads (on first use, if any file needs it) the bar says so."""
     from assistant.embeddings import Embedder
@@ -267,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         return report_error(exc)
     from assistant.documents import DocumentLibrary
 
+    if settings.chroma_url:  # a Chroma server other processes may write to: take turns (assistant/leases.py)
+        try:
+            share_writes(settings, index)
+        except AssistantError as exc:
+            return report_error(exc)
     try:
         unknown = collection_warning(settings, args.readers)
     except AssistantError as exc:

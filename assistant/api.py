@@ -47,6 +47,7 @@ from assistant.errors import (
 )
 from assistant.files import STAGED_PREFIX
 from assistant.history import Turn, text_of, turns
+from assistant.leases import INSTANCE
 from assistant.library_files import LibraryFileGuard
 from assistant.principal import LOCAL, Principal
 from assistant.retrieval import Filters
@@ -724,7 +725,7 @@ def _document_routes(router: APIRouter, service: ChatService, library: DocumentL
         # The body lands in the uploads folder under a `.staged-` name: a crash leaves it where start-up recovery
         # deletes it, never in a temp folder nobody tidies.
         library.uploads_dir.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=f"{STAGED_PREFIX}{uuid.uuid4().hex}-", dir=library.uploads_dir))
+        folder = Path(tempfile.mkdtemp(prefix=f"{STAGED_PREFIX}{INSTANCE}-", dir=library.uploads_dir))
         submitted: list[UploadJob] = []
 
         def finish() -> None:  # in the ingest worker, once the job is over

@@ -23,7 +23,15 @@ from assistant.errors import (
     OversizedFileError,
     UnsupportedFileError,
 )
-from assistant.files import REPLACED_PREFIX, UPLOAD_SUFFIXES, StagedUpload, leftovers, safe_filename, stage_upload
+from assistant.files import (
+    REPLACED_PREFIX,
+    UPLOAD_SUFFIXES,
+    StagedUpload,
+    leftovers,
+    safe_filename,
+    stage_upload,
+    staged_by,
+)
 from assistant.ingestion import Ingestor, Stop, source_key
 from assistant.loaders import content_key
 from assistant.principal import LOCAL, PUBLIC_COLLECTION, Principal
@@ -348,53 +356,54 @@ class DocumentLibrary:
         self.check_upload(name, path.stat().st_size)
         if doc_type is not None and doc_type not in DOC_TYPES:
             raise IngestError(f"Unknown document type {doc_type!r}.", f"Use one of: {', '.join(DOC_TYPES)}.")
-        versioned = self.replaced_by_upload(name, principal)
-        folder = resolve_source(versioned.source).parent if versioned is not None else self.uploads_dir
-        try:
-            staged = stage_upload(path, folder, Path(versioned.source).name if versioned is not None else name)
-        except ValueError as exc:
-            raise IngestError(f"{exc}", "Rename the file and upload it again.") from exc
-        started = time.perf_counter()
-        options: dict[str, object] = {}
-        if doc_type:
-            options["doc_type"] = doc_type
-        if vendor and vendor.strip():
-            options["vendor"] = vendor.strip()
-        previous = self._current(source_key(staged.path))
-        try:
-            ingestor = Ingestor(self.settings, self.index)
-            report = ingestor.run(
-                [staged.path],
-                stop=stop,
-                progress=progress,
-                collection=collection,
-                **options,  # type: ignore[arg-type]
+        with self.index.write_lock:  # staged and indexed while no other writer (of any server) runs
+            versioned = self.replaced_by_upload(name, principal)
+            folder = resolve_source(versioned.source).parent if versioned is not None else self.uploads_dir
+            try:
+                staged = stage_upload(path, folder, Path(versioned.source).name if versioned is not None else name)
+            except ValueError as exc:
+                raise IngestError(f"{exc}", "Rename the file and upload it again.") from exc
+            started = time.perf_counter()
+            options: dict[str, object] = {}
+            if doc_type:
+                options["doc_type"] = doc_type
+            if vendor and vendor.strip():
+                options["vendor"] = vendor.strip()
+            previous = self._current(source_key(staged.path))
+            try:
+                ingestor = Ingestor(self.settings, self.index)
+                report = ingestor.run(
+                    [staged.path],
+                    stop=stop,
+                    progress=progress,
+                    collection=collection,
+                    **options,  # type: ignore[arg-type]
+                )
+            except BaseException:
+                staged.discard()
+                raise
+            source = source_key(staged.path)
+            failure = next((f for f in report.failed if f.source == source), None)
+            if failure is not None or source not in self.index.registry():
+                staged.discard()
+                reason = failure.reason if failure else "it could not be indexed."
+                hint = failure.hint if failure else "Check the file and upload it again."
+                raise IngestError(_named(reason, source, staged), hint)
+            if previous is not None and staged.backup is not None and staged.backup.name.startswith(REPLACED_PREFIX):
+                ingestor.keep_file(staged.backup, previous.content_hash)  # indexes made before versions kept no copy
+            staged.keep()
+            status: UploadStatus = (
+                "added"
+                if source in report.added
+                else "updated"
+                if source in report.updated
+                else "duplicate"
+                if source in report.duplicates
+                else "unchanged"
             )
-        except BaseException:
-            staged.discard()
-            raise
-        source = source_key(staged.path)
-        failure = next((f for f in report.failed if f.source == source), None)
-        if failure is not None or source not in self.index.registry():
-            staged.discard()
-            reason = failure.reason if failure else "it could not be indexed."
-            hint = failure.hint if failure else "Check the file and upload it again."
-            raise IngestError(_named(reason, source, staged), hint)
-        if previous is not None and staged.backup is not None and staged.backup.name.startswith(REPLACED_PREFIX):
-            ingestor.keep_file(staged.backup, previous.content_hash)  # indexes made before versions kept no copy
-        staged.keep()
-        status: UploadStatus = (
-            "added"
-            if source in report.added
-            else "updated"
-            if source in report.updated
-            else "duplicate"
-            if source in report.duplicates
-            else "unchanged"
-        )
-        elapsed = time.perf_counter() - started
-        replaced = previous if status == "updated" else None
-        return UploadResult(status, self.get(source), report.chunks_embedded, elapsed, replaced)
+            elapsed = time.perf_counter() - started
+            replaced = previous if status == "updated" else None
+            return UploadResult(status, self.get(source), report.chunks_embedded, elapsed, replaced)
 
     def _current(self, source: str) -> DocumentInfo | None:
         registry = self.index.registry()
@@ -404,7 +413,8 @@ class DocumentLibrary:
     def recover(self) -> Recovery:
         """Finish or roll back what a crash left, so the list, the uploads folder and the index agree.
 
-        Registry records half-written are rolled back (Ingestor.recover); staged copies are deleted; a
+        Registry records half-written are rolled back (Ingestor.recover); staged copies are deleted unless their
+        server is alive (a server sharing the library, still receiving them); a
         `.replaced-` copy is dropped when the index holds the new version, else put back; a first upload never
         indexed (its `.new-` marker is still there) is deleted. Call it at start-up, before anything else writes.
         """
@@ -412,6 +422,8 @@ class DocumentLibrary:
             Ingestor(self.settings, self.index).recover()
             registry = self.index.registry()
             staged, replaced = leftovers(self.uploads_dir)
+            alive = self.index.write_lock.live_servers()
+            staged = [path for path in staged if staged_by(path) not in alive]  # a live server's upload goes on
             for path in staged:
                 if path.is_dir() and not path.is_symlink():
                     shutil.rmtree(path, ignore_errors=True)  # an API upload's body, spooled before staging

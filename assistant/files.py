@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
+from assistant.leases import INSTANCE
+
 UPLOAD_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
 """What the upload box accepts; the ingester decides what it can read."""
 
@@ -46,7 +48,8 @@ def safe_filename(name: str) -> str:
 
 
 STAGED_PREFIX = ".staged-"
-"""An upload being copied into the uploads folder; one left behind is a crash's and is deleted at start-up."""
+"""An upload being copied into the uploads folder, named `.staged-<INSTANCE of its server>-...`; one left behind
+by a server no longer alive is a crash's and is deleted at start-up."""
 REPLACED_PREFIX = ".replaced-"
 """The previous version of an upload, kept until the new one is indexed; recovery keeps or restores it."""
 NEW_PREFIX = ".new-"
@@ -93,7 +96,7 @@ def stage_upload(source: Path, uploads_dir: Path, original_name: str | None = No
     if target.parent != uploads:  # belt and braces: the name can no longer leave the folder
         raise ValueError(f"{name!r} is not a usable file name.")
     token = uuid.uuid4().hex
-    staging = uploads / f"{STAGED_PREFIX}{token}-{name}"
+    staging = uploads / f"{STAGED_PREFIX}{INSTANCE}-{token}-{name}"
     try:
         shutil.copyfile(source, staging)
         if target.exists():
@@ -134,6 +137,12 @@ def leftovers(uploads_dir: Path) -> tuple[list[Path], list[tuple[Path, Path]]]:
             else:
                 pairs.append((path, path.with_name(name)))
     return staged, pairs
+
+
+def staged_by(path: Path) -> str:
+    """The INSTANCE of the server that staged `path` (a `.staged-` name), or "" for a name that gives none."""
+    owner = path.name[len(STAGED_PREFIX) :][:32]
+    return owner if len(owner) == 32 and all(c in "0123456789abcdef" for c in owner) else ""
 
 
 def resolve_document(source: str, base: Path | None = None) -> Path | None:

@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.errors import StoreError
+from assistant.leases import WriteGuard
 from assistant.principal import PUBLIC_COLLECTION
 from assistant.routing import CatalogEntry
 from assistant.tuning import RETRIEVAL
@@ -226,8 +227,9 @@ class Index:
         """Registry changes made through this object: a version read since then is still current."""
         self._version_read: tuple[int, int, float] | None = None  # (version, writes then, monotonic time of the read)
         self._lock = threading.RLock()
-        self.write_lock = threading.RLock()
-        """Held by every ingest run and removal in this process, so one never recovers another's half-written file."""
+        self.write_lock = WriteGuard()
+        """Held by every ingest run, upload, removal and restore, so one never recovers another's half-written file
+        (across the servers sharing a Chroma server too, once `write_lock.share()` is given their database)."""
         self._check_model()
         self._label_collections()
 

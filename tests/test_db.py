@@ -31,6 +31,7 @@ TABLES = {
     "conversations",
     "turns",
     "document_versions",
+    "leases",
 }
 
 

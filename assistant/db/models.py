@@ -228,3 +228,17 @@ class Feedback(Base):
     refused: Mapped[bool] = mapped_column(Boolean, default=False)
     answer_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     user: Mapped[str | None] = mapped_column(String(128), index=True)
+
+
+class Lease(Base):
+    """A named lease a process holds while it renews it: the library's one writer, or a server being alive.
+
+    A row whose `renewed` is older than the lease's time to live belongs to a process that died; another may
+    take it over (`assistant/leases.py`).
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    renewed: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
