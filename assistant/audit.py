@@ -4,7 +4,7 @@ Each record holds a sequence number, its kind, the user, the time, an optional c
 payload (for answers: question, mode, answer text, refused, and each citation with document id, version,
 content hash, chunk id, page and section), plus the previous record's hash and its own: SHA-256 over the
 canonical JSON of all of these. `verify()` recomputes the chain. Appends from several processes (or
-servers) on one database are serialized (`Database.exclusive_session`), so the chain never forks.
+servers) on one database are serialized (`Database.exclusive_connection`), so the chain never forks.
 
 One call per event: `record_answer(db, user, answer, conversation_id=...)` after an answer,
 `record_event(db, "upload", user, source=..., collection=...)` for the rest.
@@ -16,13 +16,16 @@ import csv
 import hashlib
 import json
 import sys
+import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from assistant.db.engine import WRITE_LOCK
 from assistant.db.models import AuditRecord, DocumentVersion
 from assistant.errors import AssistantError
 
@@ -190,6 +193,65 @@ def parse_since(value: str) -> str:
     return timestamp(moment)
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A record waiting to be appended, and then what became of it."""
+
+    kind: str
+    user: str
+    data: dict[str, Any]
+    conversation_id: str | None
+    now: datetime | None
+    fill_versions: bool = False
+    done: bool = False
+    entry: AuditEntry | None = None
+    error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class _Group:
+    """The appenders of one database in this process: the chain's lock, and who waits for it."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+    waiting: list[_Pending] = field(default_factory=list)
+
+
+_GROUPS: weakref.WeakKeyDictionary[Database, _Group] = weakref.WeakKeyDictionary()
+_GROUPS_GUARD = threading.Lock()
+
+
+def _group_of(db: Database) -> _Group:
+    with _GROUPS_GUARD:
+        return _GROUPS.setdefault(db, _Group())
+
+
+def _append_all(session: Any, batch: Sequence[_Pending]) -> None:  # a Session or a Connection
+    """Write `batch` after the last record (inside the transaction that holds the chain's lock)."""
+    _fill_versions(session, [c for p in batch if p.fill_versions for c in p.data.get("citations", [])])
+    last = session.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last is not None else (1, GENESIS)
+    rows: list[dict[str, Any]] = []
+    for item in batch:
+        when = timestamp(item.now)
+        digest = record_hash(seq, item.kind, item.user, when, item.conversation_id, item.data, prev)
+        rows.append(
+            {
+                "seq": seq,
+                "kind": item.kind,
+                "user": item.user,
+                "time": when,
+                "conversation_id": item.conversation_id,
+                "payload": canonical_json(item.data),
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        item.entry = AuditEntry(seq, item.kind, item.user, when, item.conversation_id, item.data, prev, digest)
+        seq, prev = seq + 1, digest
+    session.execute(insert(AuditRecord.__table__), rows)  # type: ignore[arg-type]
+
+
 class AuditTrail:
     """The chain in one database: append, read, verify, export."""
 
@@ -209,52 +271,40 @@ class AuditTrail:
         if kind not in KINDS:
             raise AuditError(f"unknown audit record kind {kind!r}.", f"Use one of: {', '.join(KINDS)}.")
         payload = json.loads(canonical_json(dict(data or {})))  # plain JSON values only, as verify() will see them
-        with self.db.exclusive_session() as session:
-            entry = self._append(session, kind, user, payload, conversation_id, now)
-        return entry
+        return self._write(_Pending(kind, user, payload, conversation_id, now))
 
     def append_answer(self, user: str, payload: Mapping[str, Any], *, conversation_id: str | None = None) -> AuditEntry:
-        """Add an answer record, filling each citation's version and content hash from `document_versions`.
+        """Add an answer record, filling each citation's version and content hash from `document_versions`."""
+        data = json.loads(canonical_json(dict(payload)))
+        return self._write(_Pending("answer", user, data, conversation_id, None, fill_versions=True))
 
-        Everything but reading the last record and inserting this one happens before the chain's lock is taken.
+    def _write(self, pending: _Pending) -> AuditEntry:
+        """Append `pending` after the last record, together with whatever other threads are appending (a group commit).
+
+        Appenders queue on the chain's lock; the one holding it writes every waiting record in one transaction
+        (one disk flush for all), in the order they came, and the others find theirs written. A failure fails
+        every record of that transaction, each with the same error.
         """
-        citations = [dict(c) for c in payload.get("citations", [])]
-        if any(c.get("version") is None and c.get("document_id") for c in citations):
-            with self.db.session() as session:
-                _fill_versions(session, citations)
-        data = json.loads(canonical_json({**payload, "citations": citations}))
-        with self.db.exclusive_session() as session:
-            entry = self._append(session, "answer", user, data, conversation_id, None)
-        return entry
-
-    def _append(
-        self,
-        session: Any,
-        kind: str,
-        user: str,
-        data: dict[str, Any],
-        conversation_id: str | None,
-        now: datetime | None,
-    ) -> AuditEntry:
-        last = session.execute(
-            select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
-        ).first()
-        seq, prev = (last[0] + 1, last[1]) if last is not None else (1, GENESIS)
-        when = timestamp(now)
-        digest = record_hash(seq, kind, user, when, conversation_id, data, prev)
-        session.add(
-            AuditRecord(
-                seq=seq,
-                kind=kind,
-                user=user,
-                time=when,
-                conversation_id=conversation_id,
-                payload=canonical_json(data),
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
-        return AuditEntry(seq, kind, user, when, conversation_id, data, prev, digest)
+        group = _group_of(self.db)
+        with group.guard:
+            group.waiting.append(pending)
+        with group.lock:
+            if not pending.done:
+                with group.guard:
+                    batch, group.waiting = group.waiting, []
+                try:
+                    with self.db.exclusive_connection(WRITE_LOCK) as connection:
+                        _append_all(connection, batch)
+                except BaseException as exc:
+                    for item in batch:
+                        item.error = exc
+                finally:
+                    for item in batch:
+                        item.done = True
+        if pending.error is not None:
+            raise pending.error
+        assert pending.entry is not None
+        return pending.entry
 
     def entries(self, since: str | None = None, batch: int = 500) -> Iterator[AuditEntry]:
         """Every record in chain order (from `since`, a timestamp(), when given), read in batches."""

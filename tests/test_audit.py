@@ -246,3 +246,66 @@ def test_two_processes_appending_at_once_keep_one_chain(database_url: str, tmp_p
         assert users.count("one") == count and users.count("two") == count
     finally:
         db.close()
+
+
+def test_appenders_waiting_together_share_one_transaction(database_url: str) -> None:  # noqa: F811
+    """A group commit: records queued behind the chain's lock are written in one transaction, in order, each
+    getting back its own entry; a failed transaction fails each of its records and leaves the chain whole."""
+    import threading
+    import time
+
+    from sqlalchemy import event
+
+    from assistant.audit import _group_of
+
+    db = Database.open(database_url)
+    commits: list[int] = []
+    event.listen(db.engine, "commit", lambda _connection: commits.append(1))
+    try:
+        trail = AuditTrail(db)
+        trail.append("login", "first")
+        group = _group_of(db)
+        entries: dict[int, object] = {}
+
+        def append(n: int) -> None:
+            entries[n] = trail.append("login", f"user{n}", {"n": n})
+
+        threads = [threading.Thread(target=append, args=(n,)) for n in range(8)]
+        with group.lock:  # the chain is busy: all eight queue behind it
+            commits.clear()
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 30
+            while len(group.waiting) < 8:
+                assert time.monotonic() < deadline, len(group.waiting)
+                time.sleep(0.01)
+        for thread in threads:
+            thread.join(30)
+        assert len(commits) == 1
+        stored = {e.user: e for e in trail.entries() if e.user != "first"}
+        assert {n: stored[f"user{n}"] for n in range(8)} == entries
+        assert sorted(e.seq for e in stored.values()) == list(range(2, 10))
+        assert trail.verify().ok
+
+        _edit(database_url, "DROP TABLE document_versions")  # the next answer's version lookup fails
+        failures: list[BaseException] = []
+
+        def answer(n: int) -> None:
+            try:
+                trail.append_answer("ann", {"question": f"q{n}", "text": "a", "citations": [{"document_id": "x"}]})
+            except Exception as exc:
+                failures.append(exc)
+
+        failing = [threading.Thread(target=answer, args=(n,)) for n in range(3)]
+        with group.lock:
+            for thread in failing:
+                thread.start()
+            while len(group.waiting) < 3:
+                time.sleep(0.01)
+        for thread in failing:
+            thread.join(30)
+        assert len(failures) == 3
+        trail.append("login", "after")
+        assert trail.verify().ok and [e.user for e in trail.entries()][-1] == "after"
+    finally:
+        db.close()
