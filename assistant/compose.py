@@ -511,9 +511,6 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
             score -= c.anaphor
         if notices_off and is_notice(unit.text) and rules.on("score.notice"):
             score -= c.notice
-        # footnotes, source credits, amendment notes
-        if (chunk.section == NOTES_SECTION or chunk.kind == "note") and rules.on("score.footnote"):
-            score -= c.footnote
         scores.append(score)
     return scores
 

@@ -55,7 +55,6 @@ RULES: tuple[Rule, ...] = (
     Rule("score.answers_asked", "score", "bonus after a question the document asks (COMPOSE.answers_asked)", "compose"),
     Rule("score.anaphor", "score", "penalty for 'This ...' without its antecedent (COMPOSE.anaphor)", "compose"),
     Rule("score.notice", "score", "penalty for a notice about the document (COMPOSE.notice)", "compose"),
-    Rule("score.footnote", "score", "penalty for a unit from a page's footnotes (COMPOSE.footnote)", "compose"),
     # composition strategies (compose.compose and its helpers)
     Rule("strategy.difference", "strategy", "a difference answer quotes each term's definition", "compose"),
     Rule("strategy.definition", "strategy", "a definition answer leads with the defining unit", "compose"),

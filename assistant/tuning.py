@@ -265,10 +265,6 @@ class ComposeTuning:
     the question asks about such things: the brochures' notices were quoted for inspection history and capacity
     (gold comp-002, comp-014, followup-001, vendor-001; 2026-12-05). Ablation: cites question ids; measured by rule
     `score.notice`."""
-    footnote: float = 0.15
-    """Penalty for a unit from a page's footnotes (chunked under "Notes"): references and asides, seldom the answer
-    (realdocs rd-16 quoted "For another assay method ..., see, Sommers, C.D." once footnotes left the running text).
-    Ablation: cites a question id; measured by rule `score.footnote`."""
     answers_asked: float = 0.15
     """Bonus for the unit that follows a question the document itself asks, when that question is the user's."""
     asked_similarity: float = 0.6
