@@ -91,10 +91,6 @@ class Settings(BaseSettings):
         REFUSAL.min_term_coverage,
         description="IDF-weighted share of question terms found in the passages, or the question is refused.",
     )
-    min_answer_score: float = Field(
-        REFUSAL.min_answer_score,
-        description="Quote mode: least score (meaning + shared terms) of the best sentence, else refuse.",
-    )
     disabled_rules: str = Field(
         "",
         description="Comma-separated answer rules switched off (names in assistant/rules.py); for eval ablations.",

@@ -101,7 +101,6 @@ RULES: tuple[Rule, ...] = (
         "before a figure refusal, a quoted passage's sentence stating the figure joins the answer",
         "evidence",
     ),
-    Rule("refuse.low_score", "refusal", "refuse when the best unit scores under min_answer_score", "service"),
     # checks of written answers (writing.SentenceChecker)
     Rule(
         "writing.meaning",

@@ -291,7 +291,7 @@ class Assistant:
         never = self._never_mentioned(query, retrieval.results, rules, vendors) if asks_fact else []
         if never and rules.on("refuse.never_mentioned"):
             evidence = replace(evidence, missing=query.wants[0])
-        quoted = self._quoted(base, query, evidence, retrieval.results, started, timings, rules)
+        quoted = self._quoted(base, query, evidence, retrieval.results, started, timings)
         if quoted.refused or backend == "quote":
             yield Final(quoted)
             return
@@ -406,11 +406,9 @@ class Assistant:
         results: Sequence[ScoredChunk],
         started: float,
         timings: dict[str, float],
-        rules: Rules,
     ) -> Answer:
-        """The quote answer, or the refusal when the evidence is too weak or lacks what was asked."""
-        low = evidence.best < self.settings.min_answer_score
-        if not evidence.sentences or (low and rules.on("refuse.low_score")):
+        """The quote answer, or the refusal when there is no evidence or it lacks what was asked."""
+        if not evidence.sentences:
             return self._refuse(base, results, started, timings)
         if evidence.missing:
             return self._refuse(base, results, started, timings, logic.missing_text(evidence.missing))

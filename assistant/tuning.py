@@ -120,8 +120,6 @@ class RefusalTuning:
     """Evidence score that answers a weakly similar question. Gold + realdocs 2026-12-05: answerable questions
     under `min_relevance` scored 0.69-0.83 ("How many rotary tablet presses are there?", "What is the largest
     batch you can make?"), questions to refuse 0.34-0.62 (0.48 without a name the library lacks)."""
-    min_answer_score: float = 0.30
-    """Quote mode: score of the best evidence unit; below it the question is refused (gold 2026-11-27)."""
     closest_sources: int = 3
     """Passages listed under a refusal: enough to show what the documents do cover; set by hand in the first
     answer step (6fce20f)."""
