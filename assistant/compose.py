@@ -162,8 +162,6 @@ class Context:
     """Vendor -> similarity of the question to what the vendor's documents say it is (surveys)."""
     compose: ComposeTuning = COMPOSE
     definition: DefinitionTuning = DEFINITION
-    summaries: dict[int, list[int]] = field(default_factory=dict)
-    """Passage index of a section intro -> indexes of the chunks of its summary subsection ("Key points"), a list."""
     rules: Rules = ALL_ON
     """Which named rules (assistant/rules.py) are on."""
 
@@ -866,8 +864,6 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     if how == "lead":
         antecedent = [unit.previous] if unit.anaphoric and unit.previous is not None else []
         return _pieces(units, [*antecedent, index], ctx)
-    if unit.passage in ctx.summaries and _SEQUENCE.search(main_clause(query.text)) and ctx.rules.on("strategy.summary"):
-        return _summary(ctx.summaries[unit.passage], ctx)
     pieces = [Piece(unit.text, (unit.passage,))]
     root = ctx.passages[unit.passage].section
     depth = len(root.split(" > ")) if root else 0
@@ -911,48 +907,6 @@ _BACK_MATTER = re.compile(
     r"contact\s+us|glossary|abbreviations|acronyms|annex(?:es)?|appendix|appendices|footnotes?|notes?)\b",
     re.I,
 )
-
-
-_SUMMARY = re.compile(
-    r"^(?:key\s+(?:points|messages|takeaways|facts)|(?:in\s+)?summary|at\s+a\s+glance|in\s+brief|main\s+points)\s*$",
-    re.I,
-)
-
-
-def summary_items(chunk: Chunk) -> list[str]:
-    """The list items of a chunk, without their bullets (empty when its text is not a list)."""
-    lines = [ln for ln in chunk.text.splitlines() if ln.strip()]
-    items = [BULLET.sub("", ln).strip() for ln in lines if BULLET.match(ln)]
-    return items if items and len(items) >= len(lines) - 1 else []
-
-
-def is_summary(chunk: Chunk, root: Chunk) -> bool:
-    """Whether a chunk opens the summary subsection ("Key points", "Summary") of the section the root opens, and
-    that summary is a list."""
-    prefix = f"{root.section} > " if root.section else ""
-    if not chunk.section.startswith(prefix):
-        return False
-    heading = chunk.section[len(prefix) :].split(" > ")[0].strip()
-    last = chunk.section.split(" > ")[-1].strip()
-    return bool(_SUMMARY.match(heading)) and heading == last and len(summary_items(chunk)) >= 2
-
-
-def _summary(indexes: Sequence[int], ctx: Context) -> list[Piece]:
-    """A section's own summary list as the answer to a question about the steps of what the whole section covers:
-    a document organised by stage names its stages in headings, while its "Key points" say what each one does
-    (for "what types ...", the headings are the types, and the outline stays)."""
-    first = ctx.passages[indexes[0]]
-    heading = first.section.split(" > ")[-1].strip()
-    items: dict[str, int] = {}  # overlapping chunks repeat items
-    for i in indexes:
-        for text in summary_items(ctx.passages[i]):
-            items.setdefault(text, i)
-    chosen = list(items.items())[: ctx.quote.list_items]
-    frame = Piece(f"{heading} of {first.title}:" if first.title else f"{heading}:", (indexes[0],), frame=True)
-    return [frame, *(Piece(text, (i,), item=True) for text, i in chosen)]
-
-
-_SEQUENCE = re.compile(r"\b(?:steps?|stages?|phases?|process|procedure|path|workflow|lifecycle|milestones?)\b", re.I)
 
 
 def _outline_item(chunk: Chunk, index: int, tuning: QuoteTuning, question: str, heading: str) -> Piece:
