@@ -476,11 +476,6 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
         text = _with_items_text(unit, units) if query.asks_list else unit.text
         shared = weighted_overlap(query.text, text, context, ctx.idf, c.context_terms)
-        if query.asks_list and unit.form == "lead" and unit.items and rules.on("score.list_topic"):
-            # a long list holds many words by its size alone: what the list is about is said by its lead-in and
-            # headings ("OOS at a CMO: who does what"), not by a release table that mentions OOS in one row
-            own = weighted_overlap(asked, f"{chunk.section} {unit.text}", context, ctx.idf, c.context_terms)
-            shared = (shared + own) / 2
         if query.asks_list and unit.form == "lead" and asked != query.text and rules.on("score.asking_sentence"):
             # which list answers is what the asking sentence names ("What should the record ... contain?"), not
             # the scene set before it ("... software our CMO uses in production.")

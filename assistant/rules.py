@@ -50,7 +50,6 @@ RULES: tuple[Rule, ...] = (
         "score.negation", "score", "bonus for a negated unit when the question is negated (COMPOSE.negation)", "compose"
     ),
     Rule("score.list_lead", "score", "bonus for a lead-in with its list (COMPOSE.list_lead)", "compose"),
-    Rule("score.list_topic", "score", "a list's term overlap averaged with its lead-in and headings", "compose"),
     Rule("score.asking_sentence", "score", "a list's overlap averaged with the asking sentence's", "compose"),
     Rule("score.answers_asked", "score", "bonus after a question the document asks (COMPOSE.answers_asked)", "compose"),
     Rule("score.anaphor", "score", "penalty for 'This ...' without its antecedent (COMPOSE.anaphor)", "compose"),
