@@ -556,23 +556,9 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
     if aside and not rules.on("strategy.asides"):
         aside = frozenset()
     chosen = pick(units, scores, ctx.quote, aside, _adds_to(query, units, ctx))
-    if query.wants and rules.on("strategy.figure_first"):
-        chosen = _figure_first(query, units, chosen)
     top = max(range(len(units)), key=lambda i: scores[i])
     whole = query.asks_list or units[top].form == "lead"  # the lead-in itself answers: its whole list does
     return Composition(tuple(_pieces(units, chosen, ctx, whole_lists=whole)), best)
-
-
-def _figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> list[int]:
-    """For a question asking for a figure, the answer starts with the unit that states it: sentences of its
-    passage quoted before it go (unless it needs one as its antecedent)."""
-    wanted = [w for w in query.wants if w != "companies"]
-    holders = [i for i in chosen if any(holds(w, units[i].text) for w in wanted)]
-    if not holders:
-        return chosen
-    first = holders[0]
-    keep = {units[first].previous} if units[first].anaphoric else set()
-    return [i for i in chosen if not (units[i].passage == units[first].passage and i < first and i not in keep)]
 
 
 def pick(
