@@ -122,8 +122,6 @@ class Unit:
     previous: int | None = None
     """The unit before this one in the same paragraph (its antecedent, for "This ..." sentences)."""
     anaphoric: bool = False
-    asked: str = ""
-    """A question the document asks right before this unit ("... who decides? The short answer is ...")."""
     heading: bool = False
     """A lead-in made from the section heading of a list that has none ("Typical protocol contents:"): it is
     shown as the assistant's frame, not quoted."""
@@ -156,8 +154,6 @@ class Context:
     """Passage index -> indexes of the passages that open its subsections (for outline lists)."""
     vendors: Sequence[str] = ()
     quote: QuoteTuning = QUOTE
-    asked: dict[int, float] = field(default_factory=dict)
-    """Unit index -> similarity of the question the document asks before it to the user's question."""
     profiles: dict[str, float] = field(default_factory=dict)
     """Vendor -> similarity of the question to what the vendor's documents say it is (surveys)."""
     compose: ComposeTuning = COMPOSE
@@ -213,7 +209,6 @@ def units_of(
             lead = len(out) - 1
             numbered = (lead, 0)
             position += 1
-        asked = ""
         announced: int | None = None  # "The table shows a common split.": the rows that follow are its list
         for para, line in enumerate(lines):
             is_item = bool(BULLET.match(line))
@@ -242,7 +237,6 @@ def units_of(
             for j, piece in enumerate(pieces):
                 words = len(piece.split())
                 if piece.rstrip().endswith("?"):
-                    asked = piece.split(": ")[-1] if ": " in piece else piece
                     previous = None
                     continue
                 opens_list = piece.endswith(":") and j == len(pieces) - 1 and not is_row
@@ -259,8 +253,7 @@ def units_of(
                 anaphoric = bool(_ANAPHOR.match(piece)) and not _SELF_REFERENCE.match(piece)
                 if anaphoric and previous is None and out and out[-1].passage == p and out[-1].form != "item":
                     previous = len(out) - 1  # "These may include:" refers to the paragraph before it
-                out.append(Unit(piece, p, para, position, form, (), previous, anaphoric, asked))
-                asked = ""
+                out.append(Unit(piece, p, para, position, form, (), previous, anaphoric))
                 if form == "lead":
                     lead = len(out) - 1
                     numbered = (lead, 0)
@@ -498,8 +491,6 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         # a heading does not announce a list
         if query.asks_list and unit.form == "lead" and not unit.heading and rules.on("score.list_lead"):
             score += c.list_lead
-        if ctx.asked.get(i, 0.0) >= c.asked_similarity and rules.on("score.answers_asked"):
-            score += c.answers_asked
         if unit.anaphoric and unit.previous is None and rules.on("score.anaphor"):
             score -= c.anaphor
         if notices_off and is_notice(unit.text) and rules.on("score.notice"):

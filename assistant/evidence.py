@@ -210,12 +210,9 @@ class Quoter:
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
         texts = compose.meaning_texts(scored_units, chunks)
         sims = self.vectors(texts) @ question_vector if scored_units else np.zeros(0)
-        asked_at = [i for i, u in enumerate(scored_units) if u.asked]
-        asked_sims = self.vectors([scored_units[i].asked for i in asked_at]) @ question_vector if asked_at else []
         ctx = Context(
             chunks, ranks, self.retriever.idf, outlines, vendors, tuning, rules=rules
         )
-        ctx.asked = {i: float(s) for i, s in zip(asked_at, asked_sims, strict=True)}
         if survey:
             ctx.profiles = self.profiles(vendors, question_vector)
         if survey:

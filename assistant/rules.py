@@ -51,7 +51,6 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("score.list_lead", "score", "bonus for a lead-in with its list (COMPOSE.list_lead)", "compose"),
     Rule("score.asking_sentence", "score", "a list's overlap averaged with the asking sentence's", "compose"),
-    Rule("score.answers_asked", "score", "bonus after a question the document asks (COMPOSE.answers_asked)", "compose"),
     Rule("score.anaphor", "score", "penalty for 'This ...' without its antecedent (COMPOSE.anaphor)", "compose"),
     Rule("score.notice", "score", "penalty for a notice about the document (COMPOSE.notice)", "compose"),
     # composition strategies (compose.compose and its helpers)

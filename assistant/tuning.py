@@ -263,10 +263,6 @@ class ComposeTuning:
     the question asks about such things: the brochures' notices were quoted for inspection history and capacity
     (gold comp-002, comp-014, followup-001, vendor-001; 2026-12-05). Ablation: cites question ids; measured by rule
     `score.notice`."""
-    answers_asked: float = 0.15
-    """Bonus for the unit that follows a question the document itself asks, when that question is the user's."""
-    asked_similarity: float = 0.6
-    """Cosine similarity at which the document's own question counts as the user's."""
     vendor_evidence: float = 0.42
     """Survey: least score for a vendor to count as offering what is asked (gold comparison questions)."""
     vendor_relative: float = 0.8
