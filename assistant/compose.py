@@ -455,15 +455,11 @@ def defines(
 def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> list[float]:
     """Score each unit: meaning, shared weighted terms, passage rank, and the kind's bonuses."""
     q, c, rules = ctx.quote, ctx.compose, ctx.rules
-    names = [n for term in query.terms for n in long_forms(term, ctx.passages)]
-    first_units: dict[int, int] = {}
-    for i, unit in enumerate(units):
-        first_units.setdefault(unit.passage, i)
     notices_off = not _ABOUT_NOTICES.search(query.text)
     negative = query.negative
     asked = last_question(query.text)
     scores = []
-    for i, (unit, similarity) in enumerate(zip(units, sims, strict=True)):
+    for unit, similarity in zip(units, sims, strict=True):
         chunk = ctx.passages[unit.passage]
         context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
         text = _with_items_text(unit, units) if query.asks_list else unit.text
@@ -473,10 +469,6 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
             # the scene set before it ("... software our CMO uses in production.")
             shared = (shared + weighted_overlap(asked, text, context, ctx.idf, c.context_terms)) / 2
         score = q.w_meaning * float(similarity) + q.w_terms * shared + q.w_rank * ctx.weights[unit.passage]
-        if query.kind in ("definition", "difference") and names:
-            strength = defines(unit, names, chunk, first_units.get(unit.passage) == i, ctx.definition)
-            if strength and rules.on("score.definition"):
-                score += c.definition * strength
         if query.wants:
             wanted = [w for w in query.wants if w != "companies"]
             if wanted and rules.on("score.figure"):

@@ -43,7 +43,6 @@ RULES: tuple[Rule, ...] = (
         "question.wants", "question", "the kind of fact asked for (price, duration, number ...) is noted", "questions"
     ),
     # score adjustments (compose.score_units), each with its ComposeTuning field
-    Rule("score.definition", "score", "bonus for a unit defining the asked term (COMPOSE.definition)", "compose"),
     Rule("score.figure", "score", "bonus/penalty for holding the quantity asked for (COMPOSE.figure)", "compose"),
     Rule("score.party", "score", "bonus for naming a party in a who question (COMPOSE.party)", "compose"),
     Rule(

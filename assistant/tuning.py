@@ -223,8 +223,6 @@ class QuoteTuning:
 class ComposeTuning:
     """Bonuses that steer composition by the kind of question (set on gold + realdocs)."""
 
-    definition: float = 0.30
-    """Bonus for a unit that defines the asked term ("A CMO is ...", "X means ...")."""
     figure: float = 0.15
     """Bonus for a unit holding the kind of quantity asked for (number, duration, date, price)."""
     no_figure: float = 0.15
@@ -290,7 +288,7 @@ class ComposeTuning:
 class DefinitionTuning:
     """Definition and difference questions: how clearly a unit defines the asked term (0..1), and how much of the
     definition is quoted. The strengths were set by hand when composition was written (ec75b0f) and are not
-    calibrated by an eval run; `ComposeTuning.definition` turns a strength into a score bonus."""
+    calibrated by an eval run."""
 
     glossary_entry: float = 0.9
     """The first sentence of a section whose heading names the term (a glossary or definitions entry)."""
