@@ -15,7 +15,7 @@ from typing import Literal
 from assistant.rules import ALL_ON, Rules
 from assistant.tuning import QUESTION
 
-Kind = Literal["definition", "difference", "list", "vendors", "figure", "who", "yesno", "procedure", "other"]
+Kind = Literal["definition", "difference", "list", "vendors", "who", "yesno", "procedure", "other"]
 Want = Literal["number", "duration", "date", "price", "frequency", "companies", "person"]
 
 _ARTICLE = r"(?:an?|the)\s+"
@@ -324,8 +324,6 @@ def _analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) 
     # "who does what" asks how the work is split
     if _WHO.search(last) and not _SPLIT_OF_ROLES.search(last) and rules.on("kind.who"):
         return Query(text, "who", wants=wants, action=_action_of(last))
-    if (superlative or (_FIGURE.search(last) and wants)) and rules.on("kind.figure"):
-        return Query(text, "figure", wants=wants, superlative=superlative, target=target)
     if _LIST.search(last) and rules.on("kind.list"):
         return Query(text, "list", (), wants)
     if _PROCEDURE.search(last) and rules.on("kind.procedure"):

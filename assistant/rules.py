@@ -36,7 +36,6 @@ RULES: tuple[Rule, ...] = (
     Rule("kind.definition", "question", "'what is X' questions lead with the unit that defines X", "questions"),
     Rule("kind.vendors", "question", "'which CMOs ...' questions survey every vendor", "questions"),
     Rule("kind.who", "question", "'who ...' questions favour units naming a party", "questions"),
-    Rule("kind.figure", "question", "questions asking for a quantity become figure questions", "questions"),
     Rule("kind.list", "question", "'what are the ...' questions are answered with a list", "questions"),
     Rule("kind.procedure", "question", "'how do we ...' questions are answered with steps", "questions"),
     Rule(

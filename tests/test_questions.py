@@ -22,7 +22,7 @@ VENDORS = ["Aseptix Fill Solutions", "CellForge Biologics", "Meridian CDMO"]
         ("Which CMOs can fill sterile injectables?", "vendors"),
         ("Which of these CMOs can fill sterile injectables?", "vendors"),
         ("Who releases batches made by a CMO?", "who"),
-        ("How long do we keep the PSMF after we shut down a PV system?", "figure"),
+        ("How long do we keep the PSMF after we shut down a PV system?", "other"),
         ("Can our head of Production also be the head of Quality Control?", "yesno"),
         ("How do we qualify a new CMO?", "procedure"),
         ("What does Aseptix fill?", "other"),
