@@ -89,7 +89,8 @@ class Settings(BaseSettings):
 
     min_term_coverage: float = Field(
         REFUSAL.min_term_coverage,
-        description="IDF-weighted share of question terms found in the passages, or the question is refused.",
+        description="IDF-weighted share of question terms found in the passages under which a question is not weighed "
+        "as weakly similar.",
     )
     disabled_rules: str = Field(
         "",

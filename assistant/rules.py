@@ -72,7 +72,6 @@ RULES: tuple[Rule, ...] = (
         "service",
     ),
     Rule("refuse.absent_document", "refusal", "refuse when the question names a document not held", "service"),
-    Rule("refuse.off_topic", "refusal", "refuse when term coverage or similarity is too low", "service"),
     Rule("refuse.weak_evidence", "refusal", "refuse a loosely similar question without strong evidence", "service"),
     Rule("refuse.never_mentioned", "refusal", "refuse a fact question whose specific term no passage has", "service"),
     Rule(

@@ -280,9 +280,6 @@ class Assistant:
         relevance = self._relevance(resolved.search_text, retrieval.results, timings)
         if places and region is not None and any(names_place_in(r.chunk.text, region) for r in retrieval.results):
             relevance = "yes"  # brochures name countries and cities, not the region asked about
-        if relevance == "no" and rules.on("refuse.off_topic"):
-            yield Final(self._refuse(base, retrieval.results, started, timings))
-            return
         evidence = self._evidence(query, retrieval, survey, timings, rules, vendors)
         if relevance == "weak" and evidence.best < REFUSAL.strong_evidence and rules.on("refuse.weak_evidence"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
@@ -369,7 +366,8 @@ class Assistant:
 
     def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
         """How close the passages are to the question: "yes", close enough to try answering it; "weak", only
-        loosely similar (answered only if the evidence is strong); "no", off topic."""
+        loosely similar (answered only if the evidence is strong); "no", too far off for that test (the later
+        gates refuse it or not)."""
         best = max((r.dense or 0.0) for r in results) if results else 0.0
         coverage = self.retriever.coverage(question, results) if results else 0.0
         timings["coverage"], timings["best_dense"] = coverage, best

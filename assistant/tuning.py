@@ -112,8 +112,8 @@ class RefusalTuning:
     min_term_coverage: float = 0.15
     """IDF-weighted share of the question's terms present in the passages. 0.30 (gold 2026-11-27) refused two
     answerable realdocs questions wrapped in chatter (rd-25 0.29, rd-40 0.18) and was the only reason for no
-    refusal on gold + realdocs 2026-12-05; 0.15 keeps it as a guard against wholly off-topic questions.
-    Ablation: cites question ids; measured by rule `refuse.off_topic`."""
+    refusal on gold + realdocs 2026-12-05. Its refusal (rule `refuse.off_topic`) was removed when switching it off
+    changed no check-half figure (ablation 2026-12-07); under it a question is no longer "weak" (service._relevance)."""
     weak_relevance: float = 0.20
     """Best passage similarity under `min_relevance` but at least this: answered only with strong evidence."""
     strong_evidence: float = 0.65
