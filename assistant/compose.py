@@ -522,10 +522,6 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
     scores = score_units(query, units, sims, ctx)
     best = max(scores)
     rules = ctx.rules
-    if query.kind == "difference" and len(query.terms) == 2 and rules.on("strategy.difference"):
-        pieces = _difference(query, units, sims, ctx)
-        if pieces:
-            return Composition(tuple(pieces), best)
     if query.kind == "definition" and query.terms and rules.on("strategy.definition"):
         pieces = _definition(query.terms[0], units, scores, ctx)
         if pieces:
@@ -685,12 +681,10 @@ def defining_units(term: str, units: Sequence[Unit], ctx: Context) -> list[tuple
     return sorted(found, key=lambda pair: pair[1], reverse=True)
 
 
-def _choose_definition(
-    term: str, units: Sequence[Unit], scores: Sequence[float], ctx: Context, exclude: set[int] | None = None
-) -> int | None:
+def _choose_definition(term: str, units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> int | None:
     """The unit that defines the term best: strongest definition first, then the better score; a weak
     definition ("A CMO works to ...") must also score close to the best unit."""
-    found = [(i, strength) for i, strength in defining_units(term, units, ctx) if i not in (exclude or set())]
+    found = defining_units(term, units, ctx)
     if not found:
         return None
     lead, strength = max(found, key=lambda pair: (round(pair[1], 1), scores[pair[0]]))
@@ -729,49 +723,6 @@ def _entry_label(term: str, unit: Unit, ctx: Context) -> str:
     if any(re.search(rf"\b{re.escape(n)}", unit.text, re.I) for n in names):
         return ""
     return heading if any(heading_names(heading, n) for n in names) else ""
-
-
-def _difference(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> list[Piece]:
-    """A difference question: the unit defining each term, in the order asked."""
-    pieces: list[Piece] = []
-    used: set[int] = set()
-    for term in query.terms:
-        single = Query(query.text, "definition", (term,), query.wants)
-        scores = score_units(single, units, sims, ctx)
-        lead = _choose_definition(term, units, scores, ctx, used)
-        names = long_forms(term, ctx.passages)
-        if lead is None and len(names) == 2 and names[1] == spelled_out(term, (c.text for c in ctx.passages)):
-            # an acronym the documents only write out ("Qualified Person" for QP): the best unit naming it
-            others = [n for t in query.terms if t != term for n in long_forms(t, ctx.passages)]
-            lead = _naming(names, others, units, scores, used)
-        if lead is None:
-            return []
-        used.add(lead)
-        pieces.append(Piece(units[lead].text, (units[lead].passage,), label=_entry_label(term, units[lead], ctx)))
-    return pieces
-
-
-def _naming(
-    names: Sequence[str], others: Sequence[str], units: Sequence[Unit], scores: Sequence[float], used: set[int]
-) -> int | None:
-    """The sentence that names a term (by any of its names) and none of the other terms: one with the term as its
-    subject ("The Qualified Person must certify ...") first, then the best-scoring."""
-
-    def names_any(text: str, wanted: Sequence[str]) -> bool:
-        return any(re.search(rf"\b{term_pattern(n)}\b", text, re.I) for n in wanted)
-
-    def subject(text: str) -> bool:
-        return any(re.match(rf"^(?:an?\s+|the\s+)?{term_pattern(n)}s?\b", text, re.I) for n in names)
-
-    found = [
-        i
-        for i, u in enumerate(units)
-        if i not in used
-        and u.form in ("sentence", "item")
-        and names_any(u.text, names)
-        and not names_any(u.text, others)
-    ]
-    return max(found, key=lambda i: (subject(units[i].text), scores[i]), default=None)
 
 
 def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> list[Piece]:

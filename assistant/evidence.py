@@ -210,9 +210,7 @@ class Quoter:
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
         texts = compose.meaning_texts(scored_units, chunks)
         sims = self.vectors(texts) @ question_vector if scored_units else np.zeros(0)
-        ctx = Context(
-            chunks, ranks, self.retriever.idf, outlines, vendors, tuning, rules=rules
-        )
+        ctx = Context(chunks, ranks, self.retriever.idf, outlines, vendors, tuning, rules=rules)
         if survey:
             ctx.profiles = self.profiles(vendors, question_vector)
         if survey:

@@ -52,7 +52,6 @@ RULES: tuple[Rule, ...] = (
     Rule("score.anaphor", "score", "penalty for 'This ...' without its antecedent (COMPOSE.anaphor)", "compose"),
     Rule("score.notice", "score", "penalty for a notice about the document (COMPOSE.notice)", "compose"),
     # composition strategies (compose.compose and its helpers)
-    Rule("strategy.difference", "strategy", "a difference answer quotes each term's definition", "compose"),
     Rule("strategy.definition", "strategy", "a definition answer leads with the defining unit", "compose"),
     Rule("strategy.list", "strategy", "a list or procedure answer quotes a lead-in with its items", "compose"),
     Rule("strategy.outline", "strategy", "a list answer may be a section intro with its subsections", "compose"),

@@ -56,18 +56,6 @@ def test_a_glossary_entry_defines_its_heading() -> None:
     assert run(analyse("What is OOS?"), chunks)[0] == "A test result outside the approved specification."
 
 
-def test_a_difference_gives_one_definition_per_term() -> None:
-    chunks = [
-        passage("A contract manufacturing organization, or CMO, makes drug product for another company.", 1),
-        passage("A contract development and manufacturing organization, or CDMO, adds development work.", 2),
-    ]
-    pieces = run(analyse("What is the difference between a CMO and a CDMO?"), chunks)
-    assert [p.split(",")[0] for p in pieces] == [
-        "A contract manufacturing organization",
-        "A contract development and manufacturing organization",
-    ]
-
-
 def test_a_list_question_gets_the_lead_in_with_its_items() -> None:
     chunks = [passage("A quality agreement must cover:\n- change control;\n- complaints;\n- audits.", 1)]
     pieces = run(analyse("What must a quality agreement cover?"), chunks)
@@ -333,23 +321,6 @@ def test_the_asking_sentence_picks_the_list_not_the_scene_set_before_it() -> Non
 def test_a_sentence_opening_with_a_connective_needs_what_came_before() -> None:
     unit = compose.units_of([passage("On the other hand, email software is not validated.", 1)])[0]
     assert unit.anaphoric
-
-
-def test_a_difference_names_an_acronym_the_documents_only_write_out() -> None:
-    chunks = [
-        passage("The QPPV is a natural person who runs the pharmacovigilance system.", 1, "QPPV"),
-        passage(
-            "Guidance on the role of the Qualified Person is in Annex 16. The Qualified Person must certify that "
-            "each production batch satisfies Article 51.",
-            2,
-            "Key Personnel",
-        ),
-    ]
-    pieces = run(analyse("What is the difference between the QP and the QPPV?"), chunks)
-    assert pieces == [
-        "The Qualified Person must certify that each production batch satisfies Article 51.",
-        "The QPPV is a natural person who runs the pharmacovigilance system.",
-    ]
 
 
 def test_a_negated_list_question_is_not_answered_by_a_list_of_what_is_done() -> None:
