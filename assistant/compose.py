@@ -734,11 +734,7 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     options: list[tuple[float, str, int]] = []
     if best_lead is not None:
         options.append((scores[best_lead], "lead", best_lead))
-    if (
-        outline is not None
-        and _outline_answers(query, units[outline], scores[outline], best_plain, ctx)
-        and ctx.rules.on("strategy.outline")
-    ):
+    if outline is not None and _outline_answers(scores[outline], best_plain, ctx) and ctx.rules.on("strategy.outline"):
         options.append((scores[outline] + ctx.compose.outline, "outline", outline))
     if not options:
         return []
@@ -770,17 +766,9 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     return pieces
 
 
-def _outline_answers(query: Query, unit: Unit, score: float, best: float, ctx: Context) -> bool:
-    """Whether a section's subsections may answer: its intro scores near the best unit, and a procedure ("How
-    should we deal with subcontracting ...?") must name what the section heading names."""
-    if score < best * ctx.compose.outline_share:
-        return False
-    if query.kind == "list":
-        return True
-    chunk = ctx.passages[unit.passage]
-    heading = chunk.section.split(" > ")[-1] if chunk.section else chunk.title
-    named = {t for v in ctx.vendors for t in content_terms(v)}
-    return bool((set(content_terms(main_clause(query.text))) - named) & set(content_terms(heading)))
+def _outline_answers(score: float, best: float, ctx: Context) -> bool:
+    """Whether a section's subsections may answer: its intro scores near the best unit."""
+    return score >= best * ctx.compose.outline_share
 
 
 def _best_outline(units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> int | None:

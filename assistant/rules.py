@@ -37,7 +37,6 @@ RULES: tuple[Rule, ...] = (
     Rule("kind.vendors", "question", "'which CMOs ...' questions survey every vendor", "questions"),
     Rule("kind.who", "question", "'who ...' questions favour units naming a party", "questions"),
     Rule("kind.list", "question", "'what are the ...' questions are answered with a list", "questions"),
-    Rule("kind.procedure", "question", "'how do we ...' questions are answered with steps", "questions"),
     Rule(
         "question.wants", "question", "the kind of fact asked for (price, duration, number ...) is noted", "questions"
     ),
@@ -53,7 +52,7 @@ RULES: tuple[Rule, ...] = (
     Rule("score.notice", "score", "penalty for a notice about the document (COMPOSE.notice)", "compose"),
     # composition strategies (compose.compose and its helpers)
     Rule("strategy.definition", "strategy", "a definition answer leads with the defining unit", "compose"),
-    Rule("strategy.list", "strategy", "a list or procedure answer quotes a lead-in with its items", "compose"),
+    Rule("strategy.list", "strategy", "a list answer quotes a lead-in with its items", "compose"),
     Rule("strategy.outline", "strategy", "a list answer may be a section intro with its subsections", "compose"),
     Rule("strategy.runner_up_filter", "strategy", "runners-up from other passages must add to the question", "compose"),
     Rule(

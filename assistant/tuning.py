@@ -249,11 +249,10 @@ class ComposeTuning:
     question id; measured by rule `score.negation`."""
     outline_share: float = 0.85
     """A section's subsections answer a list question only when its intro scores at least this share of the best
-    unit, and a procedure only when the section heading names what it asks ("How do vials get loaded ...?" is not
-    answered by "Filling lines and freeze dryers"): below it the intro is a brochure or document
-    opening that merely ranked, and its headings cited one by one made the answer ("what kinds of products won't
-    they fill" got the isolator line's subsections). Gold + realdocs 2026-12-05: the answers the outline rightly
-    gives scored 0.89 to 1.0 of the best unit, the wrong ones 0.62 to 0.84."""
+    unit: below it the intro is a brochure or document opening that merely ranked, and its headings cited one by
+    one made the answer ("what kinds of products won't they fill" got the isolator line's subsections). Gold +
+    realdocs 2026-12-05: the answers the outline rightly gives scored 0.89 to 1.0 of the best unit, the wrong ones
+    0.62 to 0.84."""
     anaphor: float = 0.10
     """Penalty for a unit that opens with "This"/"These"/"It" when its antecedent is not quoted with it."""
     notice: float = 0.40

@@ -101,22 +101,6 @@ def test_an_outline_does_not_answer_when_its_intro_scores_well_below_the_best_un
     assert pieces == [limits.text]
 
 
-def test_a_procedure_gets_an_outline_only_from_a_section_named_for_what_it_asks() -> None:
-    def outline_for(heading: str) -> list[str]:
-        intro = passage("Work passed on to another company needs control.", 1, heading)
-        kids = [
-            passage("List every approved subcontractor.", 2, f"{heading} > In the agreement"),
-            passage("ICH Q7 requires approval.", 3, f"{heading} > What the rules require"),
-        ]
-        return run(analyse("How should we deal with subcontracting?"), [intro, *kids], outlines={0: [1, 2]})
-
-    assert outline_for("Subcontracting rules")[1:] == [
-        "In the agreement: List every approved subcontractor.",
-        "What the rules require: ICH Q7 requires approval.",
-    ]
-    assert not any(": " in piece for piece in outline_for("Filling lines"))
-
-
 def test_a_list_right_under_its_heading_has_the_heading_as_its_lead_in() -> None:
     contents = passage(
         "- Scope of the transfer.\n- Acceptance criteria.", 1, "The protocol > Typical protocol contents"
@@ -169,22 +153,6 @@ def test_an_other_heading_continues_the_list_of_its_siblings() -> None:
     other = passage("- Capacity competition.\n- Hidden subcontracting.", 1, "Risks of outsourcing > Other risks")
     lead = compose.units_of([other], headed=(0,))[0]
     assert (lead.text, lead.heading, lead.anaphoric) == ("Other risks:", True, True)
-
-
-def test_a_heading_made_lead_in_never_joins_an_answer_as_a_runner_up() -> None:
-    text = (
-        "- A kick-off meeting with the project lead.\n- A feasibility review.\n"
-        "Potentia does not subcontract any GMP step without written approval."
-    )
-    sims = {
-        "Potentia does not subcontract any GMP step without written approval.": 0.7,
-        "How a project starts:": 0.65,
-        "A kick-off meeting with the project lead.": 0.1,
-        "A feasibility review.": 0.1,
-    }
-    question = analyse("What does Potentia commit to regarding subcontracting?")
-    pieces = run(question, [passage(text, 1, "How a project starts")], sims, headed=(0,))
-    assert pieces == ["Potentia does not subcontract any GMP step without written approval."]
 
 
 def test_a_sentence_announcing_a_table_is_the_lead_in_of_its_rows() -> None:
@@ -458,7 +426,7 @@ def test_a_key_figure_line_is_a_statement_not_a_caption() -> None:
     assert [u.text for u in compose.units_of(chunks)] == ["1,150 employees in Switzerland and India"]
 
 
-def test_a_notice_about_the_document_is_not_an_answer() -> None:
+def test_a_notice_about_the_document_does_not_lead_an_answer_about_something_else() -> None:
     chunks = [
         passage(
             "Acme Fill is a fictional company and this brochure is a demonstration document; its sites and "
@@ -472,8 +440,10 @@ def test_a_notice_about_the_document_is_not_an_answer() -> None:
         "Acme Fill is a fictional company and this brochure is a demonstration document; its sites and "
         "inspection history are invented.": 0.8
     }
-    pieces = run(analyse("Has Acme Fill been inspected, and with what outcome?"), chunks, sims)
-    assert pieces[0].startswith("Date: March 2024")
+    units = compose.units_of(chunks)
+    query = analyse("Has Acme Fill been inspected, and with what outcome?")
+    scores = compose.score_units(query, units, [sims.get(u.text, 0.5) for u in units], Context(chunks, [1.0]))
+    assert units[scores.index(max(scores))].text.startswith("Date: March 2024")
     assert run(analyse("Is Acme Fill a real company?"), chunks, sims)[0].startswith("Acme Fill is a fictional company")
 
 

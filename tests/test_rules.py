@@ -74,14 +74,15 @@ def test_switching_off_a_score_adjustment_changes_the_answer() -> None:
     sims = [0.8 if u.text == notice else 0.5 for u in units]
     query = analyse("Has Acme Fill been inspected, and with what outcome?")
 
-    def first(rules: Rules) -> str:
-        return compose.compose(query, units, sims, Context(chunks, [1.0], rules=rules)).pieces[0].text
+    def best(rules: Rules) -> str:
+        scores = compose.score_units(query, units, sims, Context(chunks, [1.0], rules=rules))
+        return units[scores.index(max(scores))].text
 
-    assert first(ALL_ON).startswith("Date: March 2024")
+    assert best(ALL_ON).startswith("Date: March 2024")
     tracked = ALL_ON.tracking()
-    first(tracked)
+    best(tracked)
     assert "score.notice" in (tracked.fired or set())
-    assert first(Rules(frozenset({"score.notice"}))).startswith("Acme Fill is a fictional company")
+    assert best(Rules(frozenset({"score.notice"}))).startswith("Acme Fill is a fictional company")
 
 
 def test_a_rule_that_does_not_fire_is_not_recorded() -> None:
