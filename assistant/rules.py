@@ -68,7 +68,6 @@ RULES: tuple[Rule, ...] = (
         "an unknown name refuses only in the main clause, outside brackets, and never a clause number or month",
         "service",
     ),
-    Rule("refuse.absent_document", "refusal", "refuse when the question names a document not held", "service"),
     Rule("refuse.weak_evidence", "refusal", "refuse a loosely similar question without strong evidence", "service"),
     Rule("refuse.never_mentioned", "refusal", "refuse a fact question whose specific term no passage has", "service"),
     Rule(

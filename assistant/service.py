@@ -273,10 +273,6 @@ class Assistant:
         )
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
-        absent = self._absent_document_answer(base, resolved.question, flt, retrieval.results, started, timings)
-        if absent is not None and rules.on("refuse.absent_document"):  # names a document not held (routing.py)
-            yield Final(absent)
-            return
         relevance = self._relevance(resolved.search_text, retrieval.results, timings)
         if places and region is not None and any(names_place_in(r.chunk.text, region) for r in retrieval.results):
             relevance = "yes"  # brochures name countries and cities, not the region asked about
@@ -464,25 +460,6 @@ class Assistant:
         results = [*retrieval.results[:head], *extra, *retrieval.results[head:]]
         timings = {**retrieval.timings, "definitions_found": float(found)}
         return Retrieval(results, timings, retrieval.query_vector)
-
-    def _absent_document_answer(
-        self,
-        base: Answer,
-        question: str,
-        filters: Filters,
-        closest: Sequence[ScoredChunk],
-        started: float,
-        timings: dict[str, float],
-    ) -> Answer | None:
-        """The answer "The library does not include <it>." plus the closest sources, when only such documents are
-        named (documents the asker may not read are not in their library)."""
-        from assistant import routing
-
-        missing = self.retriever.route(question, filters).missing
-        if not missing:
-            return None
-        refusal = self._refuse(base, closest, started, timings)
-        return replace(refusal, text=routing.absent_text(missing, logic.refusal_text(closest)))
 
     def _survey(self, question: str, filters: Filters, vendors: Sequence[str], places: bool = False) -> Retrieval:
         """One retrieval per vendor; each vendor's best passages (`survey_per_vendor`), best vendors first. With
