@@ -19,6 +19,7 @@ from typing import Literal
 
 from assistant.chunking import split_sentences
 from assistant.facts import counts, has_number, holds
+from assistant.followup import vendors_in
 from assistant.injection import addresses_assistant, without_instruction_blocks
 from assistant.places import Region, names_place_in, region_in, without_region
 from assistant.questions import NEGATION, Query, last_question, main_clause
@@ -529,7 +530,7 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
         pieces = _list_answer(query, units, scores, ctx)
         if pieces:
             return Composition(tuple(pieces), best)
-    chosen = pick(units, scores, ctx.quote)
+    chosen = pick(units, scores, ctx.quote, _adds_to(query, units, ctx))
     top = max(range(len(units)), key=lambda i: scores[i])
     whole = query.asks_list or units[top].form == "lead"  # the lead-in itself answers: its whole list does
     return Composition(tuple(_pieces(units, chosen, ctx, whole_lists=whole)), best)
@@ -539,8 +540,10 @@ def pick(
     units: Sequence[Unit],
     scores: Sequence[float],
     tuning: QuoteTuning,
+    adds: Callable[[int], bool] | None = None,
 ) -> list[int]:
-    """The best unit plus close runners-up (no repeats, few per passage), in reading order, antecedents added."""
+    """The best unit plus close runners-up (no repeats, few per passage), in reading order, antecedents added. A
+    runner-up from another passage must pass `adds`."""
     ranked = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
     if not ranked:
         return []
@@ -553,6 +556,8 @@ def pick(
         if len(chosen) >= tuning.max_units or scores[i] < top * tuning.ratio:
             break
         if chosen and unit.passage != units[chosen[0]].passage and scores[i] < top * tuning.other_passage_ratio:
+            continue
+        if chosen and unit.passage != units[chosen[0]].passage and adds is not None and not adds(i):
             continue
         if chosen and list_of(units, i) not in (None, list_of(units, chosen[0])) and units[chosen[0]].form == "lead":
             continue  # the answer is a list: another list's lead-in or items do not join it
@@ -577,6 +582,32 @@ def pick(
     return sorted(
         set(with_antecedents), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
     )
+
+
+_EXCEPT = re.compile(r"\b(?:apart\s+from|aside\s+from|other\s+than|besides|except(?:\s+for)?)\s+[^,;?]+", re.I)
+
+
+def _adds_to(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[int], bool]:
+    """Whether a runner-up adds to an answer: it holds some of the question (vendor names aside), as a brochure's
+    opening line ("Granula has made tablets since 1987") does not (what the question sets aside, "apart from the
+    US", counts for nothing), comes from no other vendor than the ones the question names, and names a party when
+    the question asks who."""
+    named = " ".join(ctx.vendors)
+    owners = set(vendors_in(query.text, ctx.vendors))
+    asked = _EXCEPT.sub(" ", query.text)  # "Apart from the US and the EU, which ...": the US is not what is asked
+
+    def filtered(i: int) -> bool:
+        vendor = ctx.passages[units[i].passage].vendor
+        if owners and vendor is not None and vendor not in owners:
+            return False  # another vendor's brochure says nothing about the vendor asked about
+        if query.kind == "who" and not _PARTY.search(units[i].text):
+            return False  # names nobody: no answer to "who"
+        return weighted_overlap(asked, units[i].text, named, ctx.idf, 0.0) >= ctx.compose.novelty
+
+    def adds(i: int) -> bool:
+        return filtered(i) or not ctx.rules.on("strategy.runner_up_filter")
+
+    return adds
 
 
 def list_of(units: Sequence[Unit], i: int) -> int | None:

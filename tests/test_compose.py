@@ -184,6 +184,54 @@ def test_an_answer_that_is_a_list_takes_no_items_of_another_list() -> None:
     assert pieces == ["An on-site audit typically includes:", "an opening meeting;", "a tour of the plant."]
 
 
+def test_a_brochure_opening_line_does_not_join_an_answer_about_something_else() -> None:
+    inspection = passage(
+        "The FDA investigators cited cleaning validation records at Hyderabad.", 1, "Inspections", "Potentia"
+    )
+    opening = passage("For twenty-five years Potentia has made molecules for others.", 2, "About", "Potentia")
+    sims = {inspection.text: 0.7, opening.text: 0.95}
+    pieces = run(
+        analyse("What did the FDA investigators cite at Potentia's Hyderabad plant?"),
+        [inspection, opening],
+        sims,
+        vendors=("Potentia",),
+    )
+    assert pieces == [inspection.text]
+
+
+def test_another_vendors_figure_does_not_join_an_answer_about_one_vendor() -> None:
+    granula = passage("Deviation closure: 85% closed within 30 days in 2025.", 1, "Quality facts", "Granula")
+    meridian = passage("Meridian shut 91% of its deviations within 30 days over 2025.", 2, "Quality facts", "Meridian")
+    sims = {granula.text: 0.8, meridian.text: 0.8}
+    question = analyse("What share of deviations did Granula close within 30 days in 2025?")
+    assert run(question, [granula, meridian], sims, vendors=("Granula", "Meridian")) == [granula.text]
+
+
+def test_a_who_answer_names_the_parties_and_takes_no_runner_up_that_names_nobody() -> None:
+    protocol = passage(
+        "The transfer protocol says what will be transferred and how. It is approved by both parties, including "
+        "both quality units, before GMP work starts.",
+        1,
+    )
+    report = passage("The transfer report summarises what was done against the protocol.", 2)
+    sims = {"The transfer protocol says what will be transferred and how.": 0.8, report.text: 0.75}
+    pieces = run(analyse("Who has to approve the transfer protocol?"), [protocol, report], sims)
+    assert pieces == [
+        "The transfer protocol says what will be transferred and how.",
+        "It is approved by both parties, including both quality units, before GMP work starts.",
+    ]
+
+
+def test_what_a_question_sets_aside_does_not_make_a_runner_up_relevant() -> None:
+    other = passage("Our software also supports the schemes of Saudi Arabia and Brazil.", 1, "Other markets", "Pack")
+    release = passage(
+        "Release to the US market stays with the client; in the EU our QP certifies.", 2, "Release", "Pack"
+    )
+    sims = {other.text: 0.8, release.text: 0.78}
+    question = analyse("Apart from the US and the EU, which countries' serialization schemes does Pack support?")
+    assert run(question, [other, release], sims, vendors=("Pack",)) == [other.text]
+
+
 def test_a_sentence_cut_at_a_chunk_edge_is_not_quoted() -> None:
     text = (
         "The heads of Production and Quality Control must be independent from each other. Some of the duties "
