@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from assistant.chunking import split_sentences
+from assistant.chunking import NOTES_SECTION, split_sentences
 from assistant.facts import counts, has_number, holds
 from assistant.followup import vendors_in
 from assistant.injection import addresses_assistant, without_instruction_blocks
@@ -47,6 +47,7 @@ _CUT_OFF = re.compile(  # a list item's "...; and" is how legal lists run on, no
     r"such|any|each|every|its|their|our|your|between|under|over)\s*$",
     re.I,
 )
+_EXAMPLE_SECTION = re.compile(r"^(?:an?\s+)?(?:example|worked\s+example|case\s+study|scenario|illustration)s?\b", re.I)
 _OTHER_HEADING = re.compile(r"^(?:other|further|more|additional)\b", re.I)
 _SELF_REFERENCE = re.compile(
     r"^(?:this|these)\s+(?:guide|guidance|document|chapter|section|glossary|brochure|annex|module|part|guideline|"
@@ -530,7 +531,10 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
         pieces = _list_answer(query, units, scores, ctx)
         if pieces:
             return Composition(tuple(pieces), best)
-    chosen = pick(units, scores, ctx.quote, _adds_to(query, units, ctx))
+    aside = asides(units, ctx)
+    if aside and not rules.on("strategy.asides"):
+        aside = frozenset()
+    chosen = pick(units, scores, ctx.quote, aside, _adds_to(query, units, ctx))
     top = max(range(len(units)), key=lambda i: scores[i])
     whole = query.asks_list or units[top].form == "lead"  # the lead-in itself answers: its whole list does
     return Composition(tuple(_pieces(units, chosen, ctx, whole_lists=whole)), best)
@@ -540,10 +544,11 @@ def pick(
     units: Sequence[Unit],
     scores: Sequence[float],
     tuning: QuoteTuning,
+    asides: frozenset[int] = frozenset(),
     adds: Callable[[int], bool] | None = None,
 ) -> list[int]:
-    """The best unit plus close runners-up (no repeats, few per passage), in reading order, antecedents added. A
-    runner-up from another passage must pass `adds`."""
+    """The best unit plus close runners-up (no repeats, few per passage, no `asides`: notices and footnotes), in
+    reading order, antecedents added. A runner-up from another passage must pass `adds`."""
     ranked = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
     if not ranked:
         return []
@@ -561,7 +566,7 @@ def pick(
             continue
         if chosen and list_of(units, i) not in (None, list_of(units, chosen[0])) and units[chosen[0]].form == "lead":
             continue  # the answer is a list: another list's lead-in or items do not join it
-        if per.get(unit.passage, 0) >= tuning.per_passage:
+        if per.get(unit.passage, 0) >= tuning.per_passage or (chosen and i in asides):
             continue
         if any(jaccard(unit.text, units[j].text) > tuning.duplicate for j in chosen):
             continue
@@ -618,6 +623,20 @@ def list_of(units: Sequence[Unit], i: int) -> int | None:
     if unit.form in ("item", "row") and unit.previous is not None and units[unit.previous].form == "lead":
         return unit.previous
     return None
+
+
+def asides(units: Sequence[Unit], ctx: Context) -> frozenset[int]:
+    """Units that may answer on their own but never join an answer as runners-up: notices about the document,
+    footnotes, headings made lead-ins, and sentences of a worked example (its "the discrepancy" means the one
+    in its story, which the answer does not tell)."""
+    return frozenset(
+        i
+        for i, u in enumerate(units)
+        if u.heading
+        or is_notice(u.text)
+        or ctx.passages[u.passage].section == NOTES_SECTION
+        or _EXAMPLE_SECTION.match(ctx.passages[u.passage].section.split(" > ")[-1].strip())
+    )
 
 
 def antecedents(units: Sequence[Unit], i: int, limit: int = QUOTE.antecedents) -> list[int]:

@@ -55,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     Rule("strategy.list", "strategy", "a list answer quotes a lead-in with its items", "compose"),
     Rule("strategy.outline", "strategy", "a list answer may be a section intro with its subsections", "compose"),
     Rule("strategy.runner_up_filter", "strategy", "runners-up from other passages must add to the question", "compose"),
+    Rule("strategy.asides", "strategy", "notices, footnotes and examples never join as runners-up", "compose"),
     Rule(
         "survey.region",
         "strategy",

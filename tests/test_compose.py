@@ -254,6 +254,18 @@ def test_a_sentence_wrapped_onto_the_next_line_is_quoted_whole() -> None:
     assert [u.form for u in units][2:] == ["item", "item"]
 
 
+def test_a_worked_example_answers_alone_but_never_joins_as_a_runner_up() -> None:
+    rule = passage("The owner's quality unit makes the final decision to release or reject the batch.", 1, "Roles")
+    story = passage(
+        "Even if the CMO released the batch, the owner should not release it until the discrepancy is explained.",
+        2,
+        "Review > Example",
+    )
+    sims = {rule.text: 0.8, story.text: 0.78}
+    assert run(analyse("Who releases batches made by a CMO?"), [rule, story], sims) == [rule.text]
+    assert run(analyse("Who releases batches made by a CMO?"), [story], {story.text: 0.8}) == [story.text]
+
+
 def test_rows_without_their_lead_in_do_not_read_as_items_of_the_list_before_them() -> None:
     package = passage(
         "A release package often contains:\n- a certificate of analysis;\n- a certificate of conformance.", 1
