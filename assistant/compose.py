@@ -122,6 +122,8 @@ class Unit:
     previous: int | None = None
     """The unit before this one in the same paragraph (its antecedent, for "This ..." sentences)."""
     anaphoric: bool = False
+    asked: str = ""
+    """A question the document asks right before this unit ("... who decides? The short answer is ...")."""
     heading: bool = False
     """A lead-in made from the section heading of a list that has none ("Typical protocol contents:"): it is
     shown as the assistant's frame, not quoted."""
@@ -154,10 +156,14 @@ class Context:
     """Passage index -> indexes of the passages that open its subsections (for outline lists)."""
     vendors: Sequence[str] = ()
     quote: QuoteTuning = QUOTE
+    asked: dict[int, float] = field(default_factory=dict)
+    """Unit index -> similarity of the question the document asks before it to the user's question."""
     profiles: dict[str, float] = field(default_factory=dict)
     """Vendor -> similarity of the question to what the vendor's documents say it is (surveys)."""
     compose: ComposeTuning = COMPOSE
     definition: DefinitionTuning = DEFINITION
+    summaries: dict[int, list[int]] = field(default_factory=dict)
+    """Passage index of a section intro -> indexes of the chunks of its summary subsection ("Key points"), a list."""
     rules: Rules = ALL_ON
     """Which named rules (assistant/rules.py) are on."""
 
@@ -209,6 +215,7 @@ def units_of(
             lead = len(out) - 1
             numbered = (lead, 0)
             position += 1
+        asked = ""
         announced: int | None = None  # "The table shows a common split.": the rows that follow are its list
         for para, line in enumerate(lines):
             is_item = bool(BULLET.match(line))
@@ -237,6 +244,7 @@ def units_of(
             for j, piece in enumerate(pieces):
                 words = len(piece.split())
                 if piece.rstrip().endswith("?"):
+                    asked = piece.split(": ")[-1] if ": " in piece else piece
                     previous = None
                     continue
                 opens_list = piece.endswith(":") and j == len(pieces) - 1 and not is_row
@@ -253,7 +261,8 @@ def units_of(
                 anaphoric = bool(_ANAPHOR.match(piece)) and not _SELF_REFERENCE.match(piece)
                 if anaphoric and previous is None and out and out[-1].passage == p and out[-1].form != "item":
                     previous = len(out) - 1  # "These may include:" refers to the paragraph before it
-                out.append(Unit(piece, p, para, position, form, (), previous, anaphoric))
+                out.append(Unit(piece, p, para, position, form, (), previous, anaphoric, asked))
+                asked = ""
                 if form == "lead":
                     lead = len(out) - 1
                     numbered = (lead, 0)
@@ -456,20 +465,33 @@ def defines(
 def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> list[float]:
     """Score each unit: meaning, shared weighted terms, passage rank, and the kind's bonuses."""
     q, c, rules = ctx.quote, ctx.compose, ctx.rules
+    names = [n for term in query.terms for n in long_forms(term, ctx.passages)]
+    first_units: dict[int, int] = {}
+    for i, unit in enumerate(units):
+        first_units.setdefault(unit.passage, i)
     notices_off = not _ABOUT_NOTICES.search(query.text)
     negative = query.negative
     asked = last_question(query.text)
     scores = []
-    for unit, similarity in zip(units, sims, strict=True):
+    for i, (unit, similarity) in enumerate(zip(units, sims, strict=True)):
         chunk = ctx.passages[unit.passage]
         context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
         text = _with_items_text(unit, units) if query.asks_list else unit.text
         shared = weighted_overlap(query.text, text, context, ctx.idf, c.context_terms)
+        if query.asks_list and unit.form == "lead" and unit.items and rules.on("score.list_topic"):
+            # a long list holds many words by its size alone: what the list is about is said by its lead-in and
+            # headings ("OOS at a CMO: who does what"), not by a release table that mentions OOS in one row
+            own = weighted_overlap(asked, f"{chunk.section} {unit.text}", context, ctx.idf, c.context_terms)
+            shared = (shared + own) / 2
         if query.asks_list and unit.form == "lead" and asked != query.text and rules.on("score.asking_sentence"):
             # which list answers is what the asking sentence names ("What should the record ... contain?"), not
             # the scene set before it ("... software our CMO uses in production.")
             shared = (shared + weighted_overlap(asked, text, context, ctx.idf, c.context_terms)) / 2
         score = q.w_meaning * float(similarity) + q.w_terms * shared + q.w_rank * ctx.weights[unit.passage]
+        if query.kind in ("definition", "difference") and names:
+            strength = defines(unit, names, chunk, first_units.get(unit.passage) == i, ctx.definition)
+            if strength and rules.on("score.definition"):
+                score += c.definition * strength
         if query.wants:
             wanted = [w for w in query.wants if w != "companies"]
             if wanted and rules.on("score.figure"):
@@ -483,10 +505,15 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         # a heading does not announce a list
         if query.asks_list and unit.form == "lead" and not unit.heading and rules.on("score.list_lead"):
             score += c.list_lead
+        if ctx.asked.get(i, 0.0) >= c.asked_similarity and rules.on("score.answers_asked"):
+            score += c.answers_asked
         if unit.anaphoric and unit.previous is None and rules.on("score.anaphor"):
             score -= c.anaphor
         if notices_off and is_notice(unit.text) and rules.on("score.notice"):
             score -= c.notice
+        # footnotes, source credits, amendment notes
+        if (chunk.section == NOTES_SECTION or chunk.kind == "note") and rules.on("score.footnote"):
+            score -= c.footnote
         scores.append(score)
     return scores
 
@@ -523,6 +550,10 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
     scores = score_units(query, units, sims, ctx)
     best = max(scores)
     rules = ctx.rules
+    if query.kind == "difference" and len(query.terms) == 2 and rules.on("strategy.difference"):
+        pieces = _difference(query, units, sims, ctx)
+        if pieces:
+            return Composition(tuple(pieces), best)
     if query.kind == "definition" and query.terms and rules.on("strategy.definition"):
         pieces = _definition(query.terms[0], units, scores, ctx)
         if pieces:
@@ -535,9 +566,23 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
     if aside and not rules.on("strategy.asides"):
         aside = frozenset()
     chosen = pick(units, scores, ctx.quote, aside, _adds_to(query, units, ctx))
+    if query.wants and rules.on("strategy.figure_first"):
+        chosen = _figure_first(query, units, chosen)
     top = max(range(len(units)), key=lambda i: scores[i])
     whole = query.asks_list or units[top].form == "lead"  # the lead-in itself answers: its whole list does
     return Composition(tuple(_pieces(units, chosen, ctx, whole_lists=whole)), best)
+
+
+def _figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> list[int]:
+    """For a question asking for a figure, the answer starts with the unit that states it: sentences of its
+    passage quoted before it go (unless it needs one as its antecedent)."""
+    wanted = [w for w in query.wants if w != "companies"]
+    holders = [i for i in chosen if any(holds(w, units[i].text) for w in wanted)]
+    if not holders:
+        return chosen
+    first = holders[0]
+    keep = {units[first].previous} if units[first].anaphoric else set()
+    return [i for i in chosen if not (units[i].passage == units[first].passage and i < first and i not in keep)]
 
 
 def pick(
@@ -700,10 +745,12 @@ def defining_units(term: str, units: Sequence[Unit], ctx: Context) -> list[tuple
     return sorted(found, key=lambda pair: pair[1], reverse=True)
 
 
-def _choose_definition(term: str, units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> int | None:
+def _choose_definition(
+    term: str, units: Sequence[Unit], scores: Sequence[float], ctx: Context, exclude: set[int] | None = None
+) -> int | None:
     """The unit that defines the term best: strongest definition first, then the better score; a weak
     definition ("A CMO works to ...") must also score close to the best unit."""
-    found = defining_units(term, units, ctx)
+    found = [(i, strength) for i, strength in defining_units(term, units, ctx) if i not in (exclude or set())]
     if not found:
         return None
     lead, strength = max(found, key=lambda pair: (round(pair[1], 1), scores[pair[0]]))
@@ -744,6 +791,49 @@ def _entry_label(term: str, unit: Unit, ctx: Context) -> str:
     return heading if any(heading_names(heading, n) for n in names) else ""
 
 
+def _difference(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> list[Piece]:
+    """A difference question: the unit defining each term, in the order asked."""
+    pieces: list[Piece] = []
+    used: set[int] = set()
+    for term in query.terms:
+        single = Query(query.text, "definition", (term,), query.wants)
+        scores = score_units(single, units, sims, ctx)
+        lead = _choose_definition(term, units, scores, ctx, used)
+        names = long_forms(term, ctx.passages)
+        if lead is None and len(names) == 2 and names[1] == spelled_out(term, (c.text for c in ctx.passages)):
+            # an acronym the documents only write out ("Qualified Person" for QP): the best unit naming it
+            others = [n for t in query.terms if t != term for n in long_forms(t, ctx.passages)]
+            lead = _naming(names, others, units, scores, used)
+        if lead is None:
+            return []
+        used.add(lead)
+        pieces.append(Piece(units[lead].text, (units[lead].passage,), label=_entry_label(term, units[lead], ctx)))
+    return pieces
+
+
+def _naming(
+    names: Sequence[str], others: Sequence[str], units: Sequence[Unit], scores: Sequence[float], used: set[int]
+) -> int | None:
+    """The sentence that names a term (by any of its names) and none of the other terms: one with the term as its
+    subject ("The Qualified Person must certify ...") first, then the best-scoring."""
+
+    def names_any(text: str, wanted: Sequence[str]) -> bool:
+        return any(re.search(rf"\b{term_pattern(n)}\b", text, re.I) for n in wanted)
+
+    def subject(text: str) -> bool:
+        return any(re.match(rf"^(?:an?\s+|the\s+)?{term_pattern(n)}s?\b", text, re.I) for n in names)
+
+    found = [
+        i
+        for i, u in enumerate(units)
+        if i not in used
+        and u.form in ("sentence", "item")
+        and names_any(u.text, names)
+        and not names_any(u.text, others)
+    ]
+    return max(found, key=lambda i: (subject(units[i].text), scores[i]), default=None)
+
+
 def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> list[Piece]:
     """A lead-in with its items, or a section intro with its subsections, when one beats the best plain unit."""
     best_plain = max((scores[i] for i, u in enumerate(units) if u.form != "lead"), default=0.0)
@@ -753,7 +843,11 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     options: list[tuple[float, str, int]] = []
     if best_lead is not None:
         options.append((scores[best_lead], "lead", best_lead))
-    if outline is not None and _outline_answers(scores[outline], best_plain, ctx) and ctx.rules.on("strategy.outline"):
+    if (
+        outline is not None
+        and _outline_answers(query, units[outline], scores[outline], best_plain, ctx)
+        and ctx.rules.on("strategy.outline")
+    ):
         options.append((scores[outline] + ctx.compose.outline, "outline", outline))
     if not options:
         return []
@@ -775,6 +869,8 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     if how == "lead":
         antecedent = [unit.previous] if unit.anaphoric and unit.previous is not None else []
         return _pieces(units, [*antecedent, index], ctx)
+    if unit.passage in ctx.summaries and _SEQUENCE.search(main_clause(query.text)) and ctx.rules.on("strategy.summary"):
+        return _summary(ctx.summaries[unit.passage], ctx)
     pieces = [Piece(unit.text, (unit.passage,))]
     root = ctx.passages[unit.passage].section
     depth = len(root.split(" > ")) if root else 0
@@ -785,9 +881,17 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
     return pieces
 
 
-def _outline_answers(score: float, best: float, ctx: Context) -> bool:
-    """Whether a section's subsections may answer: its intro scores near the best unit."""
-    return score >= best * ctx.compose.outline_share
+def _outline_answers(query: Query, unit: Unit, score: float, best: float, ctx: Context) -> bool:
+    """Whether a section's subsections may answer: its intro scores near the best unit, and a procedure ("How
+    should we deal with subcontracting ...?") must name what the section heading names."""
+    if score < best * ctx.compose.outline_share:
+        return False
+    if query.kind == "list":
+        return True
+    chunk = ctx.passages[unit.passage]
+    heading = chunk.section.split(" > ")[-1] if chunk.section else chunk.title
+    named = {t for v in ctx.vendors for t in content_terms(v)}
+    return bool((set(content_terms(main_clause(query.text))) - named) & set(content_terms(heading)))
 
 
 def _best_outline(units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> int | None:
@@ -810,6 +914,48 @@ _BACK_MATTER = re.compile(
     r"contact\s+us|glossary|abbreviations|acronyms|annex(?:es)?|appendix|appendices|footnotes?|notes?)\b",
     re.I,
 )
+
+
+_SUMMARY = re.compile(
+    r"^(?:key\s+(?:points|messages|takeaways|facts)|(?:in\s+)?summary|at\s+a\s+glance|in\s+brief|main\s+points)\s*$",
+    re.I,
+)
+
+
+def summary_items(chunk: Chunk) -> list[str]:
+    """The list items of a chunk, without their bullets (empty when its text is not a list)."""
+    lines = [ln for ln in chunk.text.splitlines() if ln.strip()]
+    items = [BULLET.sub("", ln).strip() for ln in lines if BULLET.match(ln)]
+    return items if items and len(items) >= len(lines) - 1 else []
+
+
+def is_summary(chunk: Chunk, root: Chunk) -> bool:
+    """Whether a chunk opens the summary subsection ("Key points", "Summary") of the section the root opens, and
+    that summary is a list."""
+    prefix = f"{root.section} > " if root.section else ""
+    if not chunk.section.startswith(prefix):
+        return False
+    heading = chunk.section[len(prefix) :].split(" > ")[0].strip()
+    last = chunk.section.split(" > ")[-1].strip()
+    return bool(_SUMMARY.match(heading)) and heading == last and len(summary_items(chunk)) >= 2
+
+
+def _summary(indexes: Sequence[int], ctx: Context) -> list[Piece]:
+    """A section's own summary list as the answer to a question about the steps of what the whole section covers:
+    a document organised by stage names its stages in headings, while its "Key points" say what each one does
+    (for "what types ...", the headings are the types, and the outline stays)."""
+    first = ctx.passages[indexes[0]]
+    heading = first.section.split(" > ")[-1].strip()
+    items: dict[str, int] = {}  # overlapping chunks repeat items
+    for i in indexes:
+        for text in summary_items(ctx.passages[i]):
+            items.setdefault(text, i)
+    chosen = list(items.items())[: ctx.quote.list_items]
+    frame = Piece(f"{heading} of {first.title}:" if first.title else f"{heading}:", (indexes[0],), frame=True)
+    return [frame, *(Piece(text, (i,), item=True) for text, i in chosen)]
+
+
+_SEQUENCE = re.compile(r"\b(?:steps?|stages?|phases?|process|procedure|path|workflow|lifecycle|milestones?)\b", re.I)
 
 
 def _outline_item(chunk: Chunk, index: int, tuning: QuoteTuning, question: str, heading: str) -> Piece:

@@ -89,8 +89,11 @@ class Settings(BaseSettings):
 
     min_term_coverage: float = Field(
         REFUSAL.min_term_coverage,
-        description="IDF-weighted share of question terms found in the passages under which a question is not weighed "
-        "as weakly similar.",
+        description="IDF-weighted share of question terms found in the passages, or the question is refused.",
+    )
+    min_answer_score: float = Field(
+        REFUSAL.min_answer_score,
+        description="Quote mode: least score (meaning + shared terms) of the best sentence, else refuse.",
     )
     disabled_rules: str = Field(
         "",

@@ -56,6 +56,8 @@ class Offered:
     """Chunk -> the chunk whose list it continues."""
     headed: set[int] = field(default_factory=set)
     """Chunks that open their section with a list: the section heading is its lead-in."""
+    summaries: dict[int, list[int]] = field(default_factory=dict)
+    """Section intro -> the chunks of its summary subsection ("Key points"), when that is a list (list questions)."""
 
 
 class Quoter:
@@ -114,6 +116,7 @@ class Quoter:
             return position[chunk.id]
 
         outlines: dict[int, list[int]] = {}
+        summaries: dict[int, list[int]] = {}
         continues: dict[int, int] = {}
         headed: set[int] = set()
         for i, chunk in enumerate(list(chunks)):
@@ -147,7 +150,17 @@ class Quoter:
                     continue
                 root_index = place(root, ranks[i])
                 outlines[root_index] = [place(c, ranks[i], as_item=True) for c in children[: tuning.list_items]]
-        return Offered(chunks, ranks, outlines, only_items, continues, headed)
+                summary = next((c for c in children if compose.is_summary(c, root)), None)
+                if summary is not None:
+                    summaries[root_index] = [place(c, ranks[i], as_item=True) for c in self._section(summary)]
+        return Offered(chunks, ranks, outlines, only_items, continues, headed, summaries)
+
+    def _section(self, chunk: Chunk, limit: int = 4) -> list[Chunk]:
+        """A chunk and the chunks after it in its section (at most `limit` in all)."""
+        out = [chunk]
+        while len(out) < limit and (after := self.retriever.following(out[-1])) is not None:
+            out.append(after)
+        return out
 
     def _numbered_after(self, chunk: Chunk, limit: int) -> list[Chunk]:
         """The chunks after this one that carry its numbered list on ("1. Test ...", paragraphs, "2. Test ..."):
@@ -210,7 +223,12 @@ class Quoter:
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
         texts = compose.meaning_texts(scored_units, chunks)
         sims = self.vectors(texts) @ question_vector if scored_units else np.zeros(0)
-        ctx = Context(chunks, ranks, self.retriever.idf, outlines, vendors, tuning, rules=rules)
+        asked_at = [i for i, u in enumerate(scored_units) if u.asked]
+        asked_sims = self.vectors([scored_units[i].asked for i in asked_at]) @ question_vector if asked_at else []
+        ctx = Context(
+            chunks, ranks, self.retriever.idf, outlines, vendors, tuning, summaries=offer.summaries, rules=rules
+        )
+        ctx.asked = {i: float(s) for i, s in zip(asked_at, asked_sims, strict=True)}
         if survey:
             ctx.profiles = self.profiles(vendors, question_vector)
         if survey:

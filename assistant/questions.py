@@ -15,7 +15,7 @@ from typing import Literal
 from assistant.rules import ALL_ON, Rules
 from assistant.tuning import QUESTION
 
-Kind = Literal["definition", "difference", "list", "vendors", "who", "yesno", "other"]
+Kind = Literal["definition", "difference", "list", "vendors", "figure", "who", "yesno", "procedure", "other"]
 Want = Literal["number", "duration", "date", "price", "frequency", "companies", "person"]
 
 _ARTICLE = r"(?:an?|the)\s+"
@@ -104,6 +104,12 @@ _WHO = re.compile(
 )
 _SPLIT_OF_ROLES = re.compile(r"\bwho\s+does\s+what\b", re.I)
 _YESNO = re.compile(r"^(?:is|are|can|could|does|do|did|must|should|may|might|will|would|has|have|shall)\b", re.I)
+_PROCEDURE = re.compile(
+    r"^how\s+(?:do|does|should|can|must|to|is|are)\b|^how\s+(?:would|could)\s+(?:we|i|you)\b|\bwhat\s+(?:do|should|must)\s+(?:we|i|you|they)\s+do\b"
+    r"|\b(?:walk|take|talk)\s+(?:me|us)\s+through\b|\bwhat\s+(?:steps|actions)\b|\bprocess\s+for\b|\bwhat\s+(?:usually\s+|typically\s+|normally\s+)?happens\b"
+    r"|\bwhat\s+(?:should|must|will|needs?\s+to|has\s+to)\s+happen\b|\bwho\s+does\s+what\b",
+    re.I,
+)
 _WANT_PRICE = re.compile(
     r"\bhow\s+much\b.{0,60}\b(?:cost|costs|charge|charges|pay|price|fee|fees|fine|fines)\b"
     r"|\bwhat\s+(?:is|are|was|were|would\s+be)\s+(?:the\s+|their\s+|its\s+)?(?:\w+\s+){0,2}?(?:price|prices|fee|fees|"
@@ -184,8 +190,8 @@ class Query:
 
     @property
     def asks_list(self) -> bool:
-        """True when a list may answer it (list questions)."""
-        return self.kind == "list"
+        """True when a list may answer it: list questions, and procedures (their steps)."""
+        return self.kind in ("list", "procedure")
 
 
 def _clean_term(term: str) -> str:
@@ -318,8 +324,12 @@ def _analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) 
     # "who does what" asks how the work is split
     if _WHO.search(last) and not _SPLIT_OF_ROLES.search(last) and rules.on("kind.who"):
         return Query(text, "who", wants=wants, action=_action_of(last))
+    if (superlative or (_FIGURE.search(last) and wants)) and rules.on("kind.figure"):
+        return Query(text, "figure", wants=wants, superlative=superlative, target=target)
     if _LIST.search(last) and rules.on("kind.list"):
         return Query(text, "list", (), wants)
+    if _PROCEDURE.search(last) and rules.on("kind.procedure"):
+        return Query(text, "procedure", (), wants)
     if _YESNO.search(last):
         return Query(text, "yesno", (), wants)
     return Query(text, "other", wants=wants, superlative=superlative, target=target, aspects=aspects_of(last))

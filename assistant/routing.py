@@ -221,3 +221,11 @@ def clause_matches(section_id: str, clause: str) -> bool:
     if not a or not b:
         return False
     return a == b or a.startswith(b + "(") or a.startswith(b + ".") or b.startswith(a + "(")
+
+
+def absent_text(missing: Sequence[str], refusal: str) -> str:
+    """ "The library does not include EU GMP Annex 16." followed by the refusal's list of closest sources."""
+    named = " or ".join(missing)
+    lines = refusal.splitlines()
+    closest = "\n".join(lines[1:]) if len(lines) > 1 else ""
+    return f"The library does not include {named}." + (f"\n{closest}" if closest else "")

@@ -36,24 +36,33 @@ RULES: tuple[Rule, ...] = (
     Rule("kind.definition", "question", "'what is X' questions lead with the unit that defines X", "questions"),
     Rule("kind.vendors", "question", "'which CMOs ...' questions survey every vendor", "questions"),
     Rule("kind.who", "question", "'who ...' questions favour units naming a party", "questions"),
+    Rule("kind.figure", "question", "questions asking for a quantity become figure questions", "questions"),
     Rule("kind.list", "question", "'what are the ...' questions are answered with a list", "questions"),
+    Rule("kind.procedure", "question", "'how do we ...' questions are answered with steps", "questions"),
     Rule(
         "question.wants", "question", "the kind of fact asked for (price, duration, number ...) is noted", "questions"
     ),
     # score adjustments (compose.score_units), each with its ComposeTuning field
+    Rule("score.definition", "score", "bonus for a unit defining the asked term (COMPOSE.definition)", "compose"),
     Rule("score.figure", "score", "bonus/penalty for holding the quantity asked for (COMPOSE.figure)", "compose"),
     Rule("score.party", "score", "bonus for naming a party in a who question (COMPOSE.party)", "compose"),
     Rule(
         "score.negation", "score", "bonus for a negated unit when the question is negated (COMPOSE.negation)", "compose"
     ),
     Rule("score.list_lead", "score", "bonus for a lead-in with its list (COMPOSE.list_lead)", "compose"),
+    Rule("score.list_topic", "score", "a list's term overlap averaged with its lead-in and headings", "compose"),
     Rule("score.asking_sentence", "score", "a list's overlap averaged with the asking sentence's", "compose"),
+    Rule("score.answers_asked", "score", "bonus after a question the document asks (COMPOSE.answers_asked)", "compose"),
     Rule("score.anaphor", "score", "penalty for 'This ...' without its antecedent (COMPOSE.anaphor)", "compose"),
     Rule("score.notice", "score", "penalty for a notice about the document (COMPOSE.notice)", "compose"),
+    Rule("score.footnote", "score", "penalty for a unit from a page's footnotes (COMPOSE.footnote)", "compose"),
     # composition strategies (compose.compose and its helpers)
+    Rule("strategy.difference", "strategy", "a difference answer quotes each term's definition", "compose"),
     Rule("strategy.definition", "strategy", "a definition answer leads with the defining unit", "compose"),
-    Rule("strategy.list", "strategy", "a list answer quotes a lead-in with its items", "compose"),
+    Rule("strategy.list", "strategy", "a list or procedure answer quotes a lead-in with its items", "compose"),
     Rule("strategy.outline", "strategy", "a list answer may be a section intro with its subsections", "compose"),
+    Rule("strategy.summary", "strategy", "a sequence question quotes a section's 'Key points' list", "compose"),
+    Rule("strategy.figure_first", "strategy", "a figure answer starts at the unit stating the figure", "compose"),
     Rule("strategy.runner_up_filter", "strategy", "runners-up from other passages must add to the question", "compose"),
     Rule("strategy.asides", "strategy", "notices, footnotes and examples never join as runners-up", "compose"),
     Rule(
@@ -70,6 +79,8 @@ RULES: tuple[Rule, ...] = (
         "an unknown name refuses only in the main clause, outside brackets, and never a clause number or month",
         "service",
     ),
+    Rule("refuse.absent_document", "refusal", "refuse when the question names a document not held", "service"),
+    Rule("refuse.off_topic", "refusal", "refuse when term coverage or similarity is too low", "service"),
     Rule("refuse.weak_evidence", "refusal", "refuse a loosely similar question without strong evidence", "service"),
     Rule("refuse.never_mentioned", "refusal", "refuse a fact question whose specific term no passage has", "service"),
     Rule(
@@ -91,6 +102,7 @@ RULES: tuple[Rule, ...] = (
         "before a figure refusal, a quoted passage's sentence stating the figure joins the answer",
         "evidence",
     ),
+    Rule("refuse.low_score", "refusal", "refuse when the best unit scores under min_answer_score", "service"),
     # checks of written answers (writing.SentenceChecker)
     Rule(
         "writing.meaning",

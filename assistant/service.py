@@ -273,9 +273,16 @@ class Assistant:
         )
         yield Retrieved(tuple(retrieval.results))
         timings = dict(retrieval.timings)
+        absent = self._absent_document_answer(base, resolved.question, flt, retrieval.results, started, timings)
+        if absent is not None and rules.on("refuse.absent_document"):  # names a document not held (routing.py)
+            yield Final(absent)
+            return
         relevance = self._relevance(resolved.search_text, retrieval.results, timings)
         if places and region is not None and any(names_place_in(r.chunk.text, region) for r in retrieval.results):
             relevance = "yes"  # brochures name countries and cities, not the region asked about
+        if relevance == "no" and rules.on("refuse.off_topic"):
+            yield Final(self._refuse(base, retrieval.results, started, timings))
+            return
         evidence = self._evidence(query, retrieval, survey, timings, rules, vendors)
         if relevance == "weak" and evidence.best < REFUSAL.strong_evidence and rules.on("refuse.weak_evidence"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
@@ -284,7 +291,7 @@ class Assistant:
         never = self._never_mentioned(query, retrieval.results, rules, vendors) if asks_fact else []
         if never and rules.on("refuse.never_mentioned"):
             evidence = replace(evidence, missing=query.wants[0])
-        quoted = self._quoted(base, query, evidence, retrieval.results, started, timings)
+        quoted = self._quoted(base, query, evidence, retrieval.results, started, timings, rules)
         if quoted.refused or backend == "quote":
             yield Final(quoted)
             return
@@ -362,8 +369,7 @@ class Assistant:
 
     def _relevance(self, question: str, results: Sequence[ScoredChunk], timings: dict[str, float]) -> str:
         """How close the passages are to the question: "yes", close enough to try answering it; "weak", only
-        loosely similar (answered only if the evidence is strong); "no", too far off for that test (the later
-        gates refuse it or not)."""
+        loosely similar (answered only if the evidence is strong); "no", off topic."""
         best = max((r.dense or 0.0) for r in results) if results else 0.0
         coverage = self.retriever.coverage(question, results) if results else 0.0
         timings["coverage"], timings["best_dense"] = coverage, best
@@ -400,9 +406,11 @@ class Assistant:
         results: Sequence[ScoredChunk],
         started: float,
         timings: dict[str, float],
+        rules: Rules,
     ) -> Answer:
-        """The quote answer, or the refusal when there is no evidence or it lacks what was asked."""
-        if not evidence.sentences:
+        """The quote answer, or the refusal when the evidence is too weak or lacks what was asked."""
+        low = evidence.best < self.settings.min_answer_score
+        if not evidence.sentences or (low and rules.on("refuse.low_score")):
             return self._refuse(base, results, started, timings)
         if evidence.missing:
             return self._refuse(base, results, started, timings, logic.missing_text(evidence.missing))
@@ -460,6 +468,25 @@ class Assistant:
         results = [*retrieval.results[:head], *extra, *retrieval.results[head:]]
         timings = {**retrieval.timings, "definitions_found": float(found)}
         return Retrieval(results, timings, retrieval.query_vector)
+
+    def _absent_document_answer(
+        self,
+        base: Answer,
+        question: str,
+        filters: Filters,
+        closest: Sequence[ScoredChunk],
+        started: float,
+        timings: dict[str, float],
+    ) -> Answer | None:
+        """The answer "The library does not include <it>." plus the closest sources, when only such documents are
+        named (documents the asker may not read are not in their library)."""
+        from assistant import routing
+
+        missing = self.retriever.route(question, filters).missing
+        if not missing:
+            return None
+        refusal = self._refuse(base, closest, started, timings)
+        return replace(refusal, text=routing.absent_text(missing, logic.refusal_text(closest)))
 
     def _survey(self, question: str, filters: Filters, vendors: Sequence[str], places: bool = False) -> Retrieval:
         """One retrieval per vendor; each vendor's best passages (`survey_per_vendor`), best vendors first. With

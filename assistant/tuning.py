@@ -112,14 +112,16 @@ class RefusalTuning:
     min_term_coverage: float = 0.15
     """IDF-weighted share of the question's terms present in the passages. 0.30 (gold 2026-11-27) refused two
     answerable realdocs questions wrapped in chatter (rd-25 0.29, rd-40 0.18) and was the only reason for no
-    refusal on gold + realdocs 2026-12-05. Its refusal (rule `refuse.off_topic`) was removed when switching it off
-    changed no check-half figure (ablation 2026-12-07); under it a question is no longer "weak" (service._relevance)."""
+    refusal on gold + realdocs 2026-12-05; 0.15 keeps it as a guard against wholly off-topic questions.
+    Ablation: cites question ids; measured by rule `refuse.off_topic`."""
     weak_relevance: float = 0.20
     """Best passage similarity under `min_relevance` but at least this: answered only with strong evidence."""
     strong_evidence: float = 0.65
     """Evidence score that answers a weakly similar question. Gold + realdocs 2026-12-05: answerable questions
     under `min_relevance` scored 0.69-0.83 ("How many rotary tablet presses are there?", "What is the largest
     batch you can make?"), questions to refuse 0.34-0.62 (0.48 without a name the library lacks)."""
+    min_answer_score: float = 0.30
+    """Quote mode: score of the best evidence unit; below it the question is refused (gold 2026-11-27)."""
     closest_sources: int = 3
     """Passages listed under a refusal: enough to show what the documents do cover; set by hand in the first
     answer step (6fce20f)."""
@@ -223,6 +225,8 @@ class QuoteTuning:
 class ComposeTuning:
     """Bonuses that steer composition by the kind of question (set on gold + realdocs)."""
 
+    definition: float = 0.30
+    """Bonus for a unit that defines the asked term ("A CMO is ...", "X means ...")."""
     figure: float = 0.15
     """Bonus for a unit holding the kind of quantity asked for (number, duration, date, price)."""
     no_figure: float = 0.15
@@ -249,10 +253,11 @@ class ComposeTuning:
     question id; measured by rule `score.negation`."""
     outline_share: float = 0.85
     """A section's subsections answer a list question only when its intro scores at least this share of the best
-    unit: below it the intro is a brochure or document opening that merely ranked, and its headings cited one by
-    one made the answer ("what kinds of products won't they fill" got the isolator line's subsections). Gold +
-    realdocs 2026-12-05: the answers the outline rightly gives scored 0.89 to 1.0 of the best unit, the wrong ones
-    0.62 to 0.84."""
+    unit, and a procedure only when the section heading names what it asks ("How do vials get loaded ...?" is not
+    answered by "Filling lines and freeze dryers"): below it the intro is a brochure or document
+    opening that merely ranked, and its headings cited one by one made the answer ("what kinds of products won't
+    they fill" got the isolator line's subsections). Gold + realdocs 2026-12-05: the answers the outline rightly
+    gives scored 0.89 to 1.0 of the best unit, the wrong ones 0.62 to 0.84."""
     anaphor: float = 0.10
     """Penalty for a unit that opens with "This"/"These"/"It" when its antecedent is not quoted with it."""
     notice: float = 0.40
@@ -260,6 +265,14 @@ class ComposeTuning:
     the question asks about such things: the brochures' notices were quoted for inspection history and capacity
     (gold comp-002, comp-014, followup-001, vendor-001; 2026-12-05). Ablation: cites question ids; measured by rule
     `score.notice`."""
+    footnote: float = 0.15
+    """Penalty for a unit from a page's footnotes (chunked under "Notes"): references and asides, seldom the answer
+    (realdocs rd-16 quoted "For another assay method ..., see, Sommers, C.D." once footnotes left the running text).
+    Ablation: cites a question id; measured by rule `score.footnote`."""
+    answers_asked: float = 0.15
+    """Bonus for the unit that follows a question the document itself asks, when that question is the user's."""
+    asked_similarity: float = 0.6
+    """Cosine similarity at which the document's own question counts as the user's."""
     vendor_evidence: float = 0.42
     """Survey: least score for a vendor to count as offering what is asked (gold comparison questions)."""
     vendor_relative: float = 0.8
@@ -287,7 +300,7 @@ class ComposeTuning:
 class DefinitionTuning:
     """Definition and difference questions: how clearly a unit defines the asked term (0..1), and how much of the
     definition is quoted. The strengths were set by hand when composition was written (ec75b0f) and are not
-    calibrated by an eval run."""
+    calibrated by an eval run; `ComposeTuning.definition` turns a strength into a score bonus."""
 
     glossary_entry: float = 0.9
     """The first sentence of a section whose heading names the term (a glossary or definitions entry)."""

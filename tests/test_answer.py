@@ -66,6 +66,7 @@ def test_units_skip_questions_and_keep_lead_ins_with_their_items() -> None:
     lead = next(u for u in units if u.form == "lead")
     assert lead.text == "A quality agreement must cover:"
     assert [units[i].text for i in lead.items] == ["change control", "complaints"]
+    assert lead.asked == "Who decides?"
 
 
 def test_pick_keeps_close_runners_up_and_leads_with_the_best_passage() -> None:

@@ -56,6 +56,18 @@ def test_a_glossary_entry_defines_its_heading() -> None:
     assert run(analyse("What is OOS?"), chunks)[0] == "A test result outside the approved specification."
 
 
+def test_a_difference_gives_one_definition_per_term() -> None:
+    chunks = [
+        passage("A contract manufacturing organization, or CMO, makes drug product for another company.", 1),
+        passage("A contract development and manufacturing organization, or CDMO, adds development work.", 2),
+    ]
+    pieces = run(analyse("What is the difference between a CMO and a CDMO?"), chunks)
+    assert [p.split(",")[0] for p in pieces] == [
+        "A contract manufacturing organization",
+        "A contract development and manufacturing organization",
+    ]
+
+
 def test_a_list_question_gets_the_lead_in_with_its_items() -> None:
     chunks = [passage("A quality agreement must cover:\n- change control;\n- complaints;\n- audits.", 1)]
     pieces = run(analyse("What must a quality agreement cover?"), chunks)
@@ -74,15 +86,24 @@ def test_a_section_intro_with_subsections_becomes_an_outline_list() -> None:
     ]
 
 
-def test_the_types_of_a_whole_document_come_from_its_sections() -> None:
+def test_the_steps_of_a_whole_document_come_from_its_key_points_and_its_types_from_its_sections() -> None:
     intro = passage("Moving a process to a CMO takes several workstreams.", 1, "")
     team = passage("A transfer needs a named team on both sides.", 2, "Project team")
     gaps = passage("A gap analysis compares what the process needs with what the site has.", 3, "Gap analysis")
-    chunks = [intro, team, gaps]
+    summary = passage(
+        "- Start with a joint team and an approved protocol.\n- Gap analysis drives actions.", 4, "Key points"
+    )
+    chunks = [intro, team, gaps, summary]
+    assert compose.is_summary(summary, intro) and not compose.is_summary(gaps, intro)
 
     def answer(question: str) -> list[str]:
-        return run(analyse(question), chunks, outlines={0: [1, 2]})
+        return run(analyse(question), chunks, outlines={0: [1, 2]}, summaries={0: [3]})
 
+    assert answer("What are the main stages of a transfer to a CMO?") == [
+        "Key points of Doc 4:",
+        "Start with a joint team and an approved protocol.",
+        "Gap analysis drives actions.",
+    ]
     assert answer("What types of work does a transfer to a CMO involve?")[1:] == [
         "Project team: A transfer needs a named team on both sides.",
         "Gap analysis: A gap analysis compares what the process needs with what the site has.",
@@ -99,6 +120,22 @@ def test_an_outline_does_not_answer_when_its_intro_scores_well_below_the_best_un
         analyse("What kinds of products won't they fill?"), [intro, ports, lyo, limits], sims, outlines={0: [1, 2]}
     )
     assert pieces == [limits.text]
+
+
+def test_a_procedure_gets_an_outline_only_from_a_section_named_for_what_it_asks() -> None:
+    def outline_for(heading: str) -> list[str]:
+        intro = passage("Work passed on to another company needs control.", 1, heading)
+        kids = [
+            passage("List every approved subcontractor.", 2, f"{heading} > In the agreement"),
+            passage("ICH Q7 requires approval.", 3, f"{heading} > What the rules require"),
+        ]
+        return run(analyse("How should we deal with subcontracting?"), [intro, *kids], outlines={0: [1, 2]})
+
+    assert outline_for("Subcontracting rules")[1:] == [
+        "In the agreement: List every approved subcontractor.",
+        "What the rules require: ICH Q7 requires approval.",
+    ]
+    assert not any(": " in piece for piece in outline_for("Filling lines"))
 
 
 def test_a_list_right_under_its_heading_has_the_heading_as_its_lead_in() -> None:
@@ -153,6 +190,22 @@ def test_an_other_heading_continues_the_list_of_its_siblings() -> None:
     other = passage("- Capacity competition.\n- Hidden subcontracting.", 1, "Risks of outsourcing > Other risks")
     lead = compose.units_of([other], headed=(0,))[0]
     assert (lead.text, lead.heading, lead.anaphoric) == ("Other risks:", True, True)
+
+
+def test_a_heading_made_lead_in_never_joins_an_answer_as_a_runner_up() -> None:
+    text = (
+        "- A kick-off meeting with the project lead.\n- A feasibility review.\n"
+        "Potentia does not subcontract any GMP step without written approval."
+    )
+    sims = {
+        "Potentia does not subcontract any GMP step without written approval.": 0.7,
+        "How a project starts:": 0.65,
+        "A kick-off meeting with the project lead.": 0.1,
+        "A feasibility review.": 0.1,
+    }
+    question = analyse("What does Potentia commit to regarding subcontracting?")
+    pieces = run(question, [passage(text, 1, "How a project starts")], sims, headed=(0,))
+    assert pieces == ["Potentia does not subcontract any GMP step without written approval."]
 
 
 def test_a_sentence_announcing_a_table_is_the_lead_in_of_its_rows() -> None:
@@ -303,6 +356,23 @@ def test_a_sentence_opening_with_a_connective_needs_what_came_before() -> None:
     assert unit.anaphoric
 
 
+def test_a_difference_names_an_acronym_the_documents_only_write_out() -> None:
+    chunks = [
+        passage("The QPPV is a natural person who runs the pharmacovigilance system.", 1, "QPPV"),
+        passage(
+            "Guidance on the role of the Qualified Person is in Annex 16. The Qualified Person must certify that "
+            "each production batch satisfies Article 51.",
+            2,
+            "Key Personnel",
+        ),
+    ]
+    pieces = run(analyse("What is the difference between the QP and the QPPV?"), chunks)
+    assert pieces == [
+        "The Qualified Person must certify that each production batch satisfies Article 51.",
+        "The QPPV is a natural person who runs the pharmacovigilance system.",
+    ]
+
+
 def test_a_negated_list_question_is_not_answered_by_a_list_of_what_is_done() -> None:
     steps = passage("Moving a product to us takes:\n- a feasibility review;\n- a transfer plan.", 1, vendor="Aseptix")
     limits = passage("We do not fill cytotoxic drugs or beta-lactams.", 2, vendor="Aseptix")
@@ -438,7 +508,7 @@ def test_a_key_figure_line_is_a_statement_not_a_caption() -> None:
     assert [u.text for u in compose.units_of(chunks)] == ["1,150 employees in Switzerland and India"]
 
 
-def test_a_notice_about_the_document_does_not_lead_an_answer_about_something_else() -> None:
+def test_a_notice_about_the_document_is_not_an_answer() -> None:
     chunks = [
         passage(
             "Acme Fill is a fictional company and this brochure is a demonstration document; its sites and "
@@ -452,10 +522,8 @@ def test_a_notice_about_the_document_does_not_lead_an_answer_about_something_els
         "Acme Fill is a fictional company and this brochure is a demonstration document; its sites and "
         "inspection history are invented.": 0.8
     }
-    units = compose.units_of(chunks)
-    query = analyse("Has Acme Fill been inspected, and with what outcome?")
-    scores = compose.score_units(query, units, [sims.get(u.text, 0.5) for u in units], Context(chunks, [1.0]))
-    assert units[scores.index(max(scores))].text.startswith("Date: March 2024")
+    pieces = run(analyse("Has Acme Fill been inspected, and with what outcome?"), chunks, sims)
+    assert pieces[0].startswith("Date: March 2024")
     assert run(analyse("Is Acme Fill a real company?"), chunks, sims)[0].startswith("Acme Fill is a fictional company")
 
 

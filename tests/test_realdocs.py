@@ -128,7 +128,7 @@ periodic reports are set in the reporting plan and tracked by the safety team.
 """
 
 
-def test_named_document_ranks_first(
+def test_named_document_ranks_first_and_an_absent_one_is_answered_as_absent(
     make_index: Callable[..., tuple[Index, Ingestor, object]], tmp_path: Path
 ) -> None:
     docs = tmp_path / "docs"
@@ -143,3 +143,8 @@ def test_named_document_ranks_first(
     named = assistant.ask("According to GVP Module I, where are subcontracts recorded?", backend="quote")
     assert named.retrieved[0].chunk.source.endswith("gvp-module-i.md")
     assert named.retrieved[0].chunk.section_id == "I.C.1.5"
+
+    absent = assistant.ask("What are the PSUR submission deadlines set out in GVP Module VII?", backend="quote")
+    assert absent.refused and not absent.citations
+    assert absent.text.startswith("The library does not include GVP Module VII.")
+    assert "Closest sources:" in absent.text  # the nearest passages are named, not presented as Module VII

@@ -74,15 +74,14 @@ def test_switching_off_a_score_adjustment_changes_the_answer() -> None:
     sims = [0.8 if u.text == notice else 0.5 for u in units]
     query = analyse("Has Acme Fill been inspected, and with what outcome?")
 
-    def best(rules: Rules) -> str:
-        scores = compose.score_units(query, units, sims, Context(chunks, [1.0], rules=rules))
-        return units[scores.index(max(scores))].text
+    def first(rules: Rules) -> str:
+        return compose.compose(query, units, sims, Context(chunks, [1.0], rules=rules)).pieces[0].text
 
-    assert best(ALL_ON).startswith("Date: March 2024")
+    assert first(ALL_ON).startswith("Date: March 2024")
     tracked = ALL_ON.tracking()
-    best(tracked)
+    first(tracked)
     assert "score.notice" in (tracked.fired or set())
-    assert best(Rules(frozenset({"score.notice"}))).startswith("Acme Fill is a fictional company")
+    assert first(Rules(frozenset({"score.notice"}))).startswith("Acme Fill is a fictional company")
 
 
 def test_a_rule_that_does_not_fire_is_not_recorded() -> None:
@@ -92,4 +91,4 @@ def test_a_rule_that_does_not_fire_is_not_recorded() -> None:
     compose.compose(
         analyse("How are batches released?"), units, [0.5] * len(units), Context(chunks, [1.0], rules=tracked)
     )
-    assert "score.notice" not in (tracked.fired or set())
+    assert "score.notice" not in (tracked.fired or set()) and "score.footnote" not in (tracked.fired or set())

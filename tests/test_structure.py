@@ -13,7 +13,7 @@ from assistant.loaders import load_file
 from assistant.loaders.mend import Vocabulary, mend
 from assistant.loaders.text import split_pages
 from assistant.locators import chunk_locator, format_locator
-from assistant.routing import CatalogEntry, clause_matches, route
+from assistant.routing import CatalogEntry, absent_text, clause_matches, route
 from assistant.types import Chunk, LoadedDocument, Page
 from evals.realdocs import Locator, figures, parse_locator
 
@@ -183,6 +183,9 @@ def test_routing_finds_named_documents_clauses_and_absent_documents() -> None:
     assert route("Which GAMP 5 category is a LIMS?", CATALOG).missing == ("GAMP 5",)
     assert not route("Which section of ICH Q7 covers clinical APIs?", CATALOG).missing  # a guide covers it
     assert not route("Is OSCS acceptable below 0.1%?", CATALOG)
+    assert absent_text(["GAMP 5"], "refused\nClosest sources:\n- x") == (
+        "The library does not include GAMP 5.\nClosest sources:\n- x"
+    )
     assert clause_matches("2.9(vii)", "2.9") and clause_matches("2.9", "2.9(vii)")
     assert not clause_matches("2.10", "2.1") and not clause_matches("2.8(iv)", "2.9")
 
