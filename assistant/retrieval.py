@@ -23,6 +23,7 @@ from assistant import textmatch
 from assistant.config import Settings
 from assistant.index import SEARCH_FRESH_S
 from assistant.routing import CatalogEntry, Route, clause_matches, route
+from assistant.spelling import Vocabulary
 from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
 from assistant.tuning import RETRIEVAL, ROUTING, RetrievalTuning
 from assistant.types import Chunk, Filters, ScoredChunk, embedding_text
@@ -96,6 +97,10 @@ class Retriever(Protocol):
         """The library's documents and clause the question names, and named documents the library lacks."""
         ...
 
+    def vocabulary(self) -> Vocabulary:
+        """The words of the library's passages, which a misspelt question word is corrected into."""
+        ...
+
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """BM25 tokens: lower-case stemmed words without stopwords (`_empty_` for a text with none)."""
@@ -134,6 +139,7 @@ class HybridRetriever:
         self._reranker: Any = None
         self._catalog: tuple[int, list[CatalogEntry]] | None = None
         self._spelled: dict[tuple[int, str], str | None] = {}
+        self._vocabulary: tuple[_KeywordIndex, Vocabulary] | None = None
 
     # --- keyword side ------------------------------------------------------------------------
 
@@ -239,6 +245,15 @@ class HybridRetriever:
         if key not in self._spelled:
             self._spelled[key] = textmatch.spelled_out(acronym, (c.text for c in kw.chunks))
         return self._spelled[key]
+
+    def vocabulary(self) -> Vocabulary:
+        """The words of every visible passage (title and section included, as the keyword side sees them); built
+        with the keyword index, so from the same chunks, and again when documents are added or removed."""
+        kw = self.keyword_index()
+        with self._lock:
+            if self._vocabulary is None or self._vocabulary[0] is not kw:
+                self._vocabulary = (kw, Vocabulary.of_texts(embedding_text(c) for c in kw.chunks))
+            return self._vocabulary[1]
 
     def parent(self, chunk: Chunk) -> Chunk | None:
         """The first chunk of the enclosing section."""
