@@ -110,5 +110,9 @@ def _corrected(typed: str, first: bool, vocabulary: Vocabulary, english: Mapping
         found = {w for w in found if english.get(w, 0) >= SPELLING.real_word_ratio * listed}
     if not found:
         return None
-    best = max(found, key=lambda w: (vocabulary.counts.get(w, 0), english.get(w, 0), w))
+    found = {w for w in found if w[0] == word[0]} or found  # a typist rarely misses the first letter
+    if short:  # a question word: the most common in English ("wat": "what", not "was" or "at")
+        best = max(found, key=lambda w: (english.get(w, 0), w))
+    else:  # the library's most used ("relases": "releases", not "relates")
+        best = max(found, key=lambda w: (vocabulary.counts.get(w, 0), english.get(w, 0), w))
     return best.capitalize() if capital else best

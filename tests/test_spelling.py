@@ -20,7 +20,8 @@ from assistant.types import Answer, Correction
 QUALITY_DOC = "corpus/guidance/04-quality-agreements.md"
 LIBRARY = Vocabulary.of_texts(
     [
-        "A quality agreement should cover release, batches and lyophilization. The sponsor releases each batch.",
+        "A quality agreement should cover release, batches and lyophilization. The sponsor releases each batch at the",
+        "site, as was agreed.",
         "PackSure serialization; CMO and CDMO duties; documentation of the transfer.",
     ]
 )
