@@ -12,7 +12,7 @@ import math
 import re
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,7 +23,7 @@ from assistant import textmatch
 from assistant.config import Settings
 from assistant.index import SEARCH_FRESH_S
 from assistant.routing import CatalogEntry, Route, clause_matches, route
-from assistant.spelling import Vocabulary
+from assistant.spelling import Vocabulary, letter_words
 from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
 from assistant.tuning import RETRIEVAL, ROUTING, RetrievalTuning
 from assistant.types import Chunk, Filters, ScoredChunk, embedding_text
@@ -97,8 +97,9 @@ class Retriever(Protocol):
         """The library's documents and clause the question names, and named documents the library lacks."""
         ...
 
-    def vocabulary(self) -> Vocabulary:
-        """The words of the library's passages, which a misspelt question word is corrected into."""
+    def vocabulary(self, filters: Filters | None = None) -> Vocabulary:
+        """The words of the passages of the collections `filters` admits, which a misspelt question word is
+        corrected into."""
         ...
 
 
@@ -126,6 +127,16 @@ class _KeywordIndex:
     by_source: dict[str, list[Chunk]]
 
 
+@dataclass(slots=True)
+class _Words:
+    """The keyword index's words counted per collection, and the vocabularies summed from them per set of
+    collections (None: every collection)."""
+
+    keyword: _KeywordIndex
+    counted: dict[str, Counter[str]]
+    built: dict[frozenset[str] | None, Vocabulary] = field(default_factory=dict)
+
+
 class HybridRetriever:
     """Dense + BM25 with reciprocal rank fusion, near-duplicate removal and an optional cross-encoder."""
 
@@ -139,7 +150,7 @@ class HybridRetriever:
         self._reranker: Any = None
         self._catalog: tuple[int, list[CatalogEntry]] | None = None
         self._spelled: dict[tuple[int, str], str | None] = {}
-        self._vocabulary: tuple[_KeywordIndex, Vocabulary] | None = None
+        self._words: _Words | None = None
 
     # --- keyword side ------------------------------------------------------------------------
 
@@ -246,14 +257,27 @@ class HybridRetriever:
             self._spelled[key] = textmatch.spelled_out(acronym, (c.text for c in kw.chunks))
         return self._spelled[key]
 
-    def vocabulary(self) -> Vocabulary:
-        """The words of every visible passage (title and section included, as the keyword side sees them); built
-        with the keyword index, so from the same chunks, and again when documents are added or removed."""
+    def vocabulary(self, filters: Filters | None = None) -> Vocabulary:
+        """The words of the visible passages (title and section included, as the keyword side sees them) of the
+        collections `filters` admits, so that a correction never shows a reader a word of a document they may not
+        read. Counted per collection from the keyword index's chunks, so again when documents are added or
+        removed; summed once per set of collections."""
         kw = self.keyword_index()
+        readable = None if filters is None or filters.collections is None else frozenset(filters.collections)
         with self._lock:
-            if self._vocabulary is None or self._vocabulary[0] is not kw:
-                self._vocabulary = (kw, Vocabulary.of_texts(embedding_text(c) for c in kw.chunks))
-            return self._vocabulary[1]
+            if self._words is None or self._words.keyword is not kw:
+                counted: dict[str, Counter[str]] = defaultdict(Counter)
+                for chunk in kw.chunks:
+                    counted[chunk.collection].update(letter_words(embedding_text(chunk)))
+                self._words = _Words(kw, dict(counted))
+            cached = self._words
+            if readable not in cached.built:
+                total: Counter[str] = Counter()
+                for collection, counts in cached.counted.items():
+                    if readable is None or collection in readable:
+                        total.update(counts)
+                cached.built[readable] = Vocabulary(total)
+            return cached.built[readable]
 
     def parent(self, chunk: Chunk) -> Chunk | None:
         """The first chunk of the enclosing section."""

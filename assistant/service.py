@@ -246,7 +246,7 @@ class Assistant:
                 yield Final(replace(base, text=prompts.ENGLISH_ONLY, kind="clarify", timings=_total({}, started)))
                 return
             cleaned = translated
-        cleaned, corrections = self._spelled(cleaned, rules)
+        cleaned, corrections = self._spelled(cleaned, flt, rules)
         base = replace(base, corrections=corrections)
         resolved = self.resolve(cleaned, history_turns, backend, vendors)
         if resolved.vendors and not flt.vendors:
@@ -331,12 +331,13 @@ class Assistant:
             return replace(resolved, question=rewritten)
         return resolved
 
-    def _spelled(self, question: str, rules: Rules) -> tuple[str, tuple[Correction, ...]]:
-        """The question with its misspelt words corrected into the library's (assistant/spelling.py), with the
-        corrections; search, routing and the refusal gates read it, the answer keeps the question as typed."""
+    def _spelled(self, question: str, filters: Filters, rules: Rules) -> tuple[str, tuple[Correction, ...]]:
+        """The question with its misspelt words corrected into the words of the documents `filters` may read
+        (assistant/spelling.py), with the corrections; search, routing and the refusal gates read it, the answer
+        keeps the question as typed."""
         from assistant.spelling import correct
 
-        spelled, corrections = correct(question, self.retriever.vocabulary())
+        spelled, corrections = correct(question, self.retriever.vocabulary(filters))
         if corrections and rules.on("question.spelling"):
             return spelled, corrections
         return question, ()

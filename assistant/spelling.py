@@ -29,6 +29,11 @@ QUESTION_WORDS = STOPWORDS
 """What a question is made of besides the library's words ("what", "should", "which")."""
 
 
+def letter_words(text: str) -> list[str]:
+    """The lower-case ASCII letter words of a text ("fill-finish" gives "fill" and "finish", "Q10" gives "q")."""
+    return [w for w in _LETTERS.findall(text.lower()) if w.isascii()]
+
+
 class Vocabulary:
     """The library's words with their counts, plus the question words; built once per index version by the
     retriever, read by every question."""
@@ -41,10 +46,10 @@ class Vocabulary:
 
     @classmethod
     def of_texts(cls, texts: Iterable[str]) -> Vocabulary:
-        """The lower-case letter words of the texts ("fill-finish" gives "fill" and "finish"), ASCII only."""
+        """The vocabulary of some texts, counting their `letter_words`."""
         counts: Counter[str] = Counter()
         for text in texts:
-            counts.update(w for w in _LETTERS.findall(text.lower()) if w.isascii())
+            counts.update(letter_words(text))
         return cls(counts)
 
     def __contains__(self, word: str) -> bool:

@@ -187,9 +187,9 @@ class BaselineRetriever:
         """The project's document routing, so both systems say the same about documents the library lacks."""
         return self.helper.route(question, filters)
 
-    def vocabulary(self) -> Vocabulary:
+    def vocabulary(self, filters: Filters | None = None) -> Vocabulary:
         """The project's vocabulary of the same corpus, so both systems search the same corrected question."""
-        return self.helper.vocabulary()
+        return self.helper.vocabulary(filters)
 
 
 def build_baseline(corpus: Sequence[Path], helper: HybridRetriever, persist_dir: Path) -> BaselineRetriever:

@@ -12,10 +12,11 @@ from assistant.config import Settings
 from assistant.index import Index
 from assistant.ingestion import Ingestor
 from assistant.presentation import reply_for
+from assistant.principal import PUBLIC_COLLECTION, Principal
 from assistant.retrieval import HybridRetriever
 from assistant.service import Assistant
 from assistant.spelling import Vocabulary, correct
-from assistant.types import Answer, Correction
+from assistant.types import Answer, Correction, Filters
 
 QUALITY_DOC = "corpus/guidance/04-quality-agreements.md"
 LIBRARY = Vocabulary.of_texts(
@@ -97,6 +98,26 @@ def test_the_vocabulary_is_rebuilt_when_documents_are_added_and_removed(
     (docs / "drying.md").unlink()
     assert ingestor.run([docs], prune=True).ok
     assert "lyophilization" not in retriever.vocabulary()
+
+
+def test_a_reader_is_never_corrected_into_a_word_of_a_collection_they_may_not_read(
+    make_index: Callable[..., tuple[Index, Ingestor, Settings]], tmp_path: Path
+) -> None:
+    index, ingestor, settings = make_index()
+    public, secret = tmp_path / "public", tmp_path / "secret"
+    public.mkdir()
+    secret.mkdir()
+    (public / "release.md").write_text("# Release\n\nThe qualified person certifies each batch before release.\n")
+    (secret / "project.md").write_text("# Project\n\nThe zentrovax programme moves to the new site in May.\n")
+    assert ingestor.run([public]).ok and ingestor.run([secret], collection="secret").ok
+    retriever = HybridRetriever(index, settings)
+    reader = Filters(collections=(PUBLIC_COLLECTION,))
+    assert correct("when does zentrovix move", retriever.vocabulary(reader)) == ("when does zentrovix move", ())
+    assert correct("when does zentrovix move", retriever.vocabulary())[0] == "when does zentrovax move"
+    answer = Assistant(settings, index).ask(
+        "when does zentrovix move", principal=Principal("reader", readable=frozenset({PUBLIC_COLLECTION}))
+    )
+    assert answer.corrections == ()
 
 
 # --- answers on the shipped corpus ------------------------------------------------------------------------
