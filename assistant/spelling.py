@@ -3,12 +3,13 @@
 "what shuold a quality agremeent cover" is searched as "what should a quality agreement cover": a misspelt key
 word misses the keyword search and counts against the question in the refusal gates' term coverage.
 
-A word is corrected only when neither the library nor the English word list knows it, and only into a word the
-library uses or a question word (`textmatch.STOPWORDS`). The English list (pyspellchecker's, from subtitles and
-Wikipedia) also holds common typos ("wat"): an entry counts as a typo only when a word one edit away is far more
-common (`SPELLING.real_word_ratio`) and in the library. Names and codes stay as typed: capitalised words (but the
-question's first), acronyms, words touching digits, and short words, which are often acronyms typed in lower
-case ("cro"), are corrected only into question words ("wat" -> "what").
+A word is corrected only when neither the library nor the English word list knows it and the keyword search does
+not find its stem already ("lyophilizer", "finalise"), and only into a word the library uses or a question word
+(`textmatch.STOPWORDS`). The English list (pyspellchecker's, from subtitles and Wikipedia) also holds common typos
+("wat"): an entry counts as a typo only when a library word one edit away is far more common in English
+(`SPELLING.real_word_ratio`). Names and codes stay as typed: capitalised words (but the question's first),
+acronyms, words touching digits or apostrophes ("Q10", "doesn't", "CMO's"); short words, which are often acronyms
+typed in lower case ("cro"), are corrected only into question words ("wat" -> "what").
 
 Pure: the vocabulary is built from texts handed in; rapidfuzz finds the words one or two edits away.
 """
@@ -19,12 +20,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from assistant.textmatch import STOPWORDS, american
+from assistant.textmatch import STOPWORDS, stem
 from assistant.tuning import SPELLING
 from assistant.types import Correction
 
 _LETTERS = re.compile(r"[^\W\d_]+")
-_TOKEN = re.compile(r"\b[^\W\d_]+\b")  # a run of letters standing alone: not "Q10", "21CFR" or "x2"
+_TOKEN = re.compile(r"(?<!['\u2019])\b[^\W\d_]+\b(?!['\u2019])")
+"""A run of letters standing alone: not "Q10", "21CFR" or "x2", nor a part of "doesn't" or "CMO's"."""
 QUESTION_WORDS = STOPWORDS
 """What a question is made of besides the library's words ("what", "should", "which")."""
 
@@ -43,6 +45,7 @@ class Vocabulary:
         for word in QUESTION_WORDS:
             self.counts.setdefault(word, 0)
         self._words = tuple(self.counts)
+        self.stems = frozenset(stem(word) for word in self.counts)
 
     @classmethod
     def of_texts(cls, texts: Iterable[str]) -> Vocabulary:
@@ -103,7 +106,7 @@ def _corrected(typed: str, first: bool, vocabulary: Vocabulary, english: Mapping
     capital = first and typed[0].isupper() and typed[1:].islower()
     if not typed.isascii() or len(word) < SPELLING.min_letters or not (typed.islower() or capital):
         return None
-    if word in vocabulary or american(word) in vocabulary:  # "serialisation": the search folds it already
+    if word in vocabulary or stem(word) in vocabulary.stems:  # a form the search finds: "lyophilizer", "finalise"
         return None
     short = len(word) < SPELLING.content_letters
     listed = english.get(word, 0)

@@ -23,7 +23,7 @@ LIBRARY = Vocabulary.of_texts(
     [
         "A quality agreement should cover release, batches and lyophilization. The sponsor releases each batch at the",
         "site, as was agreed.",
-        "PackSure serialization; CMO and CDMO duties; documentation of the transfer.",
+        "PackSure serialization; CMO and CDMO duties; documentation of the transfer by the manufacturer.",
     ]
 )
 
@@ -39,11 +39,9 @@ def test_misspelt_words_become_the_library_words_one_or_two_edits_away() -> None
     text, corrections = correct("what shuold a quality agremeent cover", LIBRARY)
     assert text == "what should a quality agreement cover"
     assert corrections == (Correction("shuold", "should"), Correction("agremeent", "agreement"))
-    assert searched("who relases the sponsor's batchs") in (  # a library word one edit away
-        "who releases the sponsor's batch",
-        "who releases the sponsor's batches",
-    )
-    assert searched("what documention is kept") == "what documentation is kept"  # two edits in a long word
+    # "batchs" stems as "batch", which the search finds already
+    assert searched("who relases the sponsor's batchs") == "who releases the sponsor's batchs"
+    assert searched("which manufacterrer is it") == "which manufacturer is it"  # two edits in a long word
 
 
 def test_names_codes_and_known_words_stay_as_typed() -> None:
@@ -51,6 +49,8 @@ def test_names_codes_and_known_words_stay_as_typed() -> None:
     assert correct(question, LIBRARY) == (question, ())  # capitalised, acronym, codes, English words
     assert searched("what does packsure do") == "what does packsure do"  # a vendor typed in lower case is known
     assert searched("what is a cro") == "what is a cro"  # a short unknown word may be an acronym: not "cmo"
+    kept = "who finalises lyophilizers? it isn't the cmo's"  # the library's stems; contractions, possessives
+    assert searched(kept) == kept
 
 
 def test_a_common_typo_in_the_english_list_is_corrected_and_the_first_word_keeps_its_capital() -> None:
