@@ -53,6 +53,7 @@ def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
         "written": answer.written,
         "citations": [c.as_dict() for c in answer.citations],
         "standalone_question": answer.standalone_question,
+        "corrections": [{"typed": c.typed, "searched": c.searched} for c in answer.corrections],
         "backend": answer.backend,
         "sentences_total": answer.sentences_total,
         "sentences_supported": answer.sentences_supported,
@@ -115,6 +116,8 @@ def _ask(args: argparse.Namespace) -> int:
         print(json.dumps({**answer_json(answer), "load_s": round(loaded["total_s"], 3)}, indent=2, ensure_ascii=False))
     else:
         print(answer.text)
+        if answer.corrections:
+            print(f"(Searched for: {answer.standalone_question})")
         for c in answer.citations:
             section = f" — {c.section}" if c.section else ""
             print(f"  [{c.n}] {c.locator or c.title}{section} ({c.source})")

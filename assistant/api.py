@@ -518,6 +518,7 @@ class ChatService:
             "citations": [c.as_dict() for c in answer.citations],
             "refused": answer.refused,
             "conversation_id": conversation_id,
+            **({"searched_for": answer.standalone_question} if answer.corrections else {}),
         }
 
     async def stream(

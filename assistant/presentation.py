@@ -205,13 +205,21 @@ def closest_sources(retrieved: Sequence[ScoredChunk], limit: int = REFUSAL.close
     return out
 
 
+def searched_note(answer: Answer) -> str:
+    """The note "Searched for: ..." when misspelt words of the question were corrected before the search, else ""."""
+    return f"_Searched for: {answer.standalone_question}_" if answer.corrections else ""
+
+
 def reply_for(answer: Answer) -> Reply:
     """The reply for one answer (a comparison keeps the closest passages of the vendors it found nothing for)."""
     comparison = answer.kind == "comparison"
+    searched = searched_note(answer)
     if answer.refused:  # the closest passages show in the sources panel only, not again as a list in the chat
         text = answer.text.split("\nClosest sources:")[0]
+        text = f"{text}\n\n{searched}" if searched else text
         return Reply(text, [], True, closest_sources(answer.retrieved), comparison, answer=answer)
     text = f"{answer.text}\n\n{written_note(len(answer.dropped))}" if answer.written else answer.text
+    text = f"{text}\n\n{searched}" if searched else text
     return Reply(text, cited_sources(answer), False, [], comparison, answer.written, answer)
 
 

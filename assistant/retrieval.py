@@ -12,7 +12,7 @@ import math
 import re
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,6 +23,7 @@ from assistant import textmatch
 from assistant.config import Settings
 from assistant.index import SEARCH_FRESH_S
 from assistant.routing import CatalogEntry, Route, clause_matches, route
+from assistant.spelling import Vocabulary, letter_words
 from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
 from assistant.tuning import RETRIEVAL, ROUTING, RetrievalTuning
 from assistant.types import Chunk, Filters, ScoredChunk, embedding_text
@@ -96,6 +97,11 @@ class Retriever(Protocol):
         """The library's documents and clause the question names, and named documents the library lacks."""
         ...
 
+    def vocabulary(self, filters: Filters | None = None) -> Vocabulary:
+        """The words of the passages of the collections `filters` admits, which a misspelt question word is
+        corrected into."""
+        ...
+
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """BM25 tokens: lower-case stemmed words without stopwords (`_empty_` for a text with none)."""
@@ -121,6 +127,16 @@ class _KeywordIndex:
     by_source: dict[str, list[Chunk]]
 
 
+@dataclass(slots=True)
+class _Words:
+    """The keyword index's words counted per collection, and the vocabularies summed from them per set of
+    collections (None: every collection)."""
+
+    keyword: _KeywordIndex
+    counted: dict[str, Counter[str]]
+    built: dict[frozenset[str] | None, Vocabulary] = field(default_factory=dict)
+
+
 class HybridRetriever:
     """Dense + BM25 with reciprocal rank fusion, near-duplicate removal and an optional cross-encoder."""
 
@@ -134,6 +150,7 @@ class HybridRetriever:
         self._reranker: Any = None
         self._catalog: tuple[int, list[CatalogEntry]] | None = None
         self._spelled: dict[tuple[int, str], str | None] = {}
+        self._words: _Words | None = None
 
     # --- keyword side ------------------------------------------------------------------------
 
@@ -239,6 +256,28 @@ class HybridRetriever:
         if key not in self._spelled:
             self._spelled[key] = textmatch.spelled_out(acronym, (c.text for c in kw.chunks))
         return self._spelled[key]
+
+    def vocabulary(self, filters: Filters | None = None) -> Vocabulary:
+        """The words of the visible passages (title and section included, as the keyword side sees them) of the
+        collections `filters` admits, so that a correction never shows a reader a word of a document they may not
+        read. Counted per collection from the keyword index's chunks, so again when documents are added or
+        removed; summed once per set of collections."""
+        kw = self.keyword_index()
+        readable = None if filters is None or filters.collections is None else frozenset(filters.collections)
+        with self._lock:
+            if self._words is None or self._words.keyword is not kw:
+                counted: dict[str, Counter[str]] = defaultdict(Counter)
+                for chunk in kw.chunks:
+                    counted[chunk.collection].update(letter_words(embedding_text(chunk)))
+                self._words = _Words(kw, dict(counted))
+            cached = self._words
+            if readable not in cached.built:
+                total: Counter[str] = Counter()
+                for collection, counts in cached.counted.items():
+                    if readable is None or collection in readable:
+                        total.update(counts)
+                cached.built[readable] = Vocabulary(total)
+            return cached.built[readable]
 
     def parent(self, chunk: Chunk) -> Chunk | None:
         """The first chunk of the enclosing section."""

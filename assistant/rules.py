@@ -31,6 +31,13 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    # the question's words (service.stream, spelling.py): before search, routing and the refusal gates
+    Rule(
+        "question.spelling",
+        "question",
+        "misspelt words are corrected into the library's words before search and the gates",
+        "service",
+    ),
     # question kinds (questions._analyse): the kind decides which strategy, bonuses and gates apply
     Rule("kind.difference", "question", "'difference between X and Y' questions quote both definitions", "questions"),
     Rule("kind.definition", "question", "'what is X' questions lead with the unit that defines X", "questions"),

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from assistant.index import Index
     from assistant.ingestion import IngestReport, Progress
     from assistant.rules import Rules
+    from assistant.types import Correction
     from assistant.uploads import IngestWorker
 
 _COMPARISON = re.compile(
@@ -245,6 +246,8 @@ class Assistant:
                 yield Final(replace(base, text=prompts.ENGLISH_ONLY, kind="clarify", timings=_total({}, started)))
                 return
             cleaned = translated
+        cleaned, corrections = self._spelled(cleaned, flt, rules)
+        base = replace(base, corrections=corrections)
         resolved = self.resolve(cleaned, history_turns, backend, vendors)
         if resolved.vendors and not flt.vendors:
             flt = replace(flt, vendors=resolved.vendors)
@@ -327,6 +330,17 @@ class Assistant:
         if fits and not logic.looks_like_injection(rewritten):
             return replace(resolved, question=rewritten)
         return resolved
+
+    def _spelled(self, question: str, filters: Filters, rules: Rules) -> tuple[str, tuple[Correction, ...]]:
+        """The question with its misspelt words corrected into the words of the documents `filters` may read
+        (assistant/spelling.py), with the corrections; search, routing and the refusal gates read it, the answer
+        keeps the question as typed."""
+        from assistant.spelling import correct
+
+        spelled, corrections = correct(question, self.retriever.vocabulary(filters))
+        if corrections and rules.on("question.spelling"):
+            return spelled, corrections
+        return question, ()
 
     def _unknown_names(self, question: str, rules: Rules) -> list[str]:
         """Names in the question that no passage of the library mentions, when they are what it asks about:

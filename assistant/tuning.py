@@ -158,6 +158,23 @@ class SupportTuning:
 
 
 @dataclass(frozen=True, slots=True)
+class SpellingTuning:
+    """Which words of a question are corrected, and into what (assistant/spelling.py). Set by hand with the
+    spelling rule; `python -m evals --ablate --rules question.spelling` measures the rule as a whole."""
+
+    min_letters: int = 3
+    """Words shorter than this are never corrected ("u", "ur")."""
+    content_letters: int = 5
+    """Shorter words are corrected only into question words ("wat" -> "what"): a short unknown word is often an
+    acronym typed in lower case ("cro" is not "cmo")."""
+    two_edits_letters: int = 8
+    """Words this long may be two edits from the word meant ("documention"); shorter ones only one."""
+    real_word_ratio: int = 1000
+    """An English-list word is a typo only when a library word one edit away is this many times more common in
+    English: "wat" (680) for "what" (17 million); a rare correct word ("excipient", 50) is never that far below."""
+
+
+@dataclass(frozen=True, slots=True)
 class QuoteTuning:
     """Quote mode: which units of the retrieved passages become the answer."""
 
@@ -372,6 +389,7 @@ ROUTING = RoutingTuning()
 QUESTION = QuestionTuning()
 REFUSAL = RefusalTuning()
 SUPPORT = SupportTuning()
+SPELLING = SpellingTuning()
 QUOTE = QuoteTuning()
 SURVEY = QuoteTuning(max_units=6, ratio=0.8, per_passage=1)
 """The vendor survey: one unit per vendor's passage, more units, a looser ratio."""

@@ -276,6 +276,14 @@ class Sentence:
 
 
 @dataclass(frozen=True, slots=True)
+class Correction:
+    """One word of a question as typed, and as searched (assistant/spelling.py)."""
+
+    typed: str
+    searched: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """The assistant's reply with its evidence; `text` is rendered once from `sentences` by its producer."""
 
@@ -298,6 +306,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     rules: tuple[str, ...] = ()
     """The named answer rules (assistant/rules.py) that fired for this answer."""
+    corrections: tuple[Correction, ...] = ()
+    """Misspelt words of the question and the words searched instead (assistant/spelling.py): the question
+    searched is `standalone_question`, the one typed `question`."""
 
     @property
     def sentences_total(self) -> int:

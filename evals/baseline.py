@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.index import where
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.routing import Route
+from assistant.spelling import Vocabulary
 from assistant.types import Chunk, Filters, LoadedDocument, ScoredChunk
 
 if TYPE_CHECKING:
@@ -185,6 +186,10 @@ class BaselineRetriever:
     def route(self, question: str, filters: Filters | None = None) -> Route:
         """The project's document routing, so both systems say the same about documents the library lacks."""
         return self.helper.route(question, filters)
+
+    def vocabulary(self, filters: Filters | None = None) -> Vocabulary:
+        """The project's vocabulary of the same corpus, so both systems search the same corrected question."""
+        return self.helper.vocabulary(filters)
 
 
 def build_baseline(corpus: Sequence[Path], helper: HybridRetriever, persist_dir: Path) -> BaselineRetriever:
