@@ -22,6 +22,7 @@ import numpy as np
 from assistant import textmatch
 from assistant.config import Settings
 from assistant.index import SEARCH_FRESH_S
+from assistant.questions import without_source
 from assistant.routing import CatalogEntry, Route, clause_matches, route
 from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
 from assistant.tuning import RETRIEVAL, ROUTING, RetrievalTuning
@@ -173,7 +174,7 @@ class HybridRetriever:
 
     def coverage(self, question: str, passages: Sequence[ScoredChunk]) -> float:
         """IDF-weighted share of the question's terms that occur in the passages (1.0 for no terms)."""
-        terms = set(tokenize([question])[0]) - {"_empty_"}
+        terms = set(tokenize([self._searched(question)])[0]) - {"_empty_"}
         if not terms:
             return 1.0
         present: set[str] = set()
@@ -351,11 +352,19 @@ class HybridRetriever:
         filters = filters or Filters()
         k = k or self.settings.top_k
         started = time.perf_counter()
-        retrieval = self._search(query, filters, k)
+        searched = self._searched(query)
+        retrieval = self._search(searched, filters, k)
         found = self.route(query, filters)
         if (found.sources or found.clause) and self.rules.on("retrieval.routing"):
-            return self._named_first(query, filters, found, retrieval, k, started)
+            return self._named_first(searched, filters, found, retrieval, k, started)
         return retrieval
+
+    def _searched(self, query: str) -> str:
+        """What the passages must match: the query without a frame naming where to look (routing reads that)."""
+        searched = without_source(query)
+        if searched != query and self.rules.on("question.source_frame"):
+            return searched
+        return query
 
     def _search(self, query: str, filters: Filters, k: int, query_vector: np.ndarray | None = None) -> Retrieval:
         """Dense + keyword search fused by reciprocal rank, near-duplicates dropped."""

@@ -216,6 +216,9 @@ class QuoteTuning:
     include the following:" two chunks before the bullet quoted), and forward to follow a numbered list whose
     items sit between paragraphs (the heparin guidance's recommendations 1 to 5); set by hand (realdocs rd-20 and
     rd-17, 2026-12-05). Ablation: cites question ids; measured by rule `retrieval.list_continuation`."""
+    follow: int = 2
+    """Most sentences the best unit of a plain answer brings after it from its passage (rule
+    `strategy.continuation`), within `max_words`; set by the eval run in that rule's commit."""
     antecedents: int = 3
     """Most sentences a quoted "This ..." / "These ..." unit brings before it (its chain of antecedents); set by hand
     when composition was written (ec75b0f); not calibrated by an eval run."""
