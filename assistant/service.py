@@ -284,10 +284,7 @@ class Assistant:
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
         evidence = self._evidence(query, retrieval, survey, timings, rules, vendors)
-        # a question that names a document the library holds is about that document, however loosely it matches
-        held = timings.get("named_documents", 0.0) > 0
-        weak = relevance == "weak" and evidence.best < REFUSAL.strong_evidence and not held
-        if weak and rules.on("refuse.weak_evidence"):
+        if relevance == "weak" and evidence.best < REFUSAL.strong_evidence and rules.on("refuse.weak_evidence"):
             yield Final(self._refuse(base, retrieval.results, started, timings))
             return
         asks_fact = query.wants and not evidence.missing
