@@ -174,7 +174,7 @@ class HybridRetriever:
 
     def coverage(self, question: str, passages: Sequence[ScoredChunk]) -> float:
         """IDF-weighted share of the question's terms that occur in the passages (1.0 for no terms)."""
-        terms = set(tokenize([self._searched(question)])[0]) - {"_empty_"}
+        terms = set(tokenize([question])[0]) - {"_empty_"}
         if not terms:
             return 1.0
         present: set[str] = set()
