@@ -156,3 +156,16 @@ def test_a_frame_naming_a_document_is_not_searched_a_frame_naming_a_case_is() ->
     assert without_source("Under Annex 11, who owns the system?") == "who owns the system?"
     case = "For a drug labelling recall, can we ask our wholesalers to relabel?"
     assert without_source(case) == case
+
+
+def test_switching_off_the_asking_part_reads_the_whole_sentence() -> None:
+    from assistant.questions import last_question
+    from assistant.rules import Rules
+
+    question = "According to ICH Q7, what is a batch?"
+    tracked = Rules(frozenset({"question.asking_part"})).tracking()
+    assert analyse(question, (), tracked).kind != "definition"
+    assert "question.asking_part" in (tracked.fired or set())
+    assert last_question(question, tracked) == question
+    framed = analyse("Without a quality agreement, who releases the batch?")
+    assert not framed.negative and framed.negated(Rules(frozenset({"question.asking_part"})))
