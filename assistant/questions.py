@@ -411,8 +411,9 @@ def last_question(text: str, rules: Rules = ALL_ON) -> str:
 
 
 def _unframed(sentence: str, rules: Rules) -> str:
-    """The sentence's asking part, when rule `question.asking_part` is on (else the whole sentence)."""
-    asked = asked_part(sentence)
+    """The sentence without a frame naming a document, when rule `question.asking_part` is on (else the whole
+    sentence); a frame naming a case or a scope ("Across the vendor brochures, who ...") is part of what is asked."""
+    asked = _without_source_frame(sentence)
     return asked if asked != sentence and rules.on("question.asking_part") else sentence
 
 
@@ -447,12 +448,15 @@ def is_source_frame(frame: str) -> bool:
 def without_source(question: str) -> str:
     """The question without the frames that name where to look ("According to <a guidance title>, what ...?"):
     what searching and scoring should match, as a title's words say nothing about which passage answers."""
-    out = []
-    for sentence in _SENTENCES.split(" ".join(question.split())):
-        asked = asked_part(sentence)
-        frame = sentence[: len(sentence) - len(asked)]
-        out.append(asked if asked != sentence and is_source_frame(frame) else sentence)
-    return " ".join(out)
+    sentences = _SENTENCES.split(" ".join(question.split()))
+    out = [_without_source_frame(s) for s in sentences]
+    return question if out == sentences else " ".join(out)
+
+
+def _without_source_frame(sentence: str) -> str:
+    """The sentence from its asking word on when what comes before names a document, else the whole sentence."""
+    asked = asked_part(sentence)
+    return asked if asked != sentence and is_source_frame(sentence[: len(sentence) - len(asked)]) else sentence
 
 
 def asked_part(sentence: str) -> str:

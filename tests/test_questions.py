@@ -167,5 +167,12 @@ def test_switching_off_the_asking_part_reads_the_whole_sentence() -> None:
     assert analyse(question, (), tracked).kind != "definition"
     assert "question.asking_part" in (tracked.fired or set())
     assert last_question(question, tracked) == question
-    framed = analyse("Without a quality agreement, who releases the batch?")
-    assert not framed.negative and framed.negated(Rules(frozenset({"question.asking_part"})))
+
+
+def test_a_frame_naming_a_scope_or_a_case_stays_in_what_is_asked() -> None:
+    from assistant.questions import last_question
+
+    scope = "Across the vendor brochures, who reports the best and the worst deviation closure rate?"
+    assert last_question(scope) == scope and analyse(scope).kind != "who"
+    case = "Without a quality agreement, who releases the batch?"
+    assert last_question(case) == case and analyse(case).negative
