@@ -477,8 +477,8 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
     for i, unit in enumerate(units):
         first_units.setdefault(unit.passage, i)
     notices_off = not _ABOUT_NOTICES.search(query.text)
-    negative = query.negated(rules)
-    asked = last_question(query.text, rules)
+    negative = query.negative
+    asked = last_question(query.text)
     matched = searched_text(query.text, rules)
     scores = []
     for i, (unit, similarity) in enumerate(zip(units, sims, strict=True)):
@@ -903,17 +903,13 @@ def _list_answer(query: Query, units: Sequence[Unit], scores: Sequence[float], c
         score, how, index = scores[first] + ctx.compose.outline, "outline", first
     if score < best_plain * ctx.quote.ratio:
         return []
-    if query.negated(ctx.rules) and not NEGATION.search(_with_items_text(units[index], units)):
+    if query.negative and not NEGATION.search(_with_items_text(units[index], units)):
         return []  # "What won't they fill?" is not answered by a list of what they do
     unit = units[index]
     if how == "lead":
         antecedent = [unit.previous] if unit.anaphoric and unit.previous is not None else []
         return _pieces(units, [*antecedent, index], ctx)
-    if (
-        unit.passage in ctx.summaries
-        and _SEQUENCE.search(main_clause(query.text, ctx.rules))
-        and ctx.rules.on("strategy.summary")
-    ):
+    if unit.passage in ctx.summaries and _SEQUENCE.search(main_clause(query.text)) and ctx.rules.on("strategy.summary"):
         return _summary(ctx.summaries[unit.passage], ctx)
     pieces = [Piece(unit.text, (unit.passage,))]
     root = ctx.passages[unit.passage].section
@@ -935,7 +931,7 @@ def _outline_answers(query: Query, unit: Unit, score: float, best: float, ctx: C
     chunk = ctx.passages[unit.passage]
     heading = chunk.section.split(" > ")[-1] if chunk.section else chunk.title
     named = {t for v in ctx.vendors for t in content_terms(v)}
-    return bool((set(content_terms(main_clause(query.text, ctx.rules))) - named) & set(content_terms(heading)))
+    return bool((set(content_terms(main_clause(query.text))) - named) & set(content_terms(heading)))
 
 
 def _best_outline(units: Sequence[Unit], scores: Sequence[float], ctx: Context) -> int | None:
@@ -1041,21 +1037,19 @@ def anchors(question: str, vendors: Sequence[str], idf: Callable[[str], float], 
 _FIGURES = frozenset({"number", "duration", "date", "frequency", "price"})
 
 
-def measured(question: str, vendors: Sequence[str], rules: Rules = ALL_ON) -> frozenset[str]:
+def measured(question: str, vendors: Sequence[str]) -> frozenset[str]:
     """What a figure question measures: the content terms of its main clause, less vendor names and measure
     words ("delivery", "time" in "What is PackSure's on-time-in-full delivery rate?")."""
     named = {t for v in vendors for t in content_terms(v)}
-    return frozenset(
-        t for t in content_terms(main_clause(question, rules)) if t not in named and t not in _MEASURE_WORDS
-    )
+    return frozenset(t for t in content_terms(main_clause(question)) if t not in named and t not in _MEASURE_WORDS)
 
 
 _ASKED_UNIT = re.compile(r"\bhow\s+many\s+(?P<unit>[A-Za-z]{3,})\b", re.I)
 
 
-def asked_unit(question: str, rules: Rules = ALL_ON) -> str:
+def asked_unit(question: str) -> str:
     """The unit a "how many" question counts in ("days" in "How many days notice before ...")."""
-    match = _ASKED_UNIT.search(last_question(question, rules))
+    match = _ASKED_UNIT.search(last_question(question))
     return match.group("unit").lower() if match else ""
 
 
@@ -1068,11 +1062,11 @@ def _in_asked_unit(query: Query, text: str, vendors: Sequence[str], rules: Rules
     """The text states an amount in the unit the question counts in and shares a term with the whole asking
     sentence: "60 days before any change of raw material source" for "How many days notice before a change of
     raw material source?", whose main clause ("How many days notice") says little of what is measured."""
-    unit = asked_unit(query.text, rules)
+    unit = asked_unit(query.text)
     if not unit or not counts(text, unit):
         return False
     named = {t for v in vendors for t in content_terms(v)}
-    asked = {t for t in content_terms(last_question(query.text, rules)) if t not in named and t not in _MEASURE_WORDS}
+    asked = {t for t in content_terms(last_question(query.text)) if t not in named and t not in _MEASURE_WORDS}
     shared = len(asked & set(content_terms(text))) / len(asked) if asked else 0.0
     return shared >= _ASKED_UNIT_SHARE and rules.on("figure.asked_unit")
 
@@ -1188,7 +1182,7 @@ def survey(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Cont
         composed = _superlative(query, units, scores, ctx, by_vendor)
         if composed is not None:
             return composed
-    asked = main_clause(query.text, ctx.rules)
+    asked = main_clause(query.text)
     region = region_in(asked)
     if region is not None and ctx.rules.on("survey.region"):
         placed = _placed(units, region, ctx)
@@ -1253,9 +1247,7 @@ def _where(
 ) -> Composition | None:
     """A survey that asks only where ("Which of our CMOs are in Europe?"): each vendor whose documents name a place
     in the region, with its best unit naming one; None when the question asks something besides the place."""
-    besides = anchors(
-        _PROVIDER_WORDS.sub(" ", without_region(main_clause(query.text, ctx.rules))), ctx.vendors, ctx.idf, 2
-    )
+    besides = anchors(_PROVIDER_WORDS.sub(" ", without_region(main_clause(query.text))), ctx.vendors, ctx.idf, 2)
     if besides - _WHERE_WORDS:
         return None
     chosen = []

@@ -313,7 +313,7 @@ class Quoter:
             names = self.rare_names(query, vendors)
             if names and query.wants and not rules.on("retrieval.rare_names"):
                 names = []
-            about = compose.measured(query.text, vendors, rules)
+            about = compose.measured(query.text, vendors)
             missing = compose.evidence_lacks(query, pieces, chunks, vendors, names, owners, about, rules)
             found = None
             if missing and not names and not owners:

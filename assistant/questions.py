@@ -186,11 +186,7 @@ class Query:
     @property
     def negative(self) -> bool:
         """True when what is asked is negated ("what kinds of products won't they fill?")."""
-        return self.negated()
-
-    def negated(self, rules: Rules = ALL_ON) -> bool:
-        """`negative`, with the rule `question.asking_part` as the answer's rules say."""
-        return bool(NEGATION.search(main_clause(self.text, rules)))
+        return bool(NEGATION.search(main_clause(self.text)))
 
     @property
     def asks_list(self) -> bool:
@@ -270,10 +266,10 @@ NEGATION = re.compile(
 """A negated statement or question: embeddings hardly tell "we fill X" from "we do not fill X"."""
 
 
-def main_clause(question: str, rules: Rules = ALL_ON) -> str:
+def main_clause(question: str) -> str:
     """The asking sentence up to its first subordinate clause ("How long must we store the data | after it has
     been withdrawn?"); a question that opens with "When"/"If" keeps that opening."""
-    asked = last_question(" ".join(question.split()), rules)
+    asked = last_question(" ".join(question.split()))
     match = _SUBORDINATE.search(asked, 1)
     return asked[: match.start()] if match else asked
 
@@ -304,7 +300,7 @@ def _analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) 
     text = " ".join(question.split())
     bare = re.sub(r"^(?:(?:ok|okay|so|and|also|please|hi|hello)[,\s]+)+", "", text, flags=re.I).strip()
     bare = re.sub(r"^(?:new\s+hire\s+question|quick\s+question|question)\s*:\s*", "", bare, flags=re.I)
-    last = last_question(bare, rules)
+    last = last_question(bare)
     wants = wants_of(bare)
     if wants and not rules.on("question.wants"):
         wants = ()
@@ -315,7 +311,7 @@ def _analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) 
         superlative = "min" if sup.group("word").lower() in _SMALLEST else "max"
         after = re.findall(r"[A-Za-z][\w-]+", last[sup.end() :])
         target = next((w for w in after if w.lower() not in _TARGET_SKIP), "")
-    for asked in _asked_sentences(bare, rules):  # "What does X mean? Is it just Y?": the first question defines
+    for asked in _asked_sentences(bare):  # "What does X mean? Is it just Y?": the first question defines
         found = _definition_of(asked, wants, rules)
         if found is not None and found.terms and found.terms[0].lower() in ("that", "it", "this", "these", "those"):
             quoted = _QUOTED.search(bare)  # "GVP says the QPPV must be a 'natural person'. What does that mean?"
@@ -395,26 +391,18 @@ def _definition_of(sentence: str, wants: tuple[Want, ...], rules: Rules = ALL_ON
     return None
 
 
-def _asked_sentences(text: str, rules: Rules = ALL_ON) -> list[str]:
+def _asked_sentences(text: str) -> list[str]:
     """The sentences of a message that ask something, in order (the whole text when none ends in '?')."""
     pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if p.strip()]
-    asked = [_unframed(p, rules) for p in pieces if p.endswith("?")]
-    return asked or [last_question(text, rules)]
+    asked = [p for p in pieces if p.endswith("?")]
+    return asked or [last_question(text)]
 
 
-def last_question(text: str, rules: Rules = ALL_ON) -> str:
-    """The sentence that asks, without its frame: a message may set context first ("We use X. Where do we record
-    it?"), and a sentence may open with where to look ("Under Annex 11, who is ...?", see `asked_part`)."""
+def last_question(text: str) -> str:
+    """The sentence that asks: a message may set context first ("We use X. Where do we record it?")."""
     pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if p.strip()]
     asked = [p for p in pieces if p.endswith("?")]
-    return _unframed(asked[-1] if asked else (pieces[-1] if pieces else text), rules)
-
-
-def _unframed(sentence: str, rules: Rules) -> str:
-    """The sentence without a frame naming a document, when rule `question.asking_part` is on (else the whole
-    sentence); a frame naming a case or a scope ("Across the vendor brochures, who ...") is part of what is asked."""
-    asked = _without_source_frame(sentence)
-    return asked if asked != sentence and rules.on("question.asking_part") else sentence
+    return asked[-1] if asked else (pieces[-1] if pieces else text)
 
 
 _ASKING = (

@@ -43,12 +43,6 @@ RULES: tuple[Rule, ...] = (
         "question.wants", "question", "the kind of fact asked for (price, duration, number ...) is noted", "questions"
     ),
     Rule(
-        "question.asking_part",
-        "question",
-        "the kind and the asked words come from the part after a frame ('Under Annex 11, who ...': 'who ...')",
-        "questions",
-    ),
-    Rule(
         "question.source_frame",
         "question",
         "a frame naming a document ('According to <title>, what ...') is left out of searching and scoring",

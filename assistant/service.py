@@ -264,7 +264,7 @@ class Assistant:
             yield Final(self._refuse(base, retrieval.results, started, dict(retrieval.timings), lead))
             return
         survey = query.kind == "vendors" and not flt.vendors and len(vendors) >= 2
-        region = region_in(main_clause(resolved.question, rules)) if survey else None
+        region = region_in(main_clause(resolved.question)) if survey else None
         places = region is not None and rules.on("survey.region")
         retrieval = (
             self._survey(resolved.question, flt, vendors, places)
@@ -338,7 +338,7 @@ class Assistant:
             terms = content_terms(name)
             if terms and all(self.retriever.document_frequency(t) == 0 for t in terms):
                 unknown.append(name)
-        asked = set(names_in(_without_asides(main_clause(question, rules)), proper_only=True))
+        asked = set(names_in(_without_asides(main_clause(question)), proper_only=True))
         aside = [n for n in unknown if n not in asked or _NOT_A_SUBJECT.match(n)]
         if aside and rules.on("refuse.asked_names_only"):
             return [n for n in unknown if n not in aside]
@@ -357,7 +357,7 @@ class Assistant:
         # short words ("ahead", "soon") are phrasing, not subject matter; the word's length counts, not its
         # stem's ("expire" -> "expir"); only the main clause asks ("How long must we store X after it has been
         # withdrawn?" asks about storing)
-        asked = {stem(w): w for w in words(main_clause(query.text, rules)) if len(w) >= REFUSAL.never_mentioned_letters}
+        asked = {stem(w): w for w in words(main_clause(query.text)) if len(w) >= REFUSAL.never_mentioned_letters}
         absent = [t for t in specific if t in asked and self.retriever.document_frequency(t) == 0]
         if not absent:
             return []
