@@ -22,7 +22,7 @@ from assistant.facts import counts, has_number, holds
 from assistant.followup import vendors_in
 from assistant.injection import addresses_assistant, without_instruction_blocks
 from assistant.places import Region, names_place_in, region_in, without_region
-from assistant.questions import NEGATION, Query, last_question, main_clause
+from assistant.questions import NEGATION, Query, last_question, main_clause, without_source
 from assistant.rules import ALL_ON, Rules
 from assistant.textmatch import content_terms, heading_names, jaccard, spelled_out, stem, term_pattern
 from assistant.tuning import COMPOSE, DEFINITION, QUOTE, ComposeTuning, DefinitionTuning, QuoteTuning
@@ -462,6 +462,13 @@ def defines(
     return 0.0
 
 
+def searched_text(question: str, rules: Rules) -> str:
+    """The words a unit must share with the question: without a frame naming where to look (its title's words
+    are in many passages and answer nothing)."""
+    searched = without_source(question)
+    return searched if searched != question and rules.on("question.source_frame") else question
+
+
 def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Context) -> list[float]:
     """Score each unit: meaning, shared weighted terms, passage rank, and the kind's bonuses."""
     q, c, rules = ctx.quote, ctx.compose, ctx.rules
@@ -472,12 +479,13 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
     notices_off = not _ABOUT_NOTICES.search(query.text)
     negative = query.negative
     asked = last_question(query.text)
+    matched = searched_text(query.text, rules)
     scores = []
     for i, (unit, similarity) in enumerate(zip(units, sims, strict=True)):
         chunk = ctx.passages[unit.passage]
         context = " ".join(filter(None, (chunk.vendor, chunk.section.split(" > ")[-1])))
         text = _with_items_text(unit, units) if query.asks_list else unit.text
-        shared = weighted_overlap(query.text, text, context, ctx.idf, c.context_terms)
+        shared = weighted_overlap(matched, text, context, ctx.idf, c.context_terms)
         if query.asks_list and unit.form == "lead" and unit.items and rules.on("score.list_topic"):
             # a long list holds many words by its size alone: what the list is about is said by its lead-in and
             # headings ("OOS at a CMO: who does what"), not by a release table that mentions OOS in one row
@@ -566,11 +574,43 @@ def compose(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx: Con
     if aside and not rules.on("strategy.asides"):
         aside = frozenset()
     chosen = pick(units, scores, ctx.quote, aside, _adds_to(query, units, ctx))
+    top = max(range(len(units)), key=lambda i: scores[i])
+    if chosen and rules.on("strategy.continuation"):
+        chosen = _continued(units, chosen, top, aside, ctx.quote)
     if query.wants and rules.on("strategy.figure_first"):
         chosen = _figure_first(query, units, chosen)
-    top = max(range(len(units)), key=lambda i: scores[i])
     whole = query.asks_list or units[top].form == "lead"  # the lead-in itself answers: its whole list does
     return Composition(tuple(_pieces(units, chosen, ctx, whole_lists=whole)), best)
+
+
+def _continued(
+    units: Sequence[Unit], chosen: list[int], top: int, aside: frozenset[int], tuning: QuoteTuning
+) -> list[int]:
+    """The best unit brings the sentences that follow it in its passage (what a document says right after its
+    answer is the answer's detail: its conditions, examples, exceptions), while the answer has room."""
+    if top not in chosen or units[top].form != "sentence":
+        return chosen
+    words = sum(_unit_words(units[i], units) for i in chosen)
+    after = {(u.passage, u.position): i for i, u in enumerate(units)}
+    added: list[int] = []
+    position = units[top].position
+    for _ in range(tuning.follow):
+        position += 1
+        j = after.get((units[top].passage, position))
+        if j is None or units[j].form != "sentence" or j in aside:
+            break
+        if j in chosen:
+            continue
+        if words + _unit_words(units[j], units) > tuning.max_words:
+            break
+        added.append(j)
+        words += _unit_words(units[j], units)
+    if not added:
+        return chosen
+    primary = units[chosen[0]].passage
+    return sorted(
+        set(chosen) | set(added), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
+    )
 
 
 def _figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> list[int]:

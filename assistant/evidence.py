@@ -281,12 +281,13 @@ class Quoter:
         kept: list[int] = []
         lower: dict[int, list[tuple[float, int]]] = {}
         low_range = range(tuning.prefilter_after, min(tuning.passages, retrieved))
+        matched = compose.searched_text(query.text, self.rules)
         for i, unit in enumerate(units):
             if copies.get(key(unit)) != i:
                 continue
             listed = unit.form in ("lead", "item") or (unit.form == "row" and compose.list_of(units, i) is not None)
             if unit.passage in low_range and not listed:  # a list is kept whole: its rows too
-                overlap = compose.weighted_overlap(query.text, unit.text, "", self.retriever.idf)
+                overlap = compose.weighted_overlap(matched, unit.text, "", self.retriever.idf)
                 lower.setdefault(unit.passage, []).append((overlap, i))
                 continue
             kept.append(i)

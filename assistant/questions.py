@@ -405,6 +405,60 @@ def last_question(text: str) -> str:
     return asked[-1] if asked else (pieces[-1] if pieces else text)
 
 
+_ASKING = (
+    r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|may|might|must|shall|"
+    r"should|will|would|has|have|had)(?:['\u2019]s)?"
+)
+_FRAME_AT = re.compile(rf",\s+(?={_ASKING}\s)|\s(?=(?=(?-i:[A-Z])){_ASKING}\s)", re.I)
+_NO_FRAME = re.compile(rf"^(?:{_ASKING}|if|once|after|before|unless|until|while|since|because|although|though)\b", re.I)
+"""A sentence opening with its asking word, or with a condition ("If the CMO confirms an OOS, who decides?"), whose
+words are part of what is asked."""
+
+
+_SENTENCES = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
+_TITLE_WORD = re.compile(r"^(?:[A-Z0-9#]|[a-z]+[A-Z0-9])")
+_SMALL_WORDS = frozenset(
+    "a an the of to in on for by with as at from per and or under according based this that these those its it "
+    "is are be about into upon after before given having when while".split()
+)
+
+
+def is_source_frame(frame: str) -> bool:
+    """A frame that names a document rather than a case: after its first word, its title-cased words and codes
+    ("Annex 11", "Q9", "Labeling OTC Human Drug Products") outnumber its lower-case words ("For a drug
+    labelling recall" names a case)."""
+    words = [w.strip("\"'()[],.;:_-\u2018\u2019\u201c\u201d") for w in frame.split()[1:]]
+    words = [w for w in words if w and w.lower() not in _SMALL_WORDS]
+    titled = sum(bool(_TITLE_WORD.match(w)) for w in words)
+    return titled > 0 and titled >= len(words) - titled
+
+
+def without_source(question: str) -> str:
+    """The question without the frames that name where to look ("According to <a guidance title>, what ...?"):
+    what searching and scoring should match, as a title's words say nothing about which passage answers."""
+    sentences = _SENTENCES.split(" ".join(question.split()))
+    out = [_without_source_frame(s) for s in sentences]
+    return question if out == sentences else " ".join(out)
+
+
+def _without_source_frame(sentence: str) -> str:
+    """The sentence from its asking word on when what comes before names a document, else the whole sentence."""
+    asked = asked_part(sentence)
+    return asked if asked != sentence and is_source_frame(sentence[: len(sentence) - len(asked)]) else sentence
+
+
+def asked_part(sentence: str) -> str:
+    """The question proper of a sentence that first says where to look: "According to ICH Q7, what ...?", "In Q9
+    language, what's ...?", "As per <a guidance title> Can a ...?" give the part from the asking word on."""
+    if _NO_FRAME.match(sentence):
+        return sentence
+    for match in _FRAME_AT.finditer(sentence):
+        frame = sentence[: match.start()]
+        if len(frame.split()) >= 2 and "?" not in frame:
+            return sentence[match.end() :].strip()
+    return sentence
+
+
 _NAME = re.compile(
     r"(?<![\w.-])(?:[A-Z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)+|[A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z][a-z]{2,}"
     r"|[A-Z]{1,3}\d{1,4}[A-Za-z]?|\d{2,4}\.\d{1,4}[a-z]?)(?:'s)?(?![\w-])"

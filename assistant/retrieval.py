@@ -21,7 +21,9 @@ import numpy as np
 
 from assistant import textmatch
 from assistant.config import Settings
+from assistant.followup import vendors_in
 from assistant.index import SEARCH_FRESH_S
+from assistant.questions import without_source
 from assistant.routing import CatalogEntry, Route, clause_matches, route
 from assistant.spelling import Vocabulary, letter_words
 from assistant.textmatch import STOPWORDS, content_terms, heading_names, stem, words
@@ -390,11 +392,23 @@ class HybridRetriever:
         filters = filters or Filters()
         k = k or self.settings.top_k
         started = time.perf_counter()
-        retrieval = self._search(query, filters, k)
+        searched = self._searched(query, filters)
+        retrieval = self._search(searched, filters, k)
         found = self.route(query, filters)
         if (found.sources or found.clause) and self.rules.on("retrieval.routing"):
-            return self._named_first(query, filters, found, retrieval, k, started)
+            return self._named_first(searched, filters, found, retrieval, k, started)
         return retrieval
+
+    def _searched(self, query: str, filters: Filters) -> str:
+        """What the passages must match: the query without a frame naming where to look (routing reads that).
+
+        A frame naming a vendor ("According to Aseptix's brochure, what ...?") stays: the vendor is what is asked about.
+        """
+        searched = without_source(query)
+        if searched == query or not self.rules.on("question.source_frame"):
+            return query
+        vendors = self.index.vendors(filters)
+        return query if vendors_in(query, vendors) != vendors_in(searched, vendors) else searched
 
     def _search(self, query: str, filters: Filters, k: int, query_vector: np.ndarray | None = None) -> Retrieval:
         """Dense + keyword search fused by reciprocal rank, near-duplicates dropped."""

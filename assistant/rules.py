@@ -49,6 +49,13 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "question.wants", "question", "the kind of fact asked for (price, duration, number ...) is noted", "questions"
     ),
+    Rule(
+        "question.source_frame",
+        "question",
+        "a frame naming a document ('According to <title>, what ...') is left out of searching and scoring",
+        "retrieval",
+        tracked=False,
+    ),
     # score adjustments (compose.score_units), each with its ComposeTuning field
     Rule("score.definition", "score", "bonus for a unit defining the asked term (COMPOSE.definition)", "compose"),
     Rule("score.figure", "score", "bonus/penalty for holding the quantity asked for (COMPOSE.figure)", "compose"),
@@ -70,6 +77,12 @@ RULES: tuple[Rule, ...] = (
     Rule("strategy.outline", "strategy", "a list answer may be a section intro with its subsections", "compose"),
     Rule("strategy.summary", "strategy", "a sequence question quotes a section's 'Key points' list", "compose"),
     Rule("strategy.figure_first", "strategy", "a figure answer starts at the unit stating the figure", "compose"),
+    Rule(
+        "strategy.continuation",
+        "strategy",
+        "a plain answer's best sentence brings the sentences after it in its passage",
+        "compose",
+    ),
     Rule("strategy.runner_up_filter", "strategy", "runners-up from other passages must add to the question", "compose"),
     Rule("strategy.asides", "strategy", "notices, footnotes and examples never join as runners-up", "compose"),
     Rule(

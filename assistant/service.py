@@ -26,7 +26,7 @@ from assistant.history import History, turns
 from assistant.language import is_english
 from assistant.places import names_place_in, region_in
 from assistant.principal import LOCAL, Principal
-from assistant.questions import Query, analyse, main_clause, names_in
+from assistant.questions import Query, analyse, main_clause, names_in, without_source
 from assistant.retrieval import HybridRetriever, Retrieval, Retriever
 from assistant.tuning import QUESTION, QUOTE, REFUSAL, RETRIEVAL
 from assistant.types import Answer, AnswerEvent, Delta, Draft, Filters, Final, Retrieved, ScoredChunk, Sentence
@@ -385,6 +385,11 @@ class Assistant:
         """How close the passages are to the question: "yes", close enough to try answering it; "weak", only
         loosely similar (answered only if the evidence is strong); "no", off topic."""
         best = max((r.dense or 0.0) for r in results) if results else 0.0
+        if results and without_source(question) != question and self.rules.on("question.source_frame"):
+            # the passages were searched without the frame naming a document; how close they are is judged on
+            # the whole question, as before that frame was left out
+            vector = self.embedder.embed_query(question)
+            best = max(self.index.similarities(vector, [r.chunk.id for r in results]).values(), default=best)
         coverage = self.retriever.coverage(question, results) if results else 0.0
         timings["coverage"], timings["best_dense"] = coverage, best
         if not results or coverage < self.settings.min_term_coverage:

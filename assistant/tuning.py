@@ -233,6 +233,11 @@ class QuoteTuning:
     include the following:" two chunks before the bullet quoted), and forward to follow a numbered list whose
     items sit between paragraphs (the heparin guidance's recommendations 1 to 5); set by hand (realdocs rd-20 and
     rd-17, 2026-12-05). Ablation: cites question ids; measured by rule `retrieval.list_continuation`."""
+    follow: int = 2
+    """Most sentences the best unit of a plain answer brings after it from its passage (rule
+    `strategy.continuation`), within `max_words`; set by hand on the tuning halves (realdocs2 tuning must_include
+    54.8 -> 57.1). Ablation 2026-12-07, full check halves: with the rule off, fdaqa answer recall -2.1 points, no
+    other figure of any suite changes."""
     antecedents: int = 3
     """Most sentences a quoted "This ..." / "These ..." unit brings before it (its chain of antecedents); set by hand
     when composition was written (ec75b0f); not calibrated by an eval run."""

@@ -571,3 +571,16 @@ def test_a_figure_about_something_else_or_from_another_vendor_does_not_answer() 
     assert compose.evidence_lacks(query, rate, guide, ["PackSure"], owners=["PackSure"], about=about) == "number"
     own = [passage("On-time-in-full delivery: 97% in 2025", 1, "KPIs", vendor="PackSure")]
     assert compose.evidence_lacks(query, rate, own, ["PackSure"], owners=["PackSure"], about=about) is None
+
+
+def test_the_best_sentence_brings_the_detail_that_follows_it_in_its_passage() -> None:
+    answer = "The system should allow only Qualified Persons to certify the release of the batches."
+    detail = "Where the system is used, it should record the person releasing the batch with an electronic signature."
+    chunks = [
+        passage(f"Computerised systems need a supplier audit. {answer} {detail}", 1),
+        passage("Batch release procedures are written by the quality unit and reviewed yearly.", 2),
+    ]
+    sims = {answer: 0.9, detail: 0.2, chunks[1].text: 0.3, "Computerised systems need a supplier audit.": 0.2}
+    pieces = run(analyse("Who may the ERP system allow to release batches?"), chunks, sims)
+    assert pieces[:2] == [answer, detail]
+    assert "Computerised systems need a supplier audit." not in pieces

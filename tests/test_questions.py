@@ -124,3 +124,43 @@ def test_a_count_can_be_a_labelled_value() -> None:
 def test_a_person_or_a_rate_is_what_these_questions_ask_for() -> None:
     assert analyse("What is the name of the Qualified Person at the Cork site?").wants == ("person",)
     assert analyse("What is PackSure's on-time-in-full delivery rate?").wants == ("number",)
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("Under Annex 11, who is responsible for the system?", "who is responsible for the system?"),
+        ("According to ICH Q7, what is a batch?", "what is a batch?"),
+        (
+            "As per the details in Labeling OTC Human Drug Products Using a Column Format "
+            "How do I present the warnings?",
+            "How do I present the warnings?",
+        ),
+        ("If the CMO confirms an OOS, who decides?", "If the CMO confirms an OOS, who decides?"),
+        ("What does ICH Q7 say, and how do we apply it?", "What does ICH Q7 say, and how do we apply it?"),
+    ],
+)
+def test_a_frame_before_the_asking_word_is_not_the_question(question: str, asked: str) -> None:
+    from assistant.questions import asked_part
+
+    assert asked_part(question) == asked
+
+
+def test_a_frame_naming_a_document_is_not_searched_a_frame_naming_a_case_is() -> None:
+    from assistant.questions import without_source
+
+    titled = "As explained in Labeling OTC Human Drug Products Using a Column Format, Do I need a table?"
+    assert without_source(titled) == "Do I need a table?"
+    assert without_source("Under Annex 11, who owns the system?") == "who owns the system?"
+    case = "For a drug labelling recall, can we ask our wholesalers to relabel?"
+    assert without_source(case) == case
+
+
+def test_a_frame_naming_a_scope_or_a_case_is_searched_and_a_question_without_a_frame_is_kept_as_typed() -> None:
+    from assistant.questions import without_source
+
+    scope = "Across the vendor brochures, who reports the best and the worst deviation closure rate?"
+    assert without_source(scope) == scope
+    assert without_source("Without a quality agreement, who releases the batch?").startswith("Without")
+    typed = "  What   is a CMO?\n"
+    assert without_source(typed) == typed  # no frame: nothing to leave out, whitespace included
