@@ -106,7 +106,12 @@ def _corrected(typed: str, first: bool, vocabulary: Vocabulary, english: Mapping
     capital = first and typed[0].isupper() and typed[1:].islower()
     if not typed.isascii() or len(word) < SPELLING.min_letters or not (typed.islower() or capital):
         return None
-    if word in vocabulary or stem(word) in vocabulary.stems:  # a form the search finds: "lyophilizer", "finalise"
+    if word in vocabulary:
+        return None
+    restored = _with_apostrophe(word, english)  # before stems: "whats" stems as "what"
+    if restored is not None:
+        return restored.capitalize() if capital else restored
+    if stem(word) in vocabulary.stems:  # a form the search finds: "lyophilizer", "finalise"
         return None
     short = len(word) < SPELLING.content_letters
     listed = english.get(word, 0)
@@ -124,3 +129,12 @@ def _corrected(typed: str, first: bool, vocabulary: Vocabulary, english: Mapping
     else:  # the library's most used ("relases": "releases", not "relates")
         best = max(found, key=lambda w: (vocabulary.counts.get(w, 0), english.get(w, 0), w))
     return best.capitalize() if capital else best
+
+
+def _with_apostrophe(word: str, english: Mapping[str, int]) -> str | None:
+    """The contraction a word typed without its apostrophe stands for ("whats": "what's", "doesnt": "doesn't"),
+    when English writes it with the apostrophe far more often; None otherwise ("its", "lets", "hosts")."""
+    if word[-1] not in "st":
+        return None
+    joined = f"{word[:-1]}'{word[-1]}"
+    return joined if english.get(joined, 0) >= SPELLING.apostrophe_ratio * max(english.get(word, 0), 1) else None

@@ -57,6 +57,13 @@ def test_a_common_typo_in_the_english_list_is_corrected_and_the_first_word_keeps
     assert searched("Wat is a quality agrement") == "What is a quality agreement"
 
 
+def test_a_contraction_typed_without_its_apostrophe_gets_it_back() -> None:
+    assert searched("whats a cmo") == "what's a cmo"
+    assert searched("Whos the owner, why doesnt the cmo release") == "Who's the owner, why doesn't the cmo release"
+    kept = "its site lets the sponsor audit the hosts"  # words in their own right
+    assert searched(kept) == kept
+
+
 def test_a_word_nowhere_near_the_library_is_left_alone() -> None:
     assert correct("what is the zorblax flurbish", LIBRARY) == ("what is the zorblax flurbish", ())
 
