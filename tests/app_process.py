@@ -64,16 +64,17 @@ def copy_index(index_dir: Path, data_dir: Path) -> Path:
 
 
 def start_app_process(data_dir: Path, **settings: str) -> AppProcess:
-    """app.py with ASSISTANT_DATA_DIR=data_dir (its index in data_dir/index) and ASSISTANT_<NAME> settings."""
+    """app.py with ASSISTANT_DATA_DIR=data_dir (its index in data_dir/index) and ASSISTANT_<NAME> settings; returns
+    once it serves (a login-guarded 401 counts). Settings inherited from the test's environment are left out."""
     port = free_port()
+    inherited = ("ASSISTANT_INDEX_DIR", "ASSISTANT_DATABASE_URL", "ASSISTANT_API_KEYS", "ASSISTANT_USERNAME")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in inherited},
         "ASSISTANT_DATA_DIR": str(data_dir),
         "ASSISTANT_PORT": str(port),
         "ASSISTANT_HOST": "127.0.0.1",
         **{f"ASSISTANT_{k.upper()}": v for k, v in settings.items()},
     }
-    env.pop("ASSISTANT_INDEX_DIR", None)
     log = data_dir / f"app-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
@@ -84,7 +85,7 @@ def start_app_process(data_dir: Path, **settings: str) -> AppProcess:
         if process.poll() is not None:
             raise AssertionError(f"app.py exited with {process.returncode}:\n{log.read_text(errors='replace')}")
         try:
-            if httpx.get(running.api + "/models", timeout=5).status_code == 200:
+            if httpx.get(running.api + "/models", timeout=5).status_code in (200, 401):
                 return running
         except httpx.TransportError:
             pass

@@ -12,17 +12,15 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from assistant.config import Settings
 from assistant.index import Index
-from tests.app_process import AppProcess, free_port
+from tests.app_process import AppProcess, start_app_process
 from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, ask, cited
 from tests.test_ui_export_browser import new_chat, reopen, wait_for_titles
 
@@ -61,29 +59,8 @@ def cli(data_dir: Path, *args: str, stdin: str = "") -> str:
 
 
 def start_app(data_dir: Path) -> AppProcess:
-    """`python app.py` on 127.0.0.1 over the data folder; returns once it serves (a login-guarded 401 counts)."""
-    port = free_port()
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_PORT": str(port), "PYTHONPATH": str(ROOT)}
-    env["ASSISTANT_HOST"] = "127.0.0.1"
-    for name in ("ASSISTANT_DATABASE_URL", "ASSISTANT_INDEX_DIR", "ASSISTANT_API_KEYS", "ASSISTANT_USERNAME"):
-        env.pop(name, None)
-    log = data_dir / f"app-{port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=out, text=True)
-    running = AppProcess(process, f"http://127.0.0.1:{port}", data_dir, log)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"app.py exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(running.api + "/models", timeout=5).status_code in (200, 401):
-                return running
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            running.kill()
-            raise AssertionError("app.py did not start:\n" + log.read_text(errors="replace"))
-        time.sleep(0.5)
+    """`python app.py` on 127.0.0.1 over the data folder, with none of the test environment's settings."""
+    return start_app_process(data_dir)
 
 
 @pytest.fixture(scope="module")
