@@ -40,7 +40,9 @@ _MONTHS = (
 )
 _DATE = re.compile(
     rf"\b(?:{_MONTHS})\.?\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d{{2}}\b|\b(?:19|20)\d{{2}}\b"
-    r"|\b\d{1,2}\s+(?:" + _MONTHS + r")\.?\s+(?:19|20)\d{2}\b",
+    r"|\b\d{1,2}\s+(?:" + _MONTHS + r")\.?\s+(?:19|20)\d{2}\b"
+    rf"|\b(?=(?-i:[A-Z]))(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,]?\d)"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?=(?-i:[A-Z]))(?:{_MONTHS})\b",
     re.I,
 )
 _PRICE = re.compile(

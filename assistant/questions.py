@@ -230,12 +230,17 @@ def aspects_of(question: str) -> tuple[str, ...]:
     return tuple(p for p in parts if 0 < len(p.split()) <= QUESTION.aspect_words)
 
 
+_ASKS_OTHER = re.compile(r"^\s*(?:when|where|why|who|whom)\b(?![^?]*\bhow\s+much\b)", re.I)
+"""A question whose asking word asks a time, place, reason or party ("When should the fee for a resubmission be
+paid?"): a fee it names is its subject, not the fact asked for."""
+
+
 def wants_of(question: str) -> tuple[Want, ...]:
     """The kinds of fact a question cannot be answered without ("how do we decide how often ..." asks for a
     method, not a frequency: the asking words must open a clause)."""
     found: list[Want] = []
     question = _DECIDE.sub(" ", question)
-    if _WANT_PRICE.search(question) or _MONEY_WORDS.search(question):
+    if (_WANT_PRICE.search(question) or _MONEY_WORDS.search(question)) and not _ASKS_OTHER.match(question):
         found.append("price")
     if _WANT_DURATION.search(question):
         found.append("duration")
@@ -301,7 +306,7 @@ def _analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) 
     bare = re.sub(r"^(?:(?:ok|okay|so|and|also|please|hi|hello)[,\s]+)+", "", text, flags=re.I).strip()
     bare = re.sub(r"^(?:new\s+hire\s+question|quick\s+question|question)\s*:\s*", "", bare, flags=re.I)
     last = last_question(bare)
-    wants = wants_of(bare)
+    wants = wants_of(without_source(bare))  # a title's words ("... User Fee Amendments") ask for nothing
     if wants and not rules.on("question.wants"):
         wants = ()
     superlative: Literal["max", "min"] | None = None
@@ -442,15 +447,53 @@ def without_source(question: str) -> str:
 
 
 def _without_source_frame(sentence: str) -> str:
-    """The sentence from its asking word on when what comes before names a document, else the whole sentence."""
+    """The sentence without an opening frame that names a document, else the whole sentence.
+
+    The frame runs over the comma-separated parts that read as a title (a title may hold commas: "Chemistry,
+    Manufacturing, and Controls") and ends before the first part that reads as a sentence, so a condition after it
+    stays ("Per <title>, if a wholesaler has ADR status, is it ...?"). A frame of one or two title words ("In
+    Europe") goes only before an asking word or a condition. Without such commas, the sentence from its asking word
+    on ("As per <a guidance title> Can a ...?")."""
+    parts = sentence.split(", ")
+    if len(parts) >= 2 and is_source_frame(parts[0]) and asked_part(parts[0]) == parts[0]:
+        long = _long_source_frame(parts[0])
+        end = 1
+        while end < len(parts) - 1 and _titled(parts[end]):
+            end += 1
+        rest = ", ".join(parts[end:])
+        inner = asked_part(rest)  # the title's last part runs into the question: "... Animal Drugs Should all ...?"
+        if inner != rest and _titled(rest[: len(rest) - len(inner)]):
+            rest = inner
+        if (long or not _NO_FRAME.match(sentence)) and (long or _NO_FRAME.match(rest)):
+            return rest
     asked = asked_part(sentence)
     return asked if asked != sentence and is_source_frame(sentence[: len(sentence) - len(asked)]) else sentence
 
 
+def _long_source_frame(frame: str) -> bool:
+    """A frame naming a document by a title of at least three title-cased words or codes, which runs to its end
+    ("Upon checking the information in CVM GFI #156 Comparability Protocols")."""
+    words = [w.strip("\"'()[],.;:_-\u2018\u2019\u201c\u201d") for w in frame.split()[1:]]
+    title = next(
+        (words[n:] for n, w in enumerate(words) if w and _TITLE_WORD.match(w) and _titled(" ".join(words[n:]))), []
+    )
+    return is_source_frame(frame) and sum(bool(w and _TITLE_WORD.match(w)) for w in title) >= 3
+
+
+def _titled(part: str) -> bool:
+    """A comma-separated part of a title ("Manufacturing", "and Controls Information for New Animal Drugs"): every
+    word but the small ones title-cased."""
+    words = [w.strip("\"'()[],.;:_-\u2018\u2019\u201c\u201d") for w in part.split()]
+    words = [w for w in words if w and w.lower() not in _SMALL_WORDS]
+    return bool(words) and all(_TITLE_WORD.match(w) for w in words)
+
+
 def asked_part(sentence: str) -> str:
     """The question proper of a sentence that first says where to look: "According to ICH Q7, what ...?", "In Q9
-    language, what's ...?", "As per <a guidance title> Can a ...?" give the part from the asking word on."""
-    if _NO_FRAME.match(sentence):
+    language, what's ...?", "As per <a guidance title> Can a ...?" give the part from the asking word on. A
+    sentence opening with a condition keeps it, unless the condition names a document by a long title ("After
+    reviewing <title>, does ...?")."""
+    if _NO_FRAME.match(sentence) and not _long_source_frame(sentence.split(", ")[0]):
         return sentence
     for match in _FRAME_AT.finditer(sentence):
         frame = sentence[: match.start()]

@@ -62,6 +62,12 @@ def test_terms_action_and_superlative() -> None:
         ("What is the maximum number of MAHs one QPPV may work for?", ("number",)),
         ("Which Chinese crude heparin suppliers has FDA approved?", ("companies",)),
         ("What must a quality agreement cover?", ()),
+        # the asking word asks a time or a party: a fee the question names is its subject
+        ("When should the fee for a re-audit be paid?", ()),
+        ("Who pays the fee for a re-audit?", ()),
+        ("What is the fee for a re-audit?", ("price",)),
+        # a document's title asks for nothing
+        ("According to Guidance on the Fee for a Supplier Audit, what must an audit report hold?", ()),
     ],
 )
 def test_wants(question: str, wants: tuple[str, ...]) -> None:
@@ -83,6 +89,8 @@ def test_fact_detectors_ignore_references() -> None:
     assert facts.has_price("The fee is EUR 4,500 per batch.") and facts.has_price("$2.40 per vial")
     assert not facts.has_price("No prices are quoted in this document.")
     assert facts.has_date("finalised in November 2016")
+    assert facts.has_date("due on the first business day on or after October 1 of each year")
+    assert facts.has_date("by 2 May") and not facts.has_date("we may 5 times") and not facts.has_date("2 mg")
     assert facts.names_companies("Supplied by Acme Pharma GmbH.") and facts.names_companies(
         "Aseptix fills", ["Aseptix"]
     )
@@ -164,3 +172,42 @@ def test_a_frame_naming_a_scope_or_a_case_is_searched_and_a_question_without_a_f
     assert without_source("Without a quality agreement, who releases the batch?").startswith("Without")
     typed = "  What   is a CMO?\n"
     assert without_source(typed) == typed  # no frame: nothing to leave out, whitespace included
+
+
+@pytest.mark.parametrize(
+    ("question", "searched"),
+    [
+        (  # a title holding commas, then an instruction rather than an asking word
+            "As set out in Sterile Products - Cleaning, Holding, and Transport of Containers, Describe the hold times.",
+            "Describe the hold times.",
+        ),
+        (  # a condition after the title stays part of the question
+            "Per the Guide to Contract Testing Laboratories, if the lab subcontracts a test, who approves it?",
+            "if the lab subcontracts a test, who approves it?",
+        ),
+        (  # a lead-in that opens like a condition, naming a document by a long title
+            "After reviewing Supplier Qualification for Drug Substance Makers, does the owner audit the site?",
+            "does the owner audit the site?",
+        ),
+        (  # the title runs into the question without a comma
+            "Based on Sterile Products - Cleaning, Holding, and Transport of Containers Must vials be washed?",
+            "Must vials be washed?",
+        ),
+    ],
+)
+def test_a_frame_naming_a_document_goes_whatever_follows_it(question: str, searched: str) -> None:
+    from assistant.questions import without_source
+
+    assert without_source(question) == searched
+
+
+def test_a_frame_naming_a_place_or_a_case_stays_before_an_instruction() -> None:
+    from assistant.questions import without_source
+
+    for kept in (
+        "In Europe, list the CMOs that fill vials.",
+        "For sterile products, describe the gowning.",
+        "If the CMO confirms an OOS, who decides?",
+        "Per the quality agreement, the CMO reports deviations, doesn't it?",
+    ):
+        assert without_source(kept) == kept
