@@ -1039,9 +1039,11 @@ _FIGURES = frozenset({"number", "duration", "date", "frequency", "price"})
 
 def measured(question: str, vendors: Sequence[str]) -> frozenset[str]:
     """What a figure question measures: the content terms of its main clause, less vendor names and measure
-    words ("delivery", "time" in "What is PackSure's on-time-in-full delivery rate?")."""
+    words ("delivery", "time" in "What is PackSure's on-time-in-full delivery rate?"), and less a frame naming the
+    document ("From <title>, when will facility fees be due?" measures facility fees, not the title)."""
     named = {t for v in vendors for t in content_terms(v)}
-    return frozenset(t for t in content_terms(main_clause(question)) if t not in named and t not in _MEASURE_WORDS)
+    clause = main_clause(without_source(question))
+    return frozenset(t for t in content_terms(clause) if t not in named and t not in _MEASURE_WORDS)
 
 
 _ASKED_UNIT = re.compile(r"\bhow\s+many\s+(?P<unit>[A-Za-z]{3,})\b", re.I)

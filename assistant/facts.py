@@ -52,7 +52,8 @@ _PRICE = re.compile(
 _FREQUENCY = re.compile(
     r"\b(?:each|every|per)\s+(?:\w+\s+)?(?:year|month|week|day|quarter|batch|lot|shipment|delivery|consignment|"
     r"container|campaign|run|cycle|visit|audit|time|drum|order)s?\b|\b(?:annual(?:ly)?|yearly|monthly|weekly|daily|quarterly|periodic(?:ally)?|regularly|"
-    r"routinely|once|twice|\d+\s+times)\b",
+    r"routinely|once|twice|\d+\s+times|continuously|continually)\b"
+    r"|\bon\s+an?\s+(?:continuing|continuous|ongoing|regular|routine|periodic|as-needed|case-by-case)\s+basis\b",
     re.I,
 )
 _COMPANY = re.compile(

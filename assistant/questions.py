@@ -125,7 +125,7 @@ _WANT_DURATION = re.compile(
     re.I,
 )
 _WANT_DATE = re.compile(
-    r"\bwhen\s+(?:was|were|did|will)\b|\bwhat\s+(?:year|date|day|month)\b|\bsince\s+when\b"
+    r"\bwhen\s+(?:was|were|did)\b|\bwhat\s+(?:year|date|day|month)\b|\bsince\s+when\b"
     r"|\bwhen\s+(?:does|do|is|will)\b[^?]{0,60}\b(?:expire|expires|end|ends|start|starts|open|opens)\b",
     re.I,
 )
@@ -138,9 +138,12 @@ _WANT_FREQUENCY = re.compile(r"\bhow\s+(?:often|frequently)\b|\bhow\s+many\s+tim
 _WANT_NUMBER = re.compile(
     r"\bhow\s+(?:many|much|large|big|high|low)\b|\b(?:maximum|minimum|max|min)\s+number\b"
     r"|\bwhat\s+(?:[\w'\u2019-]+\s+){0,4}?(?:size|capacity|volume|number|percentage|share|temperature|value|rate|yield|level|"
-    r"concentration|amount|class|grade)\b|\bnumber\s+of\b",
+    r"concentration|amount|class|grade)\b(?!\s+of\s+(?:detail|information|documentation|evidence|oversight|scrutiny|"
+    r"rigou?r|formality|effort)\b)|\bnumber\s+of\b",
     re.I,
 )
+"""A figure asked for; an extent of description ("What level of detail ...", "what amount of documentation") is
+not one."""
 _WANT_PERSON = re.compile(
     r"\bwho\s+(?:is|was|are)\s+(?:the\s+|their\s+|its\s+)?(?:\w+\s+){0,2}?(?:ceo|cfo|coo|cto|president|founder|chair\w*|"
     r"director|manager|head|owner|contact\s+person|qp|qppv)\b"
@@ -230,9 +233,11 @@ def aspects_of(question: str) -> tuple[str, ...]:
     return tuple(p for p in parts if 0 < len(p.split()) <= QUESTION.aspect_words)
 
 
-_ASKS_OTHER = re.compile(r"^\s*(?:when|where|why|who|whom)\b(?![^?]*\bhow\s+much\b)", re.I)
-"""A question whose asking word asks a time, place, reason or party ("When should the fee for a resubmission be
-paid?"): a fee it names is its subject, not the fact asked for."""
+_ASKS_OTHER = re.compile(
+    r"^\s*(?:when|where|why|who|whom|how(?!\s+(?:much|many|large|big|high|low)\b))\b(?![^?]*\bhow\s+much\b)", re.I
+)
+"""A question whose asking word asks a time, place, reason, party or manner ("When should the fee for a resubmission
+be paid?", "How do CMOs charge for a transfer?"): a fee it names is its subject, not the fact asked for."""
 
 
 def wants_of(question: str) -> tuple[Want, ...]:

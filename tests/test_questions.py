@@ -68,6 +68,10 @@ def test_terms_action_and_superlative() -> None:
         ("What is the fee for a re-audit?", ("price",)),
         # a document's title asks for nothing
         ("According to Guidance on the Fee for a Supplier Audit, what must an audit report hold?", ()),
+        ("How will the merger change the annual fee for a site?", ()),  # how it changes, not how much
+        ("What level of detail should a deviation report hold?", ()),  # an extent of description
+        ("When will the CMO receive the signed agreement?", ()),  # an event may answer it: no date needed
+        ("When does Aseptix's EU GMP certificate expire?", ("date",)),
     ],
 )
 def test_wants(question: str, wants: tuple[str, ...]) -> None:
@@ -97,6 +101,7 @@ def test_fact_detectors_ignore_references() -> None:
     assert not facts.names_companies("FDA approves no supplier.")
     assert facts.has_frequency("Test each lot of every shipment.") and facts.has_frequency("3 audits per year")
     assert not facts.has_frequency("from 50 capsules per batch")  # an amount per batch, not how often
+    assert facts.has_frequency("The owner updates the list on a continuing basis.")
 
 
 def test_an_acronym_is_spelled_out_by_the_initials_of_a_phrase_the_texts_repeat() -> None:
@@ -211,3 +216,11 @@ def test_a_frame_naming_a_place_or_a_case_stays_before_an_instruction() -> None:
         "Per the quality agreement, the CMO reports deviations, doesn't it?",
     ):
         assert without_source(kept) == kept
+
+
+def test_what_a_figure_question_measures_leaves_out_the_document_it_names() -> None:
+    from assistant.compose import measured
+
+    question = "From what I've read in Assessing Audit Fees Under the Supplier Act of 2022, when are fees due?"
+    about = measured(question, [])
+    assert about and not about & {"assess", "audit", "act", "2022", "read", "supplier"}
