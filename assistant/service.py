@@ -348,15 +348,30 @@ class Assistant:
         from assistant.textmatch import content_terms
 
         unknown = []
+        known = self._spelled_out_known(question)
         for name in names_in(question, proper_only=True):
             terms = content_terms(name)
-            if terms and all(self.retriever.document_frequency(t) == 0 for t in terms):
+            if name not in known and terms and all(self.retriever.document_frequency(t) == 0 for t in terms):
                 unknown.append(name)
-        asked = set(names_in(_without_asides(main_clause(question)), proper_only=True))
+        asked = set(names_in(_without_asides(main_clause(without_source(question))), proper_only=True))
         aside = [n for n in unknown if n not in asked or _NOT_A_SUBJECT.match(n)]
         if aside and rules.on("refuse.asked_names_only"):
             return [n for n in unknown if n not in aside]
         return unknown
+
+    def _spelled_out_known(self, question: str) -> set[str]:
+        """Words of a name the question spells out before an acronym the library uses ("Universal Product Code
+        (UPC)" where the documents write "UPC"): the library has the thing under its short name."""
+        from assistant.textmatch import content_terms
+
+        known: set[str] = set()
+        for match in _SPELLED_OUT.finditer(question):
+            words, acronym = match.group("words").split(), match.group("acronym")
+            initials = "".join(w[0] for w in words[-len(acronym) :]).upper()
+            terms = content_terms(acronym)
+            if initials == acronym.upper() and terms and all(self.retriever.document_frequency(t) for t in terms):
+                known.update(words[-len(acronym) :])
+        return known
 
     def _never_mentioned(
         self, query: Query, results: Sequence[ScoredChunk], rules: Rules, vendors: Sequence[str]
@@ -649,6 +664,10 @@ _NOT_A_SUBJECT = re.compile(
     r"Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$)"
 )
 """Clause numbers, dates and months: the question mentions them, it does not ask what they are."""
+
+
+_SPELLED_OUT = re.compile(r"(?P<words>(?:\b[A-Z][a-z]+\s+){1,5}[A-Z][a-z]+)\s*\((?P<acronym>[A-Z]{2,6})\)")
+"""A name written out before its acronym in brackets: "Universal Product Code (UPC)"."""
 
 
 def _without_asides(text: str) -> str:

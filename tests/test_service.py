@@ -426,3 +426,27 @@ def test_an_unknown_name_in_brackets_or_a_subordinate_clause_does_not_refuse(mak
     assert not aside.refused, aside.text
     asked = assistant.ask("Who must Zorbex notify before a change of raw material source?", backend="quote")
     assert asked.refused and "nothing on Zorbex" in asked.text
+
+
+LABEL_SOP = """---
+title: Carton labelling
+---
+# Carton labelling
+
+The UPC symbol may not appear inside the Drug Facts box; print it on a side panel of the carton.
+"""
+
+
+def test_a_name_spelled_out_before_an_acronym_the_library_uses_does_not_refuse(make_index: Any, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "labels.md").write_text(LABEL_SOP, encoding="utf-8")
+    index, ingestor, settings = make_index()
+    assert ingestor.run([docs]).ok
+    assistant = Assistant(settings, index)
+    question = "Can the Universal Product Code (UPC) symbol go inside the Drug Facts box?"
+    spelled = assistant.ask(question, backend="quote")
+    assert not spelled.refused, spelled.text
+    assert "side panel" in spelled.text
+    other = assistant.ask("Can the Zorbex Product Code (ZPC) symbol go inside the Drug Facts box?", backend="quote")
+    assert other.refused and "nothing on Zorbex" in other.text
