@@ -96,9 +96,10 @@ def _lexicon() -> _Lexicon:
 
 
 def region_in(question: str) -> Region | None:
-    """The region a question names ("Which of our CMOs are in Europe?" -> Europe), or None."""
+    """The region a question names ("Which of our CMOs are in Europe?" -> Europe), or None; typed in lower case
+    too ("which cmos are in asia")."""
     for name, pattern, codes in _REGIONS:
-        if re.search(pattern, question):
+        if re.search(pattern, question, re.I):
             return Region(name, _countries_of(codes))
     return None
 
@@ -106,7 +107,7 @@ def region_in(question: str) -> Region | None:
 def without_region(question: str) -> str:
     """The question without the region words (what it asks besides where)."""
     for _, pattern, _ in _REGIONS:
-        question = re.sub(pattern, " ", question)
+        question = re.sub(pattern, " ", question, flags=re.I)
     return " ".join(question.split())
 
 

@@ -15,6 +15,9 @@ def test_a_region_in_a_question_is_found_and_can_be_taken_out() -> None:
     assert region_in("Which CMOs in North America fill vials?") is not None
     assert region_in("Which CMOs fill vials?") is None
     assert without_region("Which of our CMOs are in Europe?") == "Which of our CMOs are in ?"
+    typed = region_in("which of our cmos are in asia")  # typed casually, in lower case
+    assert typed is not None and typed.name == "Asia" and "IN" in typed.countries
+    assert without_region("which cmos are in europe?") == "which cmos are in ?"
 
 
 def test_countries_states_and_large_cities_are_placed_but_not_asides() -> None:

@@ -450,3 +450,10 @@ def test_a_name_spelled_out_before_an_acronym_the_library_uses_does_not_refuse(m
     assert "side panel" in spelled.text
     other = assistant.ask("Can the Zorbex Product Code (ZPC) symbol go inside the Drug Facts box?", backend="quote")
     assert other.refused and "nothing on Zorbex" in other.text
+
+
+def test_a_region_typed_in_lower_case_surveys_the_vendors_there(assistant: Assistant) -> None:
+    answer = assistant.ask("which of our cmos are in asia", backend="quote")
+    assert not answer.refused, answer.text
+    assert "Potentia" in answer.text and "Hyderabad" in answer.text
+    assert "Aseptix Fill Solutions**:" not in answer.text  # Cork and Greenville are not in Asia
