@@ -22,13 +22,13 @@ _ARTICLE = r"(?:an?|the)\s+"
 _TAIL = r"(?:\s*,?\s+(?:and|or)\s+[^?]{1,80})?(?:\s+(?:on|in|for|under|at|when|within)\s+[^?]{1,60})?\s*[?.]?$"
 """What may follow the term: "..., and how is it related to an OEL?", "... on an FDA inspection?"."""
 _DEFINITION = [
-    re.compile(
-        rf"^what(?:\s+exactly)?(?:'s|\s+is|\s+are|\s+was)\s+(?:exactly\s+)?(?:{_ARTICLE})?(?P<term>[^?,]{{1,60}}?){_TAIL}",
+    re.compile(  # "what's X mean" is "what does X mean" typed casually
+        rf"^what(?:\s+(?:does|do)|['\u2019]s)\s+(?:the\s+(?:acronym|abbreviation|term)\s+)?(?P<term>[^?]{{1,60}}?)\s+"
+        rf"(?:mean|stand\s+for){_TAIL}",
         re.I,
     ),
     re.compile(
-        rf"^what\s+(?:does|do)\s+(?:the\s+(?:acronym|abbreviation|term)\s+)?(?P<term>[^?]{{1,60}}?)\s+"
-        rf"(?:mean|stand\s+for){_TAIL}",
+        rf"^what(?:\s+exactly)?(?:'s|\s+is|\s+are|\s+was)\s+(?:exactly\s+)?(?:{_ARTICLE})?(?P<term>[^?,]{{1,60}}?){_TAIL}",
         re.I,
     ),
     re.compile(rf"^what\s+(?:is|do\s+\w+)\s+meant\s+by\s+(?P<term>[^?]{{1,60}}?){_TAIL}", re.I),
