@@ -395,6 +395,16 @@ The supplier must notify the quality unit 60 days before any change of raw mater
 """
 
 
+def one_document_assistant(make_index: Any, tmp_path: Path, text: str) -> Assistant:
+    """An Assistant over a library of one Markdown document."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "doc.md").write_text(text, encoding="utf-8")
+    index, ingestor, settings = make_index()
+    assert ingestor.run([docs]).ok
+    return Assistant(settings, index)
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -403,23 +413,13 @@ The supplier must notify the quality unit 60 days before any change of raw mater
     ],
 )
 def test_a_figure_the_passage_states_is_answered_not_refused(make_index: Any, tmp_path: Path, question: str) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "sop.md").write_text(SUPPLIER_SOP, encoding="utf-8")
-    index, ingestor, settings = make_index()
-    assert ingestor.run([docs]).ok
-    answer = Assistant(settings, index).ask(question, backend="quote")
+    answer = one_document_assistant(make_index, tmp_path, SUPPLIER_SOP).ask(question, backend="quote")
     assert not answer.refused, answer.text
     assert "60 days" in answer.text
 
 
 def test_an_unknown_name_in_brackets_or_a_subordinate_clause_does_not_refuse(make_index: Any, tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "sop.md").write_text(SUPPLIER_SOP, encoding="utf-8")
-    index, ingestor, settings = make_index()
-    assert ingestor.run([docs]).ok
-    assistant = Assistant(settings, index)
+    assistant = one_document_assistant(make_index, tmp_path, SUPPLIER_SOP)
     aside = assistant.ask(
         "Who must the supplier notify (see Zorbex) before a change of raw material source?", backend="quote"
     )
@@ -438,12 +438,7 @@ The UPC symbol may not appear inside the Drug Facts box; print it on a side pane
 
 
 def test_a_name_spelled_out_before_an_acronym_the_library_uses_does_not_refuse(make_index: Any, tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "labels.md").write_text(LABEL_SOP, encoding="utf-8")
-    index, ingestor, settings = make_index()
-    assert ingestor.run([docs]).ok
-    assistant = Assistant(settings, index)
+    assistant = one_document_assistant(make_index, tmp_path, LABEL_SOP)
     question = "Can the Universal Product Code (UPC) symbol go inside the Drug Facts box?"
     spelled = assistant.ask(question, backend="quote")
     assert not spelled.refused, spelled.text
