@@ -433,11 +433,15 @@ _SMALL_WORDS = frozenset(
 )
 
 
+_WORD_EDGES = "\"'()[],.;:_-\u2018\u2019\u201c\u201d"
+"""Punctuation stripped from a word's ends before it is judged title-cased or small."""
+
+
 def is_source_frame(frame: str) -> bool:
     """A frame that names a document rather than a case: after its first word, its title-cased words and codes
     ("Annex 11", "Q9", "Labeling OTC Human Drug Products") outnumber its lower-case words ("For a drug
     labelling recall" names a case)."""
-    words = [w.strip("\"'()[],.;:_-\u2018\u2019\u201c\u201d") for w in frame.split()[1:]]
+    words = [w.strip(_WORD_EDGES) for w in frame.split()[1:]]
     words = [w for w in words if w and w.lower() not in _SMALL_WORDS]
     titled = sum(bool(_TITLE_WORD.match(w)) for w in words)
     return titled > 0 and titled >= len(words) - titled
@@ -478,7 +482,7 @@ def _without_source_frame(sentence: str) -> str:
 def _long_source_frame(frame: str) -> bool:
     """A frame naming a document by a title of at least three title-cased words or codes, which runs to its end
     ("Upon checking the information in CVM GFI #156 Comparability Protocols")."""
-    words = [w.strip("\"'()[],.;:_-\u2018\u2019\u201c\u201d") for w in frame.split()[1:]]
+    words = [w.strip(_WORD_EDGES) for w in frame.split()[1:]]
     title = next(
         (words[n:] for n, w in enumerate(words) if w and _TITLE_WORD.match(w) and _titled(" ".join(words[n:]))), []
     )
@@ -488,7 +492,7 @@ def _long_source_frame(frame: str) -> bool:
 def _titled(part: str) -> bool:
     """A comma-separated part of a title ("Manufacturing", "and Controls Information for New Animal Drugs"): every
     word but the small ones title-cased."""
-    words = [w.strip("\"'()[],.;:_-\u2018\u2019\u201c\u201d") for w in part.split()]
+    words = [w.strip(_WORD_EDGES) for w in part.split()]
     words = [w for w in words if w and w.lower() not in _SMALL_WORDS]
     return bool(words) and all(_TITLE_WORD.match(w) for w in words)
 
