@@ -200,6 +200,7 @@ class Query:
 def _clean_term(term: str) -> str:
     term = re.sub(r"^(?:an?|the)\s+", "", term.strip(" '\"\u2018\u2019\u201c\u201d"), flags=re.I)
     term = re.sub(r"\s+(?:in|under|according\s+to|as\s+defined\s+in|per)\s+[A-Z][\w .()/-]*$", "", term)
+    term = re.sub(r"^(\w+ing)\s+(?:an?|the)\s+.*$", r"\1", term, flags=re.I)  # "reworking [an OOS batch]": its object
     return re.sub(r"\s+", " ", term).strip(" ,.;:'\"\u2018\u2019\u201c\u201d")
 
 

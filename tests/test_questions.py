@@ -45,6 +45,8 @@ def test_kinds(question: str, kind: str) -> None:
 def test_terms_action_and_superlative() -> None:
     assert analyse("What is tech transfer?").terms == ("tech transfer",)
     assert analyse("what's data integrity mean for a contract lab").terms == ("data integrity",)  # typed casually
+    reworking = "What's the difference between reprocessing and reworking an out-of-spec API batch?"
+    assert analyse(reworking).terms == ("reprocessing", "reworking")  # the batch is what both act on
     assert analyse("What is the difference between a CMO and a CDMO?").terms == ("CMO", "CDMO")
     assert analyse("Who releases batches made by a CMO?").action == "releases"
     assert analyse("Under EU GMP, whose job is it to approve our contract manufacturers?").action == "approve"
