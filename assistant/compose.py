@@ -1042,8 +1042,7 @@ def measured(question: str, vendors: Sequence[str]) -> frozenset[str]:
     words ("delivery", "time" in "What is PackSure's on-time-in-full delivery rate?"), and less a frame naming the
     document ("From <title>, when will facility fees be due?" measures facility fees, not the title)."""
     named = {t for v in vendors for t in content_terms(v)}
-    clause = main_clause(without_source(question))
-    return frozenset(t for t in content_terms(clause) if t not in named and t not in _MEASURE_WORDS)
+    return frozenset(t for t in content_terms(main_clause(question)) if t not in named and t not in _MEASURE_WORDS)
 
 
 _ASKED_UNIT = re.compile(r"\bhow\s+many\s+(?P<unit>[A-Za-z]{3,})\b", re.I)
@@ -1068,7 +1067,8 @@ def _in_asked_unit(query: Query, text: str, vendors: Sequence[str], rules: Rules
     if not unit or not counts(text, unit):
         return False
     named = {t for v in vendors for t in content_terms(v)}
-    asked = {t for t in content_terms(last_question(query.text)) if t not in named and t not in _MEASURE_WORDS}
+    asking = last_question(without_source(query.text))  # a frame's title says where to look, not what is measured
+    asked = {t for t in content_terms(asking) if t not in named and t not in _MEASURE_WORDS}
     shared = len(asked & set(content_terms(text))) / len(asked) if asked else 0.0
     return shared >= _ASKED_UNIT_SHARE and rules.on("figure.asked_unit")
 

@@ -247,12 +247,13 @@ class Quoter:
         return {v: float(s) for v, s in zip(known, sims, strict=True)}
 
     def rare_names(self, query: Query, vendors: Sequence[str]) -> list[str]:
-        """Proper names in the question that few passages mention (a site, an authority), vendors excepted."""
-        from assistant.questions import names_in
+        """Proper names in the question that few passages mention (a site, an authority), vendors excepted; not
+        those of a frame naming the document ("According to <title>, ..."), which say where to look."""
+        from assistant.questions import names_in, without_source
 
         vendor_terms = {t for v in vendors for t in compose.content_terms(v)}
         rare = []
-        for name in names_in(query.text):
+        for name in names_in(without_source(query.text)):
             terms = [t for t in compose.content_terms(name) if t not in vendor_terms]
             if terms and all(0 < self.retriever.document_frequency(t) <= QUOTE.rare_name_passages for t in terms):
                 rare.append(name)

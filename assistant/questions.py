@@ -279,8 +279,9 @@ NEGATION = re.compile(
 
 def main_clause(question: str) -> str:
     """The asking sentence up to its first subordinate clause ("How long must we store the data | after it has
-    been withdrawn?"); a question that opens with "When"/"If" keeps that opening."""
-    asked = last_question(" ".join(question.split()))
+    been withdrawn?"); a question that opens with "When"/"If" keeps that opening. A frame naming the document
+    ("According to <title>, ...") is not part of it: it says where to look, not what is asked."""
+    asked = last_question(without_source(" ".join(question.split())))
     match = _SUBORDINATE.search(asked, 1)
     return asked[: match.start()] if match else asked
 

@@ -353,7 +353,7 @@ class Assistant:
             terms = content_terms(name)
             if name not in known and terms and all(self.retriever.document_frequency(t) == 0 for t in terms):
                 unknown.append(name)
-        asked = set(names_in(_without_asides(main_clause(without_source(question))), proper_only=True))
+        asked = set(names_in(_without_asides(main_clause(question)), proper_only=True))
         aside = [n for n in unknown if n not in asked or _NOT_A_SUBJECT.match(n)]
         if aside and rules.on("refuse.asked_names_only"):
             return [n for n in unknown if n not in aside]

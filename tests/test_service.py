@@ -452,3 +452,14 @@ def test_a_region_typed_in_lower_case_surveys_the_vendors_there(assistant: Assis
     assert not answer.refused, answer.text
     assert "Potentia" in answer.text and "Hyderabad" in answer.text
     assert "Aseptix Fill Solutions**:" not in answer.text  # Cork and Greenville are not in Asia
+
+
+def test_names_in_a_frame_naming_a_document_do_not_restrict_the_answer(make_index: Any, tmp_path: Path) -> None:
+    sop = SUPPLIER_SOP.replace("Supplier change control", "Zentrix Supplier Change Control")
+    assistant = one_document_assistant(make_index, tmp_path, sop)
+    question = (
+        "According to the Zentrix Supplier Change Control, how many days notice before a change of raw material source?"
+    )
+    answer = assistant.ask(question, backend="quote")
+    assert not answer.refused, answer.text
+    assert "60 days" in answer.text
