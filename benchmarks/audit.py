@@ -22,7 +22,6 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.runtime import go_offline  # noqa: E402
+from benchmarks import in_workdir  # noqa: E402
 from benchmarks.query import QUESTIONS  # noqa: E402
 
 go_offline()
@@ -45,11 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="the database to record in (default: SQLite in the workdir)")
     parser.add_argument("--store", action="store_true", help="also save each answer as a conversation turn")
     args = parser.parse_args(argv)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        return run(args, args.workdir)
-    with tempfile.TemporaryDirectory(prefix="bench-audit-") as folder:
-        return run(args, Path(folder))
+    return in_workdir(args.workdir, "bench-audit-", lambda base: run(args, base))
 
 
 def run(args: argparse.Namespace, base: Path) -> int:

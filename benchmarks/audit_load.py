@@ -19,7 +19,6 @@ import json
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.runtime import go_offline  # noqa: E402
+from benchmarks import in_workdir  # noqa: E402
 from benchmarks.query import QUESTIONS  # noqa: E402
 
 go_offline()
@@ -46,11 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the corpus index (and SQLite database) here")
     parser.add_argument("--database-url", help="the database to record in (default: SQLite in the workdir)")
     args = parser.parse_args(argv)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        return run(args, args.workdir)
-    with tempfile.TemporaryDirectory(prefix="bench-audit-load-") as folder:
-        return run(args, Path(folder))
+    return in_workdir(args.workdir, "bench-audit-load-", lambda base: run(args, base))
 
 
 def arms(windows: int) -> list[str]:
