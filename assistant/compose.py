@@ -542,6 +542,18 @@ def meaning_texts(units: Sequence[Unit], passages: Sequence[Chunk]) -> list[str]
     return out
 
 
+def unit_texts(chunk: Chunk) -> list[str]:
+    """The texts a quote answer may judge the meaning of in one passage read on its own (each once): its units'
+    meaning texts, the questions it asks before them, and its section path (the lead-in of a list that opens the
+    section). Ingest stores their embeddings; a passage read with a neighbour (a list continued across chunks)
+    may still need a few more."""
+    units = units_of([chunk])
+    texts = meaning_texts(units, [chunk]) + [u.asked for u in units if u.asked]
+    if chunk.section:
+        texts.append(chunk.section.replace(" > ", ": "))
+    return list(dict.fromkeys(texts))
+
+
 def _with_items_text(unit: Unit, units: Sequence[Unit]) -> str:
     if unit.form != "lead":
         return unit.text

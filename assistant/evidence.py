@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,9 +64,15 @@ class Quoter:
     """Composes quote answers; one instance serves many threads (the embedding cache is locked)."""
 
     def __init__(
-        self, embed: Callable[[list[str]], list[list[float]]], retriever: Retriever, rules: Rules = ALL_ON
+        self,
+        embed: Callable[[list[str]], list[list[float]]],
+        retriever: Retriever,
+        rules: Rules = ALL_ON,
+        stored: Callable[[list[str]], Mapping[str, Sequence[float]]] | None = None,
     ) -> None:
         self._embed = embed
+        self._stored = stored
+        """The vectors ingest stored for units (`Index.unit_vectors`): what they hold is never embedded again."""
         self.retriever = retriever
         self.rules = rules
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -77,20 +83,28 @@ class Quoter:
         self._cache, self._lock = other._cache, other._lock
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings of texts, computed once per distinct text (LRU cache)."""
+        """Embeddings of texts: from the LRU cache, else as ingest stored them, else computed (then cached)."""
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
         with self._lock:
-            missing = sorted(dict.fromkeys(t for t in texts if t not in self._cache), key=len)
+            got = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = sorted(dict.fromkeys(t for t in texts if t not in got), key=len)
+        new: dict[str, np.ndarray] = {}
+        if missing and self._stored is not None:
+            new.update((t, np.asarray(v, dtype=np.float32)) for t, v in self._stored(missing).items())
+            missing = [t for t in missing if t not in new]
         if missing:
             groups = [missing[i : i + _EMBED_GROUP] for i in range(0, len(missing), _EMBED_GROUP)]
             computed = np.concatenate([np.asarray(self._embed(group), dtype=np.float32) for group in groups])
-            with self._lock:
-                for text, vector in zip(missing, computed, strict=True):
-                    self._cache[text] = vector
-                    self._cache.move_to_end(text)
-                while len(self._cache) > _CACHE_SIZE:
-                    self._cache.popitem(last=False)
+            new.update(zip(missing, computed, strict=True))
+        got.update(new)
         with self._lock:
-            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+            for text, vector in new.items():
+                self._cache[text] = vector
+                self._cache.move_to_end(text)
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return np.stack([got[t] for t in texts])
 
     def offered(
         self, query: Query, results: Sequence[ScoredChunk], tuning: QuoteTuning, rules: Rules = ALL_ON

@@ -1,8 +1,10 @@
 """The only module that imports chromadb: open the store (local folder or server), write, delete, search.
 
-Three collections: `<name>` holds chunks with their embeddings; `<name>-files` is the registry, one
+Four collections: `<name>` holds chunks with their embeddings; `<name>-files` is the registry, one
 record per ingested file naming the content (file_sha) that is live for it; `<name>-versions` keeps the
-chunks of earlier versions of documents (never searched), so restoring one is a copy back, not a re-embed.
+chunks of earlier versions of documents (never searched), so restoring one is a copy back, not a re-embed;
+`<name>-units` keeps the embeddings of the chunks' quotable units (sentences, list items), stored at ingest
+under a hash of their text and no text, so that a quote answer embeds only its question.
 Searches return only chunks whose file_sha is live for their source, so swapping a file's chunks is atomic
 for readers: new chunks are written first (invisible), then the registry record is flipped, then old
 chunks go to the versions collection.
@@ -16,6 +18,7 @@ key, only `$nin` does), read from the registry on every search.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -159,6 +162,11 @@ def _split(joined: str) -> tuple[str, ...]:
     return tuple(part for part in joined.split("; ") if part)
 
 
+def _unit_id(text: str) -> str:
+    """A unit's id in the units collection: the hash of its text (one entry for a sentence many chunks share)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def join_names(names: tuple[str, ...]) -> str:
     """The registry form of a tuple of names."""
     return "; ".join(name.replace(";", ",") for name in names)
@@ -221,6 +229,7 @@ class Index:
         self._chunks = self._collection(collection, embedder)
         self._files = self._collection(f"{collection}-files", None)
         self._versions = self._collection(f"{collection}-versions", embedder)
+        self._units = self._collection(f"{collection}-units", embedder)
         self._registry_cache: tuple[int, dict[str, FileRecord]] | None = None
         self._live_cache: tuple[dict[str, FileRecord], dict[str, str]] | None = None
         self.writes = 0
@@ -232,6 +241,8 @@ class Index:
         (across the servers sharing a Chroma server too, once `write_lock.share()` is given their database)."""
         self._check_model()
         self._label_collections()
+        if not self.units_stored() and self._chunks.count() == 0:
+            self.mark_units_stored()  # a new index: ingest stores every chunk's unit vectors from the start
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder) -> Index:
@@ -561,6 +572,51 @@ class Index:
         norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
         sims = matrix @ query / np.where(norms == 0, 1.0, norms)
         return {cid: float(s) for cid, s in zip(got["ids"], sims, strict=True)}
+
+    # --- unit vectors ----------------------------------------------------------------------------
+
+    def units_stored(self) -> bool:
+        """Whether every visible chunk's unit vectors are stored (false for an index written before they were)."""
+        return bool(self._state().get("units"))
+
+    def mark_units_stored(self) -> None:
+        state = self._state()
+        state["units"] = 1
+        self._files.upsert(ids=[_STATE_ID], embeddings=[[1.0]], metadatas=[state])  # type: ignore[arg-type]
+
+    def unit_vectors(self, texts: Sequence[str]) -> dict[str, list[float]]:
+        """The stored embeddings of those of `texts` that ingest stored (see the module doc), by text."""
+        by_id = {_unit_id(t): t for t in texts}
+        out: dict[str, list[float]] = {}
+        ids = list(by_id)
+        step = self.batch_size()
+        for start in range(0, len(ids), step):
+            got = self._units.get(ids=ids[start : start + step], include=["embeddings"])
+            vectors = got.get("embeddings")
+            if vectors is None:
+                continue
+            for uid, vector in zip(got["ids"], vectors, strict=True):
+                out[by_id[uid]] = list(map(float, vector))
+        return out
+
+    def unstored_units(self, texts: Sequence[str]) -> list[str]:
+        """Those of `texts` (each once, in order) whose embeddings are not stored yet."""
+        by_id = {_unit_id(t): t for t in texts}
+        ids = list(by_id)
+        stored: set[str] = set()
+        step = self.batch_size()
+        for start in range(0, len(ids), step):
+            stored.update(self._units.get(ids=ids[start : start + step], include=[])["ids"])
+        return [text for uid, text in by_id.items() if uid not in stored]
+
+    def put_unit_vectors(self, texts: Sequence[str], embeddings: Sequence[Sequence[float]]) -> None:
+        """Store units' embeddings under the hash of their text (the text itself is not stored)."""
+        step = self.batch_size()
+        for start in range(0, len(texts), step):
+            self._units.upsert(
+                ids=[_unit_id(t) for t in texts[start : start + step]],
+                embeddings=[list(map(float, e)) for e in embeddings[start : start + step]],  # type: ignore[arg-type]
+            )
 
     def embed_chunks(self, chunks: Sequence[Chunk]) -> list[list[float]]:
         """Embeddings of chunks as the index stores them (title and section included)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.chunking import chunk_document
+from assistant.compose import unit_texts
 from assistant.config import Settings
 from assistant.errors import DocumentNotFoundError, IngestError, IngestStopped
 from assistant.index import FileRecord, Index, Version, history_json, join_names
@@ -249,6 +250,9 @@ class Ingestor:
                 done = self._commit(group, report, stale, progress, done)
                 group = []
         done = self._commit(group, report, stale, progress, done)
+        if not self.index.units_stored():  # an index written before ingest stored unit vectors: once, for all
+            self._store_unit_vectors(list(self.index.iter_chunks()))
+            self.index.mark_units_stored()
         for record in stale:
             assert record.stale_sha
             self.index.archive_chunks(record.source, record.stale_sha)
@@ -421,6 +425,15 @@ class Ingestor:
             path,
         )
 
+    def _store_unit_vectors(self, chunks: Sequence[Chunk]) -> None:
+        """Embed the quotable units of chunks that the index has no vector for yet, shortest first (a batch pads to
+        its longest text), before the chunks become visible: quote answers then embed only their question."""
+        texts = self.index.unstored_units(sorted(dict.fromkeys(t for c in chunks for t in unit_texts(c)), key=len))
+        for start in range(0, len(texts), EMBED_SLICE):
+            self._stop()
+            part = texts[start : start + EMBED_SLICE]
+            self.index.put_unit_vectors(part, self.index.embedder.embed_documents(part))
+
     def _commit(
         self,
         group: list[_Prepared],
@@ -438,6 +451,7 @@ class Ingestor:
         for start in range(0, len(all_chunks), EMBED_SLICE):
             self._stop()
             vectors += self.index.embed_chunks(all_chunks[start : start + EMBED_SLICE])
+        self._store_unit_vectors(all_chunks)
         self._stop()
         report.embed_seconds += time.perf_counter() - embed_started
         offset = 0

@@ -70,7 +70,7 @@ class Assistant:
         self.embedder: Embedder = index.embedder
         self.retriever: Retriever = retriever or HybridRetriever(index, settings)
         self.rules = settings.rules
-        self.quoter = Quoter(self.embedder.embed_documents, self.retriever, self.rules)
+        self.quoter = Quoter(self.embedder.embed_documents, self.retriever, self.rules, stored=index.unit_vectors)
         self._chat_models: dict[str, BaseChatModel] = dict(chat_models or {})
         self._lock = threading.Lock()
         self._uploads: IngestWorker | None = None

@@ -4,8 +4,8 @@ and OCR seconds per page on a small scanned set, against the same pages with the
     .venv/bin/python benchmarks/ingest.py [--replicas 10] [--scan-pages 6]
 
 For each data set: a fresh temporary index, the embedder loaded once beforehand, one full ingest, then
-the same chunks (read back from the index) embedded alone. Prints files, pages, chunks, seconds,
-pages/s, chunks/s, peak RSS, and the ratio ingest time / embed-only time against a target (< 1.3).
+the same chunks (read back from the index) and their quotable units embedded alone. Prints files, pages,
+chunks, seconds, pages/s, chunks/s, peak RSS, and the ratio ingest time / embed-only time against a target (< 1.3).
 The scanned set: --scan-pages pages of the shipped brochures passed through the simulated scanner of
 benchmarks/scans.py (grey 200-dpi JPEG, skewed and speckled), one image-only PDF per brochure, ingested
 into a fresh index; the baseline is the same pages as text PDFs. Prints OCR pages, OCR seconds per page
@@ -33,6 +33,7 @@ from assistant.runtime import go_offline  # noqa: E402
 
 go_offline()
 
+from assistant.compose import unit_texts  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embeddings import Embedder  # noqa: E402
 from assistant.index import Index  # noqa: E402
@@ -105,7 +106,8 @@ def replicate(corpus: Path, target: Path, replicas: int) -> Path:
 
 
 def measure(name: str, folder: Path, embedder: Embedder, workdir: Path) -> Result:
-    """Ingest the folder into a fresh index, then embed the stored chunks alone."""
+    """Ingest the folder into a fresh index, then embed what it stored alone: the chunks, then their quotable units
+    (ingest stores both, so quote answers embed only their question)."""
     slug = "".join(ch if ch.isalnum() else "-" for ch in name)
     settings = Settings(data_dir=workdir / f"data-{slug}", _env_file=None)  # type: ignore[call-arg]
     index = Index.open(settings, embedder)
@@ -126,11 +128,15 @@ def measure(name: str, folder: Path, embedder: Embedder, workdir: Path) -> Resul
         flush=True,
     )
 
-    texts = [embedding_text(c) for c in index.iter_chunks()]
+    chunks = list(index.iter_chunks())
+    texts = [embedding_text(c) for c in chunks]
     if len(texts) != report.chunks_embedded:
         raise SystemExit(f"[{name}] index holds {len(texts)} visible chunks, ingest embedded {report.chunks_embedded}")
+    units = sorted(dict.fromkeys(t for c in chunks for t in unit_texts(c)), key=len)
     started, cpu_started = time.perf_counter(), time.process_time()
     embedder.embed_documents(texts)
+    chunks_only_s = time.perf_counter() - started
+    embedder.embed_documents(units)
     embed_only_s, embed_only_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     result = Result(
         name,
@@ -145,7 +151,8 @@ def measure(name: str, folder: Path, embedder: Embedder, workdir: Path) -> Resul
         peak_rss_mb(),
     )
     print(
-        f"[{name}] embed-only {embed_only_s:.1f} s ({len(texts) / embed_only_s:.1f} chunks/s); "
+        f"[{name}] embed-only {embed_only_s:.1f} s: {len(texts)} chunks {chunks_only_s:.1f} s, "
+        f"{len(units)} units {embed_only_s - chunks_only_s:.1f} s; "
         f"ingest / embed-only = {result.ratio:.2f} (target < {TARGET_RATIO}): {result.verdict}",
         flush=True,
     )

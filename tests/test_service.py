@@ -405,6 +405,77 @@ def one_document_assistant(make_index: Any, tmp_path: Path, text: str) -> Assist
     return Assistant(settings, index)
 
 
+RELEASE_SOP = """---
+title: Batch release at contract manufacturers
+---
+# Batch release
+
+## Who releases
+
+Who decides? The owner's quality unit releases every batch a contract manufacturer makes.
+The contract manufacturer never releases a batch on its own.
+
+## Release package
+
+The release package contains:
+- the executed batch record;
+- the certificate of analysis;
+- the deviation reports.
+"""
+
+
+def _recording_embeds(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the assistant's quote composition embeds from now on."""
+    embedded: list[str] = []
+    real = assistant.quoter._embed
+
+    def record(texts: list[str]) -> list[list[float]]:
+        embedded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(assistant.quoter, "_embed", record)
+    return embedded
+
+
+def test_a_quote_answer_embeds_no_passage_text_after_ingest(
+    make_index: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest stored the vectors of every sentence, list item and lead-in: composing embeds nothing."""
+    assistant = one_document_assistant(make_index, tmp_path, RELEASE_SOP)
+    embedded = _recording_embeds(assistant, monkeypatch)
+    release = assistant.ask("Who releases batches made by a CMO?", backend="quote")
+    package = assistant.ask("What does the release package contain?", backend="quote")
+    assert "owner's quality unit releases" in release.text
+    assert "certificate of analysis" in package.text
+    assert embedded == []
+
+
+def test_an_index_from_before_unit_vectors_gets_them_on_its_next_ingest_run(
+    make_index: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assistant = one_document_assistant(make_index, tmp_path, RELEASE_SOP)
+    index = assistant.index
+    # what an index written before this feature holds: chunks, no unit vectors, no mark saying they are stored
+    index.client.delete_collection(f"{index.name}-units")
+    index._files.update(ids=["__state__"], metadatas=[{"units": None}])  # Chroma drops a key set to None
+    old = Index(index.client, index.name, index.embedder, index.location)
+    assert not old.units_stored()
+    reader = Assistant(assistant.settings, old)
+    embedded = _recording_embeds(reader, monkeypatch)
+    assert "owner's quality unit" in reader.ask("Who releases batches made by a CMO?", backend="quote").text
+    assert embedded  # without stored vectors composition embeds the passages' units itself
+
+    from assistant.ingestion import Ingestor
+
+    report = Ingestor(assistant.settings, old).run([tmp_path / "docs"])
+    assert len(report.unchanged) == 1 and not report.added
+    assert old.units_stored()
+    fresh = Assistant(assistant.settings, old)
+    embedded = _recording_embeds(fresh, monkeypatch)
+    assert "certificate of analysis" in fresh.ask("What does the release package contain?", backend="quote").text
+    assert embedded == []
+
+
 @pytest.mark.parametrize(
     "question",
     [
