@@ -1,7 +1,8 @@
 """Real-document structure on the files of the realdocs suites (../shared/realdocs and ../shared/realdocs2, skipped
 when missing): tables of contents kept out of passages, glossary terms kept with their definitions, a statute's
-notes marked as notes, split words mended on every loader path, sentences not cut at abbreviations, and a code's
-indented headings giving passages their section."""
+notes marked as notes, split words mended on every loader path, margin clause numbers and words split by a
+wide gap not read as table cells, sentences not cut at abbreviations, and a code's indented headings giving
+passages their section."""
 
 from __future__ import annotations
 
@@ -108,6 +109,27 @@ def test_split_words_are_mended_and_word_pairs_kept() -> None:
         assert kept in text
     q9 = " ".join(" ".join(p.text for p in load_file(DOCS2 / Q9, Q9).pages).split())
     assert "Based Decision Making:" in q9 and "M aking" not in q9
+
+
+@needs_realdocs2
+def test_wide_gaps_in_prose_are_not_table_cells(embedder: Embedder) -> None:
+    """ICH Q7 sets each clause number in the margin and stretches justified lines (a word drawn in two pieces):
+    neither gap is a table cell."""
+    q7 = chunks_of(DOCS2 / Q7, embedder)
+    change = holding(q7, "Changing the source of supply of critical raw materials")
+    assert change.section_id == "7.14"
+    assert "Changing the source of supply of critical raw materials should be treated according to Section 13" in (
+        " ".join(change.text.split())
+    )
+    assert "7.14 |" not in change.text
+    text = " ".join(c.text for c in q7)
+    for broken in ("interm | ediate", "proc | ess", "c | ell culture"):
+        assert broken not in text
+    assert "known by the intermediate and/or API manufacturer" in " ".join(text.split())
+    assert "Table 1" in text and " | " in text  # the application table keeps its cells
+
+    q9 = " ".join(p.text for p in load_file(DOCS2 / Q9, Q9).pages)  # 21 CFR 111.8's numbered list, quoted
+    assert "(7) | establish" not in q9 and "(7) establish a record-keeping system." in q9
 
 
 @needs_realdocs2

@@ -66,6 +66,10 @@ _SPACED_HYPHEN = re.compile(r"(?<=[A-Za-z]) - (?=[a-z])")
 _SPACED_PAIR = re.compile(r"\b([A-Za-z]+) - ([a-z][A-Za-z]*)\b")
 
 
+CELL_SPLIT = re.compile(r"\b([A-Za-z]*[a-z]) \| ([a-z]+)\b")
+"""Two pieces of a line a wide gap set apart as table cells, a letter each side ("proc | ess")."""
+
+
 def _stem(word: str) -> str:
     return stem(word.lower())
 
@@ -102,7 +106,8 @@ class Vocabulary:
             spaced_hyphens=sum(len(_SPACED_HYPHEN.findall(text)) for text in kept),
         )
         for text in kept:
-            for a, b in _pairs(text):
+            pairs = _pairs(text) + CELL_SPLIT.findall(text)
+            for a, b in pairs:
                 if len(a) + len(b) >= TUNING.min_joined_letters and vocab.knows(a + b):
                     vocab.halves[a.lower()] += 1
                     vocab.halves[b.lower()] += 1
@@ -194,6 +199,14 @@ def join_split_words(text: str, vocab: Vocabulary) -> str:
     if pending_space:
         out.append(" ")
     return "".join(out)
+
+
+def splits_word(head: str, tail: str, vocab: Vocabulary) -> bool:
+    """True when "interm" and "ediate" are one word read apart: the document writes the joined word, and one piece
+    is no word the document uses on its own ("proc" + "ess"; never "of" + "the")."""
+    if vocab.counts.get((head + tail).lower(), 0) == 0:
+        return False
+    return not all(vocab.counts.get(part.lower(), 0) - vocab.halves.get(part.lower(), 0) > 0 for part in (head, tail))
 
 
 def listed_join(a: str, b: str, words: Mapping[str, int]) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.loaders.mend import Vocabulary, joins_hyphenated, mend, spaced_compound
+from assistant.loaders.mend import CELL_SPLIT, Vocabulary, joins_hyphenated, mend, spaced_compound, splits_word
 from assistant.textmatch import STOPWORDS
 from assistant.types import Page
 
@@ -89,6 +89,9 @@ _TERMINAL = re.compile(r"[.!?:;]['\")\]]?$")
 _BROKEN_COMPOUND = re.compile(r"^-\s+([a-z]+)")
 _BULLET = re.compile(r"^(?:[\u2022\u25aa\u25cf\u2013\u00b7*\-]|\d{1,2}[.)]|\(?[a-z]{1,4}[.)]|\(\d{1,2}\))\s+")
 _BULLET_ONLY = re.compile(r"^(?:[\u2022\u25aa\u25cf\u2013\u00b7*\-]|\d{1,2}[.)]|\(?[ivxlc]{1,6}[.)]|\(?[a-z][.)])$")
+_CLAUSE_ONLY = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){1,4}\.?|\(\d{1,2}\))$")
+"""A paragraph's clause number alone, set in the margin before its text ("7.14", then "Changing the source ...";
+"(7)" in 21 CFR 111.8 quoted by ICH Q9(R1))."""
 _NUMBERED = re.compile(r"^(?:[IVXL]+\.(?:[A-Z]\.)*(?:\d+\.)*|\d+(?:\.\d+)+\.?|[A-Z]\.|\(\d{1,2}\)|§\s*\d)\s*\S")
 _LEADER = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$|\u2026{2,}")
 _NOTE_MARK = re.compile(r"^(?P<mark>\d{1,3}|[*\u2020\u2021])(?:\s+(?P<text>.*))?$")
@@ -216,8 +219,8 @@ def _lines(fragments: Sequence[Fragment]) -> list[_Line]:
                 frag.x_end - frag.x
             ):
                 gap = frag.x - line.x_end
-                lone_bullet = bool(_BULLET_ONLY.match(line.text))
-                joiner = " " if lone_bullet or gap < TUNING.cell_gap * frag.size else " | "
+                label = bool(_BULLET_ONLY.match(line.text) or _CLAUSE_ONLY.match(line.text))
+                joiner = " " if label or gap < TUNING.cell_gap * frag.size else " | "
                 line.text = f"{line.text}{joiner}{frag.text}"
                 line.x_end = frag.x_end
                 line.size = max(line.size, frag.size) if len(frag.text) > 2 else line.size
@@ -708,6 +711,19 @@ def _read_lines(text: str, fragments: object, body: float) -> list[_Line]:
     return lines
 
 
+def _mend_cells(text: str, vocab: Vocabulary) -> str:
+    """A word the text layer draws in two pieces far apart ("interm | ediate", "proc | ess" in ICH Q7's justified
+    lines) is one word, not two cells, when the document writes the joined word and one piece is no word of it."""
+    if " | " not in text:
+        return text
+
+    def join(match: re.Match[str]) -> str:
+        head, tail = match.group(1), match.group(2)
+        return head + tail if splits_word(head, tail, vocab) else match.group(0)
+
+    return CELL_SPLIT.sub(join, text)
+
+
 def _reflow(lines: Sequence[_Line], body: float, levels: dict[float, int], vocab: Vocabulary) -> str:
     """Join wrapped prose lines into paragraphs; headings, bullets and table rows stay separate."""
     if not lines:
@@ -731,7 +747,7 @@ def _reflow(lines: Sequence[_Line], body: float, levels: dict[float, int], vocab
 
     line_levels = _prose_runs_are_not_headings(lines, [_heading_level(ln, body, levels) for ln in lines])
     for line, level in zip(lines, line_levels, strict=True):
-        text = line.text
+        text = _mend_cells(line.text, vocab)
         if line.row:
             close()
             blocks.append(mend(text, vocab))
