@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.answer import is_close
+from assistant.rules import KNOWN
 from assistant.textmatch import STOPWORDS, content_terms, stem
 from assistant.tuning import REFUSAL
 from assistant.types import Answer, Citation, ScoredChunk
@@ -403,11 +404,42 @@ def final_panel(
             if reply.closest
             else "Not answered: nothing in the documents matches this question."
         )
-        return sources_html(reply.closest, kind="closest", note=note, link_for=link_for, state=state)
+        panel = sources_html(reply.closest, kind="closest", note=note, link_for=link_for, state=state)
+        why = why_html(reply.answer, "Why not answered") if reply.answer is not None else ""
+        return panel.replace("</section>", f"{why}</section>", 1) if why else panel
     count = len(reply.sources)
     timing = f" &middot; {seconds:.1f} s" if state == "done" else " &middot; writing the answer from them…"
     note = f"{count} cited passage{'s' if count != 1 else ''}{timing}"
-    return sources_html(reply.sources, kind="cited", note=note, link_for=link_for, state=state)
+    panel = sources_html(reply.sources, kind="cited", note=note, link_for=link_for, state=state)
+    why = why_html(reply.answer) if reply.answer is not None else ""
+    return panel.replace("</section>", f"{why}</section>", 1) if why else panel
+
+
+def why_rules(answer: Answer) -> list[dict[str, str]]:
+    """The named rules (assistant/rules.py) that fired for an answer, in the order question, retrieval, score,
+    strategy, refusal, check: what read the question, added passages, scored, composed and gated its sentences."""
+    order = ("question", "retrieval", "score", "strategy", "refusal", "check")
+    fired = [KNOWN[name] for name in answer.rules if name in KNOWN]
+    fired.sort(key=lambda r: (order.index(r.sort) if r.sort in order else len(order), r.name))
+    return [{"name": r.name, "sort": r.sort, "does": r.does} for r in fired]
+
+
+def why_html(answer: Answer, title: str = "Why these sentences") -> str:
+    """"Why these sentences" (or "Why not answered"): the question's kind and the rules that fired for the
+    answer, folded away."""
+    rules = why_rules(answer)
+    if not rules:
+        return ""
+    esc = html.escape
+    items = "".join(
+        f'<li><span class="cmo-why-sort">{esc(r["sort"])}</span> <code>{esc(r["name"])}</code>: {esc(r["does"])}</li>'
+        for r in rules
+    )
+    return (
+        f'<details class="cmo-why"><summary>{esc(title)}</summary>'
+        f"<p>Read as a {esc(answer.kind or 'plain')} question. The rules that fired:</p>"
+        f"<ul>{items}</ul></details>"
+    )
 
 
 EMPTY_SOURCES = (
@@ -427,6 +459,10 @@ CSS = """
 .cmo-sources + .cmo-sources { margin-top: 1.1rem; }
 .cmo-note { margin: 0; color: var(--body-text-color-subdued); font-size: 0.95rem; }
 .cmo-note-closest { color: var(--body-text-color); font-weight: 600; }
+.cmo-why { font-size: 0.85rem; color: var(--body-text-color-subdued); }
+.cmo-why summary { cursor: pointer; }
+.cmo-why ul { margin: 0.25rem 0 0 1rem; padding: 0; }
+.cmo-why-sort { text-transform: uppercase; font-size: 0.7rem; letter-spacing: 0.03em; }
 .cmo-source { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 0.7rem 0.85rem;
   background: var(--background-fill-primary); }
 .cmo-source[data-kind="closest"] { border-style: dashed; }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assistant.presentation import (
     WRITTEN_NOTE,
     Source,
@@ -137,3 +139,17 @@ def test_a_card_shows_remote_images_and_links_in_a_passage_as_text() -> None:
     assert {tag for tag, _ in parser.found} <= {"article", "header", "div", "span", "mark", "a"}
     links = [dict(attrs).get("href") for tag, attrs in parser.found if tag == "a"]
     assert links == ["gradio_api/file=/srv/data/uploads/x.md"]  # the card's own link, nothing from the passage
+
+
+def test_the_panel_folds_away_why_these_sentences_were_chosen_or_none_answered() -> None:
+    fired = answer(kind="who", rules=("score.party", "kind.who", "strategy.asides", "not.a.rule"))
+    panel = final_panel(reply_for(fired), 0.2)
+    why = panel[panel.index('<details class="cmo-why">') :]
+    assert "<summary>Why these sentences</summary>" in why and "Read as a who question" in why
+    names = re.findall(r"<code>([^<]+)</code>", why)
+    assert names == ["kind.who", "score.party", "strategy.asides"]  # question, score, strategy; unknown names left out
+    assert "favour units naming a party" in why
+    assert 'class="cmo-why"' not in final_panel(reply_for(answer(rules=())), 0.2)
+    refusal = answer(refused=True, citations=(), rules=("refuse.low_score",))
+    refused = final_panel(reply_for(refusal), 0.2)
+    assert "<summary>Why not answered</summary>" in refused and "<code>refuse.low_score</code>" in refused

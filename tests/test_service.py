@@ -203,6 +203,8 @@ def test_cli_json_answer_and_batch_mode(corpus_index: tuple[Index, Settings], tm
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["refused"] is False and any(c["source"] == RELEASE_DOC for c in data["citations"])
+    why = {rule["name"]: rule for rule in data["why"]}  # the named rules that fired, each with what it does
+    assert data["kind"] == "who" and why["kind.who"]["sort"] == "question" and why["kind.who"]["does"]
 
     questions = tmp_path / "in.jsonl"
     questions.write_text(

@@ -197,6 +197,11 @@ def test_answer_streams_with_cited_sources(page: Any) -> None:
     first = page.locator('#cmo-sources-box .cmo-source[data-kind="cited"]').first
     assert first.locator(".cmo-title").inner_text().strip()
     assert first.locator(".cmo-passage mark").count() >= 1, "the supporting words are not highlighted"
+    why = page.locator("#cmo-sources-box details.cmo-why")  # folded: opened, it names the rules that chose them
+    assert why.locator("summary").inner_text().strip() == "Why these sentences"
+    assert not why.locator("ul").is_visible()
+    why.locator("summary").click()
+    assert "kind.list" in why.locator("ul").inner_text()
     page.screenshot(path=str(ARTIFACTS / "ui-answer.png"))
 
 
