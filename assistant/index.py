@@ -276,6 +276,11 @@ class Index:
             location = str(settings.index_path)
         return cls(client, settings.collection, embedder, location)
 
+    def close(self) -> None:
+        """Release the store's open files and connections; the object is not used afterwards. Chroma shares one
+        system per folder among its clients: it stops when the last of them closes."""
+        self.client.close()  # type: ignore[attr-defined]
+
     def _collection(self, name: str, embedder: Embedder | None) -> Collection:
         function = ChromaEmbedding(embedder) if embedder is not None else None
         return self.client.get_or_create_collection(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,15 +38,20 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def make_index(embedder: Embedder, tmp_path: Path) -> Callable[..., tuple[Index, Ingestor, Settings]]:
-    """Build a fresh local index (and its ingestor) in a temp folder."""
+def make_index(embedder: Embedder, tmp_path: Path) -> Iterator[Callable[..., tuple[Index, Ingestor, Settings]]]:
+    """Build a fresh local index (and its ingestor) in a temp folder; closed when the test ends, so that a whole
+    run does not hold every index's files open."""
+    opened: list[Index] = []
 
     def build(name: str = "idx", **overrides: object) -> tuple[Index, Ingestor, Settings]:
         cfg = Settings(data_dir=tmp_path / name, _env_file=None, **overrides)  # type: ignore[call-arg]
         index = Index.open(cfg, embedder)
+        opened.append(index)
         return index, Ingestor(cfg, index), cfg
 
-    return build
+    yield build
+    for index in opened:
+        index.close()
 
 
 @pytest.fixture(scope="session")
