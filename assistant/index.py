@@ -585,34 +585,30 @@ class Index:
         return bool(self._state().get("units"))
 
     def mark_units_stored(self) -> None:
+        """Record that every visible chunk's unit vectors are stored (a new index, or one an ingest run filled in)."""
         state = self._state()
         state["units"] = 1
         self._files.upsert(ids=[_STATE_ID], embeddings=[[1.0]], metadatas=[state])  # type: ignore[arg-type]
 
-    def unit_vectors(self, texts: Sequence[str]) -> dict[str, list[float]]:
-        """The stored embeddings of those of `texts` that ingest stored (see the module doc), by text."""
+    def _stored_units(self, texts: Sequence[str], with_vectors: bool) -> Iterator[tuple[str, Any]]:
+        """(text, its stored vector or None) for each of `texts` the units collection holds, in batches."""
         by_id = {_unit_id(t): t for t in texts}
-        out: dict[str, list[float]] = {}
         ids = list(by_id)
         step = self.batch_size()
         for start in range(0, len(ids), step):
-            got = self._units.get(ids=ids[start : start + step], include=["embeddings"])
-            vectors = got.get("embeddings")
-            if vectors is None:
-                continue
-            for uid, vector in zip(got["ids"], vectors, strict=True):
-                out[by_id[uid]] = list(map(float, vector))
-        return out
+            got = self._units.get(ids=ids[start : start + step], include=["embeddings"] if with_vectors else [])
+            vectors = got.get("embeddings") if with_vectors else None
+            for i, uid in enumerate(got["ids"]):
+                yield by_id[uid], (vectors[i] if vectors is not None else None)
+
+    def unit_vectors(self, texts: Sequence[str]) -> dict[str, list[float]]:
+        """The stored embeddings of those of `texts` that ingest stored (see the module doc), by text."""
+        return {text: list(map(float, vector)) for text, vector in self._stored_units(texts, True)}
 
     def unstored_units(self, texts: Sequence[str]) -> list[str]:
         """Those of `texts` (each once, in order) whose embeddings are not stored yet."""
-        by_id = {_unit_id(t): t for t in texts}
-        ids = list(by_id)
-        stored: set[str] = set()
-        step = self.batch_size()
-        for start in range(0, len(ids), step):
-            stored.update(self._units.get(ids=ids[start : start + step], include=[])["ids"])
-        return [text for uid, text in by_id.items() if uid not in stored]
+        stored = {text for text, _ in self._stored_units(texts, False)}
+        return [text for text in dict.fromkeys(texts) if text not in stored]
 
     def put_unit_vectors(self, texts: Sequence[str], embeddings: Sequence[Sequence[float]]) -> None:
         """Store units' embeddings under the hash of their text (the text itself is not stored)."""
