@@ -12,6 +12,14 @@ from assistant.runtime import go_offline
 
 go_offline()
 
+import anyio  # noqa: E402
+
+# anyio imports its API lazily, and pytest rewrites anyio's modules as they are imported (anyio is a pytest plugin).
+# Two server threads importing at once make CPython 3.11's parser fail ("AST constructor recursion depth
+# mismatch"), which a browser test run alone met: import it all here, in the main thread.
+for _name in dir(anyio):
+    getattr(anyio, _name)
+
 from assistant.config import Settings  # noqa: E402
 from assistant.embeddings import Embedder  # noqa: E402
 from assistant.index import Index  # noqa: E402
