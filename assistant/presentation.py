@@ -379,12 +379,13 @@ def sources_html(
     note: str,
     link_for: Callable[[Source], str | None] | None = None,
     state: str = "done",
+    after: str = "",
 ) -> str:
-    """The sources panel: a note, then one card per passage."""
+    """The sources panel: a note, then one card per passage, then `after` (HTML: the "why" details)."""
     cards = "".join(card(s, kind, link_for(s) if link_for else None) for s in sources)
     return (
         f'<section class="cmo-sources" data-state="{state}">'
-        f'<p class="cmo-note cmo-note-{kind}">{note}</p>{cards}</section>'
+        f'<p class="cmo-note cmo-note-{kind}">{note}</p>{cards}{after}</section>'
     )
 
 
@@ -404,15 +405,13 @@ def final_panel(
             if reply.closest
             else "Not answered: nothing in the documents matches this question."
         )
-        panel = sources_html(reply.closest, kind="closest", note=note, link_for=link_for, state=state)
         why = why_html(reply.answer, "Why not answered") if reply.answer is not None else ""
-        return panel.replace("</section>", f"{why}</section>", 1) if why else panel
+        return sources_html(reply.closest, kind="closest", note=note, link_for=link_for, state=state, after=why)
     count = len(reply.sources)
     timing = f" &middot; {seconds:.1f} s" if state == "done" else " &middot; writing the answer from them…"
     note = f"{count} cited passage{'s' if count != 1 else ''}{timing}"
-    panel = sources_html(reply.sources, kind="cited", note=note, link_for=link_for, state=state)
     why = why_html(reply.answer) if reply.answer is not None else ""
-    return panel.replace("</section>", f"{why}</section>", 1) if why else panel
+    return sources_html(reply.sources, kind="cited", note=note, link_for=link_for, state=state, after=why)
 
 
 def why_rules(answer: Answer) -> list[dict[str, str]]:
