@@ -45,9 +45,11 @@ def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
     In LLM modes the quote answer shown first (the stream's Draft) comes under "evidence", and the sentences
     the check removed from the written answer under "dropped". "written" says which one "answer" is: the
     written answer, or (with "fallback" giving the reason) the quote answer, when nothing written was kept.
-    "why" lists the named rules that fired for it (`assistant.presentation.why_rules`).
+    "strategy" names the answer strategy that composed the quoted evidence and what it does, and "why" the named
+    rules behind the answer (`assistant.presentation.why_strategy`, `why_rules`): of the score adjustments, those
+    that changed the score of a quoted sentence.
     """
-    from assistant.presentation import why_rules
+    from assistant.presentation import why_rules, why_strategy
 
     data: dict[str, Any] = {
         "answer": answer.text,
@@ -61,6 +63,7 @@ def answer_json(answer: Any, item_id: object = None) -> dict[str, Any]:
         "sentences_total": answer.sentences_total,
         "sentences_supported": answer.sentences_supported,
         "timings": {k: round(v, 4) for k, v in answer.timings.items()},
+        "strategy": why_strategy(answer),
         "why": why_rules(answer),
     }
     if answer.evidence is not None:

@@ -193,7 +193,7 @@ def _cell_for(
     query_vector = np.asarray(
         vector if vector is not None else assistant.embedder.embed_query(query.text), dtype=np.float32
     )
-    evidence = assistant.quoter.compose(query, results, query_vector, tuning=COMPARE)
+    evidence = assistant.quoter.compose(query, results, query_vector, shape="cell", tuning=COMPARE)
     if not evidence.sentences or evidence.best < COMPOSE.comparison_stated:
         return (), []
     sentences, citations = to_sentences_offset(evidence.sentences, evidence.citations, offset)

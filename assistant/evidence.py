@@ -2,7 +2,7 @@
 
 Gathers the passages composition may quote (the top retrieved ones, the chunk that continues a cut-off
 list, the subsections of a section intro), embeds their units once (cached by text), composes
-(`assistant.compose`) and turns the pieces into `Sentence`s with renumbered citations.
+(`assistant.answering`) and turns the pieces into `Sentence`s with renumbered citations.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant import answer as logic
-from assistant import compose
-from assistant.compose import Composition, Context, Piece, Unit
+from assistant import answering
+from assistant.answering import Composition, Context, Piece, Unit
 from assistant.followup import vendors_in
 from assistant.questions import Query
 from assistant.retrieval import Retriever
 from assistant.rules import ALL_ON, Rules
+from assistant.textmatch import content_terms
 from assistant.tuning import DIFFERENCE, QUOTE, SURVEY, QuoteTuning
 from assistant.types import Chunk, Citation, ScoredChunk, Sentence
 
@@ -40,6 +41,10 @@ class Evidence:
     offered: tuple[ScoredChunk, ...]
     best: float
     missing: str | None = None
+    strategy: str = ""
+    """The answer strategy that composed it (assistant.answering.strategies)."""
+    adjustments: tuple[str, ...] = ()
+    """The score adjustments that changed the scores of the units it quotes."""
 
 
 @dataclass(slots=True)
@@ -107,7 +112,12 @@ class Quoter:
         return np.stack([got[t] for t in texts])
 
     def offered(
-        self, query: Query, results: Sequence[ScoredChunk], tuning: QuoteTuning, rules: Rules = ALL_ON
+        self,
+        query: Query,
+        results: Sequence[ScoredChunk],
+        tuning: QuoteTuning,
+        rules: Rules = ALL_ON,
+        shape: str = "",
     ) -> Offered:
         """The chunks composition may quote and their ranks; the chunks that continue a list cut at a chunk
         boundary; for list questions also the outlines (section intro -> its subsections' first chunks) of the
@@ -133,6 +143,7 @@ class Quoter:
         summaries: dict[int, list[int]] = {}
         continues: dict[int, int] = {}
         headed: set[int] = set()
+        outlines_needed = "outlines" in answering.needs(query, shape)
         for i, chunk in enumerate(list(chunks)):
             follow = self.retriever.following(chunk) if _ends_in_list(chunk) else None
             numbered = self._numbered_after(chunk, tuning.list_back) if follow is None else []
@@ -155,7 +166,7 @@ class Quoter:
             else:
                 if opens:
                     headed.add(at)
-            if not query.asks_list:
+            if not outlines_needed:
                 continue
             parent = self.retriever.parent(chunk)
             for root in [chunk, *([parent] if parent is not None else [])]:
@@ -164,7 +175,7 @@ class Quoter:
                     continue
                 root_index = place(root, ranks[i])
                 outlines[root_index] = [place(c, ranks[i], as_item=True) for c in children[: tuning.list_items]]
-                summary = next((c for c in children if compose.is_summary(c, root)), None)
+                summary = next((c for c in children if answering.is_summary(c, root)), None)
                 if summary is not None:
                     summaries[root_index] = [place(c, ranks[i], as_item=True) for c in self._section(summary)]
         return Offered(chunks, ranks, outlines, only_items, continues, headed, summaries)
@@ -221,34 +232,41 @@ class Quoter:
         results: Sequence[ScoredChunk],
         question_vector: np.ndarray,
         vendors: Sequence[str] = (),
-        survey: bool = False,
+        shape: str = "",
         tuning: QuoteTuning | None = None,
         rules: Rules | None = None,
     ) -> Evidence:
-        """The evidence answer for a question from its retrieved passages (with the Quoter's rules unless given)."""
+        """The evidence answer for a question from its retrieved passages (with the Quoter's rules unless given).
+        `shape` is "survey" for every vendor's evidence, "cell" for one cell of a comparison (Context.shape)."""
         rules = rules if rules is not None else self.rules
+        survey = shape == "survey"
         tuning = tuning or (SURVEY if survey else (DIFFERENCE if query.kind == "difference" else QUOTE))
         if survey:
             offer = Offered([r.chunk for r in results], _vendor_ranks(results, tuning.rank_power))
         else:
-            offer = self.offered(query, results, tuning, rules)
+            offer = self.offered(query, results, tuning, rules, shape)
         chunks, ranks, outlines, only_items = offer.chunks, offer.ranks, offer.outlines, offer.only_items
-        units = compose.units_of(chunks, continues=offer.continues, headed=offer.headed)
+        units = answering.units_of(chunks, continues=offer.continues, headed=offer.headed)
         scored_units = self._candidates(query, units, chunks, only_items, len(results), tuning)
-        texts = compose.meaning_texts(scored_units, chunks)
+        texts = answering.meaning_texts(scored_units, chunks)
         sims = self.vectors(texts) @ question_vector if scored_units else np.zeros(0)
         asked_at = [i for i, u in enumerate(scored_units) if u.asked]
         asked_sims = self.vectors([scored_units[i].asked for i in asked_at]) @ question_vector if asked_at else []
         ctx = Context(
-            chunks, ranks, self.retriever.idf, outlines, vendors, tuning, summaries=offer.summaries, rules=rules
+            chunks,
+            ranks,
+            self.retriever.idf,
+            outlines,
+            vendors,
+            tuning,
+            summaries=offer.summaries,
+            rules=rules,
+            shape=shape,
         )
         ctx.asked = {i: float(s) for i, s in zip(asked_at, asked_sims, strict=True)}
         if survey:
             ctx.profiles = self.profiles(vendors, question_vector)
-        if survey:
-            composition = compose.survey(query, scored_units, [float(s) for s in sims], ctx)
-        else:
-            composition = compose.compose(query, scored_units, [float(s) for s in sims], ctx)
+        composition = answering.compose(query, scored_units, [float(s) for s in sims], ctx)
         return self._evidence(query, composition, chunks, results, vendors, rules)
 
     def profiles(self, vendors: Sequence[str], question_vector: np.ndarray) -> dict[str, float]:
@@ -265,10 +283,10 @@ class Quoter:
         those of a frame naming the document ("According to <title>, ..."), which say where to look."""
         from assistant.questions import names_in, without_source
 
-        vendor_terms = {t for v in vendors for t in compose.content_terms(v)}
+        vendor_terms = {t for v in vendors for t in content_terms(v)}
         rare = []
         for name in names_in(without_source(query.text)):
-            terms = [t for t in compose.content_terms(name) if t not in vendor_terms]
+            terms = [t for t in content_terms(name) if t not in vendor_terms]
             if terms and all(0 < self.retriever.document_frequency(t) <= QUOTE.rare_name_passages for t in terms):
                 rare.append(name)
         return rare
@@ -296,13 +314,13 @@ class Quoter:
         kept: list[int] = []
         lower: dict[int, list[tuple[float, int]]] = {}
         low_range = range(tuning.prefilter_after, min(tuning.passages, retrieved))
-        matched = compose.searched_text(query.text, self.rules)
+        matched = answering.searched_text(query.text, self.rules)
         for i, unit in enumerate(units):
             if copies.get(key(unit)) != i:
                 continue
-            listed = unit.form in ("lead", "item") or (unit.form == "row" and compose.list_of(units, i) is not None)
+            listed = unit.form in ("lead", "item") or (unit.form == "row" and answering.list_of(units, i) is not None)
             if unit.passage in low_range and not listed:  # a list is kept whole: its rows too
-                overlap = compose.weighted_overlap(matched, unit.text, "", self.retriever.idf)
+                overlap = answering.weighted_overlap(matched, unit.text, "", self.retriever.idf)
                 lower.setdefault(unit.passage, []).append((overlap, i))
                 continue
             kept.append(i)
@@ -310,7 +328,7 @@ class Quoter:
             first = min(i for _, i in candidates)  # a passage's opening sentence states its topic (or defines it)
             best = sorted(candidates, key=lambda pair: (pair[0], -pair[1]), reverse=True)[: tuning.prefilter_units]
             kept.extend({first, *(i for _, i in best)})
-        return compose.select(units, sorted(kept))
+        return answering.select(units, sorted(kept))
 
     def _evidence(
         self,
@@ -328,21 +346,29 @@ class Quoter:
             names = self.rare_names(query, vendors)
             if names and query.wants and not rules.on("retrieval.rare_names"):
                 names = []
-            about = compose.measured(query.text, vendors)
-            missing = compose.evidence_lacks(query, pieces, chunks, vendors, names, owners, about, rules)
+            about = answering.measured(query.text, vendors)
+            missing = answering.evidence_lacks(query, pieces, chunks, vendors, names, owners, about, rules)
             found = None
             if missing and not names and not owners:
-                found = compose.figure_from_passages(query, missing, pieces, chunks, vendors, about, rules)
+                found = answering.figure_from_passages(query, missing, pieces, chunks, vendors, about, rules)
             if found is not None:
                 pieces.append(found)
-                missing = compose.evidence_lacks(query, pieces, chunks, vendors, names, owners, about, rules)
+                missing = answering.evidence_lacks(query, pieces, chunks, vendors, names, owners, about, rules)
             if missing and not rules.on("refuse.evidence_lacks"):
                 missing = None
         sentences, citations = to_sentences(pieces, chunks)
         offered = list(results)
         known = {r.chunk.id for r in results}
         offered += [ScoredChunk(c, 0.0) for c in chunks if c.id not in known]
-        return Evidence(tuple(sentences), tuple(citations), tuple(offered), composition.best, missing)
+        return Evidence(
+            tuple(sentences),
+            tuple(citations),
+            tuple(offered),
+            composition.best,
+            missing,
+            composition.strategy,
+            composition.adjustments,
+        )
 
 
 def to_sentences(pieces: Sequence[Piece], chunks: Sequence[Chunk]) -> tuple[list[Sentence], list[Citation]]:
@@ -377,25 +403,25 @@ def _vendor_ranks(results: Sequence[ScoredChunk], power: float) -> list[float]:
 
 def _last_number(chunk: Chunk) -> int | None:
     """The number of the chunk's last numbered list item ("3. Know the identity ..."), if any."""
-    numbers = [compose.item_number(ln.strip()) for ln in chunk.text.splitlines()]
+    numbers = [answering.item_number(ln.strip()) for ln in chunk.text.splitlines()]
     found = [n for n in numbers if n is not None]
     return found[-1] if found else None
 
 
 def _holds_number(chunk: Chunk, number: int) -> bool:
-    return any(compose.item_number(ln.strip()) == number for ln in chunk.text.splitlines())
+    return any(answering.item_number(ln.strip()) == number for ln in chunk.text.splitlines())
 
 
 def _starts_with_item(chunk: Chunk) -> bool:
     """The chunk's first line is a list item or a table row."""
     lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
-    return bool(lines) and compose.is_list_line(lines[0])
+    return bool(lines) and answering.is_list_line(lines[0])
 
 
 def _ends_in_list(chunk: Chunk) -> bool:
     """The chunk's last line is a list item, a table row or a lead-in: its list may go on in the next chunk."""
     lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
-    return bool(lines) and (lines[-1].endswith(":") or compose.is_list_line(lines[-1]))
+    return bool(lines) and (lines[-1].endswith(":") or answering.is_list_line(lines[-1]))
 
 
 __all__ = ["Evidence", "Quoter", "Unit", "to_sentences"]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.answering import unit_texts
 from assistant.chunking import chunk_document
-from assistant.compose import unit_texts
 from assistant.config import Settings
 from assistant.errors import DocumentNotFoundError, IngestError, IngestStopped
 from assistant.index import FileRecord, Index, Version, history_json, join_names

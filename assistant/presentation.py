@@ -33,6 +33,8 @@ BACKEND_LABELS = {
     "ollama": "Ollama",
     "openai": "OpenAI-compatible",
 }
+
+
 def backend_info(backends: Sequence[str]) -> str:
     """The answer-mode selector's note: what the modes do, and how to add the written mode when it is missing."""
     if list(backends) == ["quote"]:
@@ -415,29 +417,47 @@ def final_panel(
 
 
 def why_rules(answer: Answer) -> list[dict[str, str]]:
-    """The named rules (assistant/rules.py) that fired for an answer, in the order question, retrieval, score,
-    strategy, refusal, check: what read the question, added passages, scored, composed and gated its sentences."""
+    """The named rules (assistant/rules.py) behind an answer, in the order question, retrieval, score, strategy,
+    refusal, check: what read the question, added passages, scored, composed and gated its sentences. Of the score
+    adjustments, only those that changed the score of a sentence the answer quotes (when a strategy composed it)."""
     order = ("question", "retrieval", "score", "strategy", "refusal", "check")
+    chose = set(answer.adjustments) if answer.strategy else None
     fired = [KNOWN[name] for name in answer.rules if name in KNOWN]
+    fired = [r for r in fired if r.sort != "score" or chose is None or r.name in chose]
     fired.sort(key=lambda r: (order.index(r.sort) if r.sort in order else len(order), r.name))
     return [{"name": r.name, "sort": r.sort, "does": r.does} for r in fired]
 
 
+def why_strategy(answer: Answer) -> dict[str, str] | None:
+    """The answer strategy that composed the quoted evidence, and what it does; None when none did."""
+    if not answer.strategy:
+        return None
+    from assistant.answering import described
+
+    return {"shape": answer.strategy, "does": described(answer.strategy)}
+
+
 def why_html(answer: Answer, title: str = "Why these sentences") -> str:
-    """"Why these sentences" (or "Why not answered"): the question's kind and the rules that fired for the
-    answer, folded away."""
+    """ "Why these sentences" (or "Why not answered"): the question's kind, the strategy that composed the quoted
+    evidence and the rules behind it, folded away."""
     rules = why_rules(answer)
-    if not rules:
+    strategy = why_strategy(answer)
+    if not rules and strategy is None:
         return ""
     esc = html.escape
     items = "".join(
         f'<li><span class="cmo-why-sort">{esc(r["sort"])}</span> <code>{esc(r["name"])}</code>: {esc(r["does"])}</li>'
         for r in rules
     )
+    composed = (
+        f"<p>Composed by the <code>{esc(strategy['shape'])}</code> strategy: {esc(strategy['does'])}</p>"
+        if strategy is not None
+        else ""
+    )
+    listed = f"<p>The rules behind it:</p><ul>{items}</ul>" if items else ""
     return (
         f'<details class="cmo-why"><summary>{esc(title)}</summary>'
-        f"<p>Read as a {esc(answer.kind or 'plain')} question. The rules that fired:</p>"
-        f"<ul>{items}</ul></details>"
+        f"<p>Read as a {esc(answer.kind or 'plain')} question.</p>{composed}{listed}</details>"
     )
 
 

@@ -56,40 +56,47 @@ RULES: tuple[Rule, ...] = (
         "retrieval",
         tracked=False,
     ),
-    # score adjustments (compose.score_units), each with its ComposeTuning field
-    Rule("score.definition", "score", "bonus for a unit defining the asked term (COMPOSE.definition)", "compose"),
-    Rule("score.figure", "score", "bonus/penalty for holding the quantity asked for (COMPOSE.figure)", "compose"),
-    Rule("score.party", "score", "bonus for naming a party in a who question (COMPOSE.party)", "compose"),
+    # score adjustments (the registry in assistant/answering/adjustments.py), each with its ComposeTuning field
+    Rule("score.definition", "score", "bonus for a unit defining the asked term (COMPOSE.definition)", "answering"),
+    Rule("score.figure", "score", "bonus/penalty for holding the quantity asked for (COMPOSE.figure)", "answering"),
+    Rule("score.party", "score", "bonus for naming a party in a who question (COMPOSE.party)", "answering"),
     Rule(
-        "score.negation", "score", "bonus for a negated unit when the question is negated (COMPOSE.negation)", "compose"
+        "score.negation",
+        "score",
+        "bonus for a negated unit when the question is negated (COMPOSE.negation)",
+        "answering",
     ),
-    Rule("score.list_lead", "score", "bonus for a lead-in with its list (COMPOSE.list_lead)", "compose"),
-    Rule("score.list_topic", "score", "a list's term overlap averaged with its lead-in and headings", "compose"),
-    Rule("score.asking_sentence", "score", "a list's overlap averaged with the asking sentence's", "compose"),
-    Rule("score.answers_asked", "score", "bonus after a question the document asks (COMPOSE.answers_asked)", "compose"),
-    Rule("score.anaphor", "score", "penalty for 'This ...' without its antecedent (COMPOSE.anaphor)", "compose"),
-    Rule("score.notice", "score", "penalty for a notice about the document (COMPOSE.notice)", "compose"),
-    Rule("score.footnote", "score", "penalty for a unit from a page's footnotes (COMPOSE.footnote)", "compose"),
-    # composition strategies (compose.compose and its helpers)
-    Rule("strategy.difference", "strategy", "a difference answer quotes each term's definition", "compose"),
-    Rule("strategy.definition", "strategy", "a definition answer leads with the defining unit", "compose"),
-    Rule("strategy.list", "strategy", "a list or procedure answer quotes a lead-in with its items", "compose"),
-    Rule("strategy.outline", "strategy", "a list answer may be a section intro with its subsections", "compose"),
-    Rule("strategy.summary", "strategy", "a sequence question quotes a section's 'Key points' list", "compose"),
-    Rule("strategy.figure_first", "strategy", "a figure answer starts at the unit stating the figure", "compose"),
+    Rule("score.list_lead", "score", "bonus for a lead-in with its list (COMPOSE.list_lead)", "answering"),
+    Rule("score.list_topic", "score", "a list's term overlap averaged with its lead-in and headings", "answering"),
+    Rule("score.asking_sentence", "score", "a list's overlap averaged with the asking sentence's", "answering"),
+    Rule(
+        "score.answers_asked", "score", "bonus after a question the document asks (COMPOSE.answers_asked)", "answering"
+    ),
+    Rule("score.anaphor", "score", "penalty for 'This ...' without its antecedent (COMPOSE.anaphor)", "answering"),
+    Rule("score.notice", "score", "penalty for a notice about the document (COMPOSE.notice)", "answering"),
+    Rule("score.footnote", "score", "penalty for a unit from a page's footnotes (COMPOSE.footnote)", "answering"),
+    # answer strategies (assistant/answering/strategies) and their steps
+    Rule("strategy.difference", "strategy", "a difference answer quotes each term's definition", "answering"),
+    Rule("strategy.definition", "strategy", "a definition answer leads with the defining unit", "answering"),
+    Rule("strategy.list", "strategy", "a list or procedure answer quotes a lead-in with its items", "answering"),
+    Rule("strategy.outline", "strategy", "a list answer may be a section intro with its subsections", "answering"),
+    Rule("strategy.summary", "strategy", "a sequence question quotes a section's 'Key points' list", "answering"),
+    Rule("strategy.figure_first", "strategy", "a figure answer starts at the unit stating the figure", "answering"),
     Rule(
         "strategy.continuation",
         "strategy",
         "a plain answer's best sentence brings the sentences after it in its passage",
-        "compose",
+        "answering",
     ),
-    Rule("strategy.runner_up_filter", "strategy", "runners-up from other passages must add to the question", "compose"),
-    Rule("strategy.asides", "strategy", "notices, footnotes and examples never join as runners-up", "compose"),
+    Rule(
+        "strategy.runner_up_filter", "strategy", "runners-up from other passages must add to the question", "answering"
+    ),
+    Rule("strategy.asides", "strategy", "notices, footnotes and examples never join as runners-up", "answering"),
     Rule(
         "survey.region",
         "strategy",
         "a region in a vendor survey ('in Europe') matches the countries and cities the documents name",
-        "compose",
+        "answering",
     ),
     # refusal gates (service.stream, evidence)
     Rule("refuse.unknown_name", "refusal", "refuse when the question names what no passage mentions", "service"),
@@ -114,7 +121,7 @@ RULES: tuple[Rule, ...] = (
         "figure.asked_unit",
         "refusal",
         "a figure in the unit a 'how many' question counts, beside a term of the question, answers it",
-        "compose",
+        "answering",
     ),
     Rule(
         "figure.chosen_passage",

@@ -379,7 +379,7 @@ class Assistant:
         """Specific terms of a question asking for a fact that no passage mentions at all ("expire",
         "revenue"): the library cannot hold that fact, whatever the closest passages say. A term whose word
         family the retrieved passages use ("notice" where they say "notify") is mentioned."""
-        from assistant.compose import anchors
+        from assistant.answering import anchors
         from assistant.textmatch import same_family, stem, words
 
         specific = anchors(query.text, list(vendors), self.retriever.idf, k=REFUSAL.never_mentioned_terms)
@@ -427,7 +427,8 @@ class Assistant:
             vector = np.asarray(retrieval.query_vector, dtype=np.float32)
         else:
             vector = np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
-        evidence = self.quoter.compose(query, retrieval.results, vector, list(vendors), survey, rules=rules)
+        shape = "survey" if survey else ""
+        evidence = self.quoter.compose(query, retrieval.results, vector, list(vendors), shape, rules=rules)
         timings["compose_s"] = time.perf_counter() - mark
         timings["best_quote"] = evidence.best
         return evidence
@@ -443,6 +444,7 @@ class Assistant:
         rules: Rules,
     ) -> Answer:
         """The quote answer, or the refusal when the evidence is too weak or lacks what was asked."""
+        base = replace(base, strategy=evidence.strategy, adjustments=evidence.adjustments)
         low = evidence.best < self.settings.min_answer_score
         if not evidence.sentences or (low and rules.on("refuse.low_score")):
             return self._refuse(base, results, started, timings)
@@ -479,8 +481,10 @@ class Assistant:
     def _search(self, query: Query, question: str, filters: Filters, rules: Rules) -> Retrieval:
         """The hybrid search; a definition or difference also searches each asked term on its own, so that a
         glossary entry or a definitions section is among the passages quoted."""
+        from assistant.answering import needs
+
         retrieval = self.retriever.search(question, filters, k=max(self.settings.top_k, QUOTE.passages))
-        if query.kind not in ("definition", "difference") or not query.terms or not rules.on("retrieval.definitions"):
+        if "definitions" not in needs(query) or not rules.on("retrieval.definitions"):
             return retrieval
         seen = {r.chunk.id for r in retrieval.results}
         extra: list[ScoredChunk] = []

@@ -306,6 +306,11 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     rules: tuple[str, ...] = ()
     """The named answer rules (assistant/rules.py) that fired for this answer."""
+    strategy: str = ""
+    """The answer strategy (assistant/answering/strategies) that composed the quoted evidence ("definition", "list",
+    "plain" ...); "" when none did (a comparison, an empty question)."""
+    adjustments: tuple[str, ...] = ()
+    """The score adjustments (rule names) that changed the score of a quoted unit: what chose its sentences."""
     corrections: tuple[Correction, ...] = ()
     """Misspelt words of the question and the words searched instead (assistant/spelling.py): the question
     searched is `standalone_question`, the one typed `question`."""

@@ -33,7 +33,7 @@ from assistant.runtime import go_offline  # noqa: E402
 
 go_offline()
 
-from assistant.compose import unit_texts  # noqa: E402
+from assistant.answering import unit_texts  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embeddings import Embedder  # noqa: E402
 from assistant.index import Index  # noqa: E402

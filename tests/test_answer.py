@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from assistant import answer as logic
-from assistant import compose
+from assistant import answering
+from assistant.answering.strategies.plain import pick
 from assistant.followup import is_followup, resolve
 from assistant.tuning import QUOTE
 from assistant.types import Chunk, Citation, ScoredChunk, Sentence
@@ -61,7 +62,7 @@ def test_injection_sentences_are_removed_from_passages() -> None:
 
 def test_units_skip_questions_and_keep_lead_ins_with_their_items() -> None:
     results = [chunk("Who decides?\nA quality agreement must cover:\n- change control\n- complaints\nShort.")]
-    units = compose.units_of([r.chunk for r in results])
+    units = answering.units_of([r.chunk for r in results])
     assert not any(u.text.endswith("?") for u in units)
     lead = next(u for u in units if u.form == "lead")
     assert lead.text == "A quality agreement must cover:"
@@ -70,14 +71,14 @@ def test_units_skip_questions_and_keep_lead_ins_with_their_items() -> None:
 
 
 def test_pick_keeps_close_runners_up_and_leads_with_the_best_passage() -> None:
-    units = compose.units_of(
+    units = answering.units_of(
         [
             chunk("The owner's quality unit releases the batch for sale.", 1).chunk,
             chunk("The qualified person certifies each batch in the EU. Parking is free on Sundays.", 2).chunk,
         ]
     )
     scores = [0.86, 0.9, 0.3]
-    picked = compose.pick(units, scores, QUOTE)
+    picked = pick(units, scores, QUOTE)
     assert [units[i].text for i in picked] == [
         "The qualified person certifies each batch in the EU.",
         "The owner's quality unit releases the batch for sale.",

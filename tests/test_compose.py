@@ -3,8 +3,8 @@ vendors are named first. Similarities are given, so each test says exactly what 
 
 from __future__ import annotations
 
-from assistant import compose
-from assistant.compose import Context
+from assistant import answering
+from assistant.answering import Context
 from assistant.questions import Query, analyse
 from assistant.types import Chunk
 
@@ -17,13 +17,13 @@ def passage(text: str, n: int = 1, section: str = "Section", vendor: str | None 
 def run(
     query: Query, chunks: list[Chunk], sims: dict[str, float] | None = None, headed: tuple[int, ...] = (), **ctx: object
 ) -> list[str]:
-    units = compose.units_of(chunks, headed=headed)
+    units = answering.units_of(chunks, headed=headed)
     given = sims or {}
     similarity = [given.get(u.text, 0.5) for u in units]
     context = Context(chunks, [1.0] * len(chunks), **ctx)  # type: ignore[arg-type]
     if query.kind == "vendors":
-        return [p.text for p in compose.survey(query, units, similarity, context).pieces]
-    return [p.text for p in compose.compose(query, units, similarity, context).pieces]
+        context.shape = "survey"
+    return [p.text for p in answering.compose(query, units, similarity, context).pieces]
 
 
 def test_a_definition_leads_with_the_defining_sentence_not_the_most_similar_one() -> None:
@@ -94,7 +94,7 @@ def test_the_steps_of_a_whole_document_come_from_its_key_points_and_its_types_fr
         "- Start with a joint team and an approved protocol.\n- Gap analysis drives actions.", 4, "Key points"
     )
     chunks = [intro, team, gaps, summary]
-    assert compose.is_summary(summary, intro) and not compose.is_summary(gaps, intro)
+    assert answering.is_summary(summary, intro) and not answering.is_summary(gaps, intro)
 
     def answer(question: str) -> list[str]:
         return run(analyse(question), chunks, outlines={0: [1, 2]}, summaries={0: [3]})
@@ -143,14 +143,14 @@ def test_a_list_right_under_its_heading_has_the_heading_as_its_lead_in() -> None
         "- Scope of the transfer.\n- Acceptance criteria.", 1, "The protocol > Typical protocol contents"
     )
     intro = passage("The protocol is the approved plan for the transfer.", 2, "The protocol > What the protocol is for")
-    units = compose.units_of([contents, intro], headed=(0,))
+    units = answering.units_of([contents, intro], headed=(0,))
     assert (units[0].text, units[0].form, units[0].heading, units[0].items) == (
         "Typical protocol contents:",
         "lead",
         True,
         (1, 2),
     )
-    pieces = compose.compose(
+    pieces = answering.compose(
         analyse("What should a tech transfer protocol contain?"),
         units,
         [0.6, 0.5, 0.5, 0.7],
@@ -161,7 +161,7 @@ def test_a_list_right_under_its_heading_has_the_heading_as_its_lead_in() -> None
         ("Scope of the transfer.", False, True),
         ("Acceptance criteria.", False, True),
     ]
-    assert compose.units_of([contents])[0].form == "item"  # a chunk not known to open its section: no heading
+    assert answering.units_of([contents])[0].form == "item"  # a chunk not known to open its section: no heading
 
 
 def test_an_item_quoted_alone_does_not_bring_a_heading_made_lead_in() -> None:
@@ -188,7 +188,7 @@ def test_a_negated_question_is_answered_by_the_negated_sentence() -> None:
 
 def test_an_other_heading_continues_the_list_of_its_siblings() -> None:
     other = passage("- Capacity competition.\n- Hidden subcontracting.", 1, "Risks of outsourcing > Other risks")
-    lead = compose.units_of([other], headed=(0,))[0]
+    lead = answering.units_of([other], headed=(0,))[0]
     assert (lead.text, lead.heading, lead.anaphoric) == ("Other risks:", True, True)
 
 
@@ -214,7 +214,7 @@ def test_a_sentence_announcing_a_table_is_the_lead_in_of_its_rows() -> None:
         "Step: 1. Batch execution | Usually done by: CMO production\n"
         "Step: 2. QC testing | Usually done by: CMO QC"
     )
-    units = compose.units_of([passage(text, 1)])
+    units = answering.units_of([passage(text, 1)])
     lead = next(u for u in units if u.form == "lead")
     assert lead.text == "The table shows a common split."
     assert [units[i].text.split(" | ")[0] for i in lead.items] == ["Step: 1. Batch execution", "Step: 2. QC testing"]
@@ -290,16 +290,16 @@ def test_a_sentence_cut_at_a_chunk_edge_is_not_quoted() -> None:
         "The heads of Production and Quality Control must be independent from each other. Some of the duties "
         "described in 2.7 and 2.8 are shared with the Head of Quality Control and"
     )
-    assert [u.text for u in compose.units_of([passage(text, 1)])] == [
+    assert [u.text for u in answering.units_of([passage(text, 1)])] == [
         "The heads of Production and Quality Control must be independent from each other."
     ]
     legal = "The record should include:\n- the intended use of the software; and\n- the result of the risk analysis."
-    assert [u.text for u in compose.units_of([passage(legal, 1)])][1] == "the intended use of the software; and"
+    assert [u.text for u in answering.units_of([passage(legal, 1)])][1] == "the intended use of the software; and"
 
 
 def test_a_sentence_wrapped_onto_the_next_line_is_quoted_whole() -> None:
     text = "Granula avoids sterile products of any\nkind. We also do not make Phase 1 supplies.\n- tablets\n- pills"
-    units = compose.units_of([passage(text, 1)])
+    units = answering.units_of([passage(text, 1)])
     assert [u.text for u in units][:2] == [
         "Granula avoids sterile products of any kind.",
         "We also do not make Phase 1 supplies.",
@@ -324,11 +324,11 @@ def test_rows_without_their_lead_in_do_not_read_as_items_of_the_list_before_them
         "A release package often contains:\n- a certificate of analysis;\n- a certificate of conformance.", 1
     )
     rows = passage("Step: 5 | Done by: CMO QA approves the batch\nStep: 6 | Done by: CMO QA issues certificates", 2)
-    units = compose.units_of([package, rows])
+    units = answering.units_of([package, rows])
     sims = [0.9 if u.form == "lead" or u.passage == 1 else 0.1 for u in units]
     context = Context([package, rows], [1.0, 1.0])
     question = analyse("Can we release the batch on those two certificates?")
-    pieces = compose.compose(question, units, sims, context).pieces
+    pieces = answering.compose(question, units, sims, context).pieces
     assert [(p.text, p.item) for p in pieces] == [
         ("A release package often contains:", False),
         ("a certificate of analysis;", True),
@@ -352,7 +352,7 @@ def test_the_asking_sentence_picks_the_list_not_the_scene_set_before_it() -> Non
 
 
 def test_a_sentence_opening_with_a_connective_needs_what_came_before() -> None:
-    unit = compose.units_of([passage("On the other hand, email software is not validated.", 1)])[0]
+    unit = answering.units_of([passage("On the other hand, email software is not validated.", 1)])[0]
     assert unit.anaphoric
 
 
@@ -384,8 +384,8 @@ def test_a_negated_list_question_is_not_answered_by_a_list_of_what_is_done() -> 
 
 def test_a_term_matches_with_one_word_between_its_words() -> None:
     chunks = [passage("- FDA Form 483 (Inspectional Observations): the list of observations given at the end.", 1)]
-    units = compose.units_of(chunks)
-    assert compose.defines(units[0], ["FDA 483"], chunks[0], True) > 0
+    units = answering.units_of(chunks)
+    assert answering.defines(units[0], ["FDA 483"], chunks[0], True) > 0
 
 
 def test_a_sentence_opening_with_this_brings_its_antecedent() -> None:
@@ -466,8 +466,8 @@ def test_a_superlative_compares_the_stated_figures_of_the_thing_asked() -> None:
 def test_evidence_without_the_asked_kind_of_fact_is_flagged() -> None:
     chunks = [passage("Aseptix fills vials on five isolator lines. No prices are quoted in this document.")]
     query = analyse("How much does Aseptix charge per vial?")
-    composed = compose.compose(query, compose.units_of(chunks), [0.6, 0.5], Context(chunks, [1.0]))
-    assert compose.evidence_lacks(query, composed.pieces, chunks, []) == "price"
+    composed = answering.compose(query, answering.units_of(chunks), [0.6, 0.5], Context(chunks, [1.0]))
+    assert answering.evidence_lacks(query, composed.pieces, chunks, []) == "price"
 
 
 def test_an_item_brings_its_lead_in_and_the_sentence_the_lead_in_refers_to() -> None:
@@ -492,20 +492,20 @@ def test_a_list_cut_at_a_chunk_boundary_keeps_its_lead_in() -> None:
         ),
         passage("ii. To approve and monitor any contract analysts;\niii. To ensure validations are done;", 2),
     ]
-    units = compose.units_of(chunks, continues={1: 0})
+    units = answering.units_of(chunks, continues={1: 0})
     lead = next(u for u in units if u.form == "lead")
     assert [units[i].text for i in lead.items] == [
         "To approve specifications;",
         "To approve and monitor any contract analysts;",
         "To ensure validations are done;",
     ]
-    alone = compose.units_of(chunks)  # not stitched: the second chunk's items have no lead-in
+    alone = answering.units_of(chunks)  # not stitched: the second chunk's items have no lead-in
     assert [len(u.items) for u in alone if u.form == "lead"] == [1]
 
 
 def test_a_key_figure_line_is_a_statement_not_a_caption() -> None:
     chunks = [passage("Table 1. Sites and staff\n1,150 employees in Switzerland and India\nOur people", 1)]
-    assert [u.text for u in compose.units_of(chunks)] == ["1,150 employees in Switzerland and India"]
+    assert [u.text for u in answering.units_of(chunks)] == ["1,150 employees in Switzerland and India"]
 
 
 def test_a_notice_about_the_document_is_not_an_answer() -> None:
@@ -543,7 +543,7 @@ def test_a_table_after_a_lead_in_is_its_list() -> None:
             1,
         )
     ]
-    lead = next(u for u in compose.units_of(chunks) if u.form == "lead")
+    lead = next(u for u in answering.units_of(chunks) if u.form == "lead")
     assert len(lead.items) == 2
 
 
@@ -561,16 +561,16 @@ def test_a_brochure_fact_line_is_not_a_definition() -> None:
 
 
 def test_a_figure_about_something_else_or_from_another_vendor_does_not_answer() -> None:
-    pieces = [compose.Piece("Serialized packs shipped: 212 million", (0,))]
+    pieces = [answering.Piece("Serialized packs shipped: 212 million", (0,))]
     chunks = [passage("Serialized packs shipped: 212 million", 1, "Quality facts", vendor="PackSure")]
     query = analyse("What is PackSure's on-time-in-full delivery rate?")
-    about = compose.measured(query.text, ["PackSure"])
-    assert compose.evidence_lacks(query, pieces, chunks, ["PackSure"], owners=["PackSure"], about=about) == "number"
-    rate = [compose.Piece("On-time-in-full delivery: 97% in 2025", (0,))]
+    about = answering.measured(query.text, ["PackSure"])
+    assert answering.evidence_lacks(query, pieces, chunks, ["PackSure"], owners=["PackSure"], about=about) == "number"
+    rate = [answering.Piece("On-time-in-full delivery: 97% in 2025", (0,))]
     guide = [passage("On-time-in-full delivery: 97% in 2025", 1, "KPIs")]
-    assert compose.evidence_lacks(query, rate, guide, ["PackSure"], owners=["PackSure"], about=about) == "number"
+    assert answering.evidence_lacks(query, rate, guide, ["PackSure"], owners=["PackSure"], about=about) == "number"
     own = [passage("On-time-in-full delivery: 97% in 2025", 1, "KPIs", vendor="PackSure")]
-    assert compose.evidence_lacks(query, rate, own, ["PackSure"], owners=["PackSure"], about=about) is None
+    assert answering.evidence_lacks(query, rate, own, ["PackSure"], owners=["PackSure"], about=about) is None
 
 
 def test_the_best_sentence_brings_the_detail_that_follows_it_in_its_passage() -> None:

@@ -150,6 +150,16 @@ def test_the_panel_folds_away_why_these_sentences_were_chosen_or_none_answered()
     assert names == ["kind.who", "score.party", "strategy.asides"]  # question, score, strategy; unknown names left out
     assert "favour units naming a party" in why
     assert 'class="cmo-why"' not in final_panel(reply_for(answer(rules=())), 0.2)
+    # composed by a strategy: it is named, and of the adjustments only those that changed a quoted sentence's score
+    chosen = answer(
+        kind="who",
+        rules=("kind.who", "score.anaphor", "score.party"),
+        strategy="who",
+        adjustments=("score.party",),
+    )
+    why = final_panel(reply_for(chosen), 0.2)
+    assert "Composed by the <code>who</code> strategy: " in why and "runners-up name a party" in why
+    assert re.findall(r"<code>([^<]+)</code>", why[why.index("The rules behind it") :]) == ["kind.who", "score.party"]
     refusal = answer(refused=True, citations=(), rules=("refuse.low_score",))
     refused = final_panel(reply_for(refusal), 0.2)
     assert "<summary>Why not answered</summary>" in refused and "<code>refuse.low_score</code>" in refused

@@ -222,7 +222,7 @@ def test_a_frame_naming_a_place_or_a_case_stays_before_an_instruction() -> None:
 
 
 def test_what_a_figure_question_measures_leaves_out_the_document_it_names() -> None:
-    from assistant.compose import measured
+    from assistant.answering import measured
 
     question = "From what I've read in Assessing Audit Fees Under the Supplier Act of 2022, when are fees due?"
     about = measured(question, [])

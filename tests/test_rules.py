@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import compose
-from assistant.compose import Context
+from assistant import answering
+from assistant.answering import Context
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.questions import analyse
@@ -26,6 +26,9 @@ def test_names_are_unique_and_each_has_a_site_in_the_code() -> None:
     assert len(KNOWN) == len(RULES)
     source = "\n".join(p.read_text() for p in PACKAGE.rglob("*.py") if p.name != "rules.py")
     asked = set(re.findall(r"\.on\(\s*\"([a-z_.]+)\"\s*\)", source))  # a call the formatter wrapped counts
+    # the score adjustments' registry and the strategies name their rules; the engine asks them
+    asked |= set(re.findall(r"Adjustment\(\s*\"([a-z_.]+)\"", source))
+    asked |= set(re.findall(r"^\s+rule = \"([a-z_.]+)\"$", source, re.M))
     assert asked == set(KNOWN)  # every registered rule is asked somewhere, and nothing unregistered is
 
 
@@ -70,12 +73,12 @@ def test_switching_off_a_score_adjustment_changes_the_answer() -> None:
         "inspection history are invented."
     )
     chunks = [passage(notice + "\nDate: March 2024 | Authority: HPRA | Site: Cork | Outcome: Satisfactory", 1, "Acme")]
-    units = compose.units_of(chunks)
+    units = answering.units_of(chunks)
     sims = [0.8 if u.text == notice else 0.5 for u in units]
     query = analyse("Has Acme Fill been inspected, and with what outcome?")
 
     def first(rules: Rules) -> str:
-        return compose.compose(query, units, sims, Context(chunks, [1.0], rules=rules)).pieces[0].text
+        return answering.compose(query, units, sims, Context(chunks, [1.0], rules=rules)).pieces[0].text
 
     assert first(ALL_ON).startswith("Date: March 2024")
     tracked = ALL_ON.tracking()
@@ -86,9 +89,9 @@ def test_switching_off_a_score_adjustment_changes_the_answer() -> None:
 
 def test_a_rule_that_does_not_fire_is_not_recorded() -> None:
     chunks = [passage("Batches are released by the owner's qualified person after review of the record.", 1)]
-    units = compose.units_of(chunks)
+    units = answering.units_of(chunks)
     tracked = ALL_ON.tracking()
-    compose.compose(
+    answering.compose(
         analyse("How are batches released?"), units, [0.5] * len(units), Context(chunks, [1.0], rules=tracked)
     )
     assert "score.notice" not in (tracked.fired or set()) and "score.footnote" not in (tracked.fired or set())

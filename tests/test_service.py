@@ -205,6 +205,7 @@ def test_cli_json_answer_and_batch_mode(corpus_index: tuple[Index, Settings], tm
     assert data["refused"] is False and any(c["source"] == RELEASE_DOC for c in data["citations"])
     why = {rule["name"]: rule for rule in data["why"]}  # the named rules that fired, each with what it does
     assert data["kind"] == "who" and why["kind.who"]["sort"] == "question" and why["kind.who"]["does"]
+    assert data["strategy"]["shape"] == "who" and "party" in data["strategy"]["does"]  # what composed the quotes
 
     questions = tmp_path / "in.jsonl"
     questions.write_text(
