@@ -312,8 +312,11 @@ def _analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) 
     text = " ".join(question.split())
     bare = re.sub(r"^(?:(?:ok|okay|so|and|also|please|hi|hello)[,\s]+)+", "", text, flags=re.I).strip()
     bare = re.sub(r"^(?:new\s+hire\s+question|quick\s+question|question)\s*:\s*", "", bare, flags=re.I)
+    unframed = without_source(bare)  # a title's words ("... User Fee Amendments") ask for nothing
+    if unframed != bare and rules.on("question.source_frame"):
+        bare = unframed  # "According to <title> Should all ...?" asks "Should all ...?"
     last = last_question(bare)
-    wants = wants_of(without_source(bare))  # a title's words ("... User Fee Amendments") ask for nothing
+    wants = wants_of(unframed)
     if wants and not rules.on("question.wants"):
         wants = ()
     superlative: Literal["max", "min"] | None = None
