@@ -52,7 +52,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "question.source_frame",
         "question",
-        "a frame naming a document ('According to <title>, what ...') is left out of searching and scoring",
+        "a frame naming a document ('According to <title>, what ...') is left out of searching, scoring and the kind",
         "retrieval",
         tracked=False,
     ),
@@ -82,6 +82,12 @@ RULES: tuple[Rule, ...] = (
     Rule("strategy.outline", "strategy", "a list answer may be a section intro with its subsections", "answering"),
     Rule("strategy.summary", "strategy", "a sequence question quotes a section's 'Key points' list", "answering"),
     Rule("strategy.figure_first", "strategy", "a figure answer starts at the unit stating the figure", "answering"),
+    Rule(
+        "strategy.yesno",
+        "strategy",
+        "a yes/no answer leads with its passage's own reply ('No.') when it quotes the sentence the reply opens",
+        "answering",
+    ),
     Rule(
         "strategy.continuation",
         "strategy",

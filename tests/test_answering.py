@@ -97,3 +97,33 @@ def test_the_passages_a_strategy_needs_are_read_only_for_questions_it_applies_to
     assert "definitions" in answering.needs(analyse("What is a CMO?"))
     assert answering.needs(analyse("Who releases a batch made by a CMO?")) == frozenset()
     assert answering.needs(Query("capacity", "other"), shape="cell") == frozenset()
+
+
+def test_a_yes_no_answer_leads_with_the_documents_own_reply_only_before_the_sentence_it_opens() -> None:
+    question = analyse("According to the GLP Questions and Answers, do the GLPs apply to studies on cosmetics?")
+    assert question.kind == "yesno"  # the frame naming the document is not the question
+    cosmetics = passage(
+        "No. Such studies on cosmetics are not carried out in support of a marketing permit. However, the GLPs "
+        "represent good quality control.",
+        1,
+        "Answer 1",
+    )
+    answer = composed(
+        question, [cosmetics], {"Such studies on cosmetics are not carried out in support of a marketing permit.": 0.8}
+    )
+    assert answer.strategy == "yesno"
+    assert (
+        answer.pieces[0].text == "No. Such studies on cosmetics are not carried out in support of a marketing permit."
+    )
+    # the best sentence is not the one the reply opens: the reply is not quoted, and the plain answer stands
+    other = passage(
+        "Yes. Toxicology studies need a written protocol. Studies on cosmetics are reviewed by the sponsor's "
+        "toxicologist.",
+        2,
+        "Answer 2",
+    )
+    sims = {"Studies on cosmetics are reviewed by the sponsor's toxicologist.": 0.9}
+    sims["Toxicology studies need a written protocol."] = 0.05
+    later = composed(question, [other], sims)
+    assert later.strategy == "plain"
+    assert [p.text for p in later.pieces] == ["Studies on cosmetics are reviewed by the sponsor's toxicologist."]

@@ -3,8 +3,8 @@
 - `units`: passages split into quotable units, and the pieces an answer is made of.
 - `adjustments`: the one registry of score adjustments (a unit's bonuses and penalties beyond its meaning,
   shared terms and passage rank); no strategy imports it.
-- `strategies`: one per answer shape (definition, difference, list or steps, who, figure, vendor survey,
-  comparison cell, plain). Each says whether it applies, which passages it needs and how it composes.
+- `strategies`: one per answer shape (definition, difference, list or steps, who, yes/no, figure, vendor
+  survey, comparison cell, plain). Each says whether it applies, which passages it needs and how it composes.
 - `engine`: scores once, tries the strategies in order; the plain answer stands when no other is confident.
 - `figures`: whether the chosen pieces state the kind of fact asked for (evidence of presence before a refusal).
 

@@ -14,7 +14,7 @@ from assistant.answering.adjustments import ADJUSTMENTS, Scored, score_units
 from assistant.answering.base import Composition, Context, Strategy
 from assistant.answering.strategies.definition import Definition, Difference
 from assistant.answering.strategies.listing import Listing
-from assistant.answering.strategies.plain import Cell, Figure, Plain, Who
+from assistant.answering.strategies.plain import Cell, Figure, Plain, Who, YesNo
 from assistant.answering.strategies.survey import Survey
 from assistant.answering.units import Piece, Unit
 from assistant.questions import Query
@@ -26,6 +26,7 @@ STRATEGIES: tuple[Strategy, ...] = (
     Definition(),
     Listing(),
     Who(),
+    YesNo(),
     Figure(),
     Plain(),
 )

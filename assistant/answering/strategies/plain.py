@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from assistant.answering.base import Context, Rescore, Strategy
 from assistant.answering.terms import PARTY, weighted_overlap
@@ -88,6 +89,48 @@ class Figure(Strategy):
         return plain(query, units, scores, ctx, order=lambda chosen: figure_first(query, units, chosen))
 
 
+_REPLY = re.compile(
+    r"^(?:yes|no|not\s+necessarily|not\s+always|generally,?\s+(?:yes|no)|in\s+general,?\s+(?:yes|no))[.;]\s+", re.I
+)
+"""The short reply a document's answer to a yes/no question opens with ("No. Such studies are ..."): too short to
+be a unit of its own."""
+
+
+def reply_before(unit: Unit, ctx: Context) -> str:
+    """The reply its passage opens with, when the unit is the sentence right after it; else ""."""
+    text = ctx.passages[unit.passage].text.lstrip()
+    match = _REPLY.match(text)
+    if match is None or not text[match.end() :].startswith(unit.text):
+        return ""
+    return text[: match.end()].strip()
+
+
+class YesNo(Strategy):
+    """ "Is/Does/Can ...?": a plain answer that leads with the passage's own reply ("No.") when its first quoted
+    sentence is the one the reply opens. A reply is never quoted without that sentence: a bare "Yes." from another
+    passage may answer another question."""
+
+    shape = "yesno"
+    rule = "strategy.yesno"
+
+    def applies(self, query: Query, ctx: Context) -> bool:
+        return query.kind == "yesno"
+
+    def compose(
+        self, query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context, rescore: Rescore
+    ) -> list[Piece]:
+        pieces = plain(query, units, scores, ctx, order=_figure_order(query, units, ctx))
+        lead = pieces[0] if pieces else None
+        reply = reply_before(units[lead.unit], ctx) if lead is not None and lead.unit is not None else ""
+        if lead is None or not reply:
+            return []  # no reply of the document's own: the plain answer stands
+        return [replace(lead, text=f"{reply} {lead.text}"), *pieces[1:]]
+
+
+def _names_party(unit: Unit) -> bool:
+    return bool(PARTY.search(unit.text))
+
+
 class Who(Strategy):
     """ "Who ...?": a plain answer whose runners-up name a party (the party words score higher already); when the
     question also asks for a figure, it starts at the unit stating it."""
@@ -100,12 +143,7 @@ class Who(Strategy):
     def compose(
         self, query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context, rescore: Rescore
     ) -> list[Piece]:
-        def order(chosen: list[int]) -> list[int]:
-            if query.wants and ctx.rules.on("strategy.figure_first"):
-                return figure_first(query, units, chosen)
-            return chosen
-
-        return plain(query, units, scores, ctx, also=lambda unit: bool(PARTY.search(unit.text)), order=order)
+        return plain(query, units, scores, ctx, also=_names_party, order=_figure_order(query, units, ctx))
 
 
 def pick(
@@ -230,6 +268,13 @@ def continued(
     return sorted(
         set(chosen) | set(added), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
     )
+
+
+def _figure_order(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[list[int]], list[int]] | None:
+    """For another shape's question that also asks for a figure: start at the unit stating it (as Figure does)."""
+    if not query.wants or not ctx.rules.on("strategy.figure_first"):
+        return None
+    return lambda chosen: figure_first(query, units, chosen)
 
 
 def figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> list[int]:
