@@ -584,3 +584,11 @@ def test_the_best_sentence_brings_the_detail_that_follows_it_in_its_passage() ->
     pieces = run(analyse("Who may the ERP system allow to release batches?"), chunks, sims)
     assert pieces[:2] == [answer, detail]
     assert "Computerised systems need a supplier audit." not in pieces
+
+
+def test_who_signs_off_is_answered_by_the_party_holding_the_decision_not_by_shared_words() -> None:
+    mismatch = passage("Registration mismatch: the CMO makes the batch correctly by its own standards.", 1)
+    decision = passage("The owner's quality unit makes the final decision to release or reject the batch.", 2)
+    sims = {mismatch.text: 0.62, decision.text: 0.55}
+    pieces = run(analyse("who signs off on batches the cmo makes?"), [mismatch, decision], sims)
+    assert pieces[0] == decision.text

@@ -48,6 +48,9 @@ class Asked:
     negative: bool
     asked: str
     """The asking sentence (the last question of the text)."""
+    decides: bool
+    """The question asks who holds a responsibility ("who signs off on ...", "who decides ..."): a unit naming one
+    ("makes the final decision", "approves") does what is asked in other words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +113,10 @@ def _figure(a: Asked, s: Seen) -> float | None:
 def _party(a: Asked, s: Seen) -> float | None:
     if a.query.kind != "who" or not PARTY.search(s.unit.text):
         return None
+    responsible = bool(_RESPONSIBILITY.search(s.unit.text))
     does = not a.query.action or stem_of(a.query.action) in set(content_terms(s.unit.text))
-    return a.ctx.compose.party * (does + bool(does and _RESPONSIBILITY.search(s.unit.text)))
+    does = does or (a.decides and responsible)
+    return a.ctx.compose.party * (does + (does and responsible))
 
 
 def _negation(a: Asked, s: Seen) -> float | None:
@@ -179,6 +184,7 @@ def score_units(query: Query, units: Sequence[Unit], sims: Sequence[float], ctx:
         not _ABOUT_NOTICES.search(query.text),
         query.negative,
         last_question(query.text),
+        bool(_RESPONSIBILITY.search(last_question(query.text))),
     )
     matched = searched_text(query.text, rules)
     values: list[float] = []
