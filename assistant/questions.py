@@ -130,10 +130,13 @@ _WANT_DATE = re.compile(
     re.I,
 )
 _DECIDE = re.compile(
-    r"\b(?:decide|determine|set|choose|agree|define|work\s+out|calculate|judge)s?\s+(?:on\s+)?"
-    r"(?:how\s+(?:often|long|many|much|soon)|when|what)\b[^?.;]*",
+    r"\b(?:decid(?:e|es|ed|ing)|determin(?:e|es|ed|ing)|set(?:s|ting)?|choos(?:e|es|ing)|agree(?:s|d|ing)?|"
+    r"defin(?:e|es|ed|ing)|work(?:s|ing)?\s+out|calculat(?:e|es|ed|ing)|judg(?:e|es|ed|ing)|prioriti[sz](?:e|es|ing))"
+    r"\s+(?:on\s+)?(?:how\s+(?:often|long|many|much|soon)|when|what|which)\b[^?.;]*",
     re.I,
 )
+"""An embedded question ("... for deciding which of our suppliers to audit first", "how do we decide how often
+..."): what it names is what the decision is about, not the fact the question asks for."""
 _WANT_FREQUENCY = re.compile(r"\bhow\s+(?:often|frequently)\b|\bhow\s+many\s+times\b", re.I)
 _WANT_NUMBER = re.compile(
     r"\bhow\s+(?:many|much|large|big|high|low)\b|\b(?:maximum|minimum|max|min)\s+number\b"
@@ -334,7 +337,7 @@ def _analyse(question: str, vendors: Sequence[str] = (), rules: Rules = ALL_ON) 
         if found is not None:
             return replace(found, text=text)
     named_vendor = any(v.lower() in last.lower() or v.split()[0].lower() in last.lower().split() for v in vendors)
-    if _VENDORS.search(last) and not named_vendor and rules.on("kind.vendors"):
+    if _VENDORS.search(_DECIDE.sub(" ", last)) and not named_vendor and rules.on("kind.vendors"):
         return Query(text, "vendors", wants=wants, superlative=superlative, target=target, aspects=aspects_of(last))
     # "who does what" asks how the work is split
     if _WHO.search(last) and not _SPLIT_OF_ROLES.search(last) and rules.on("kind.who"):

@@ -227,3 +227,10 @@ def test_what_a_figure_question_measures_leaves_out_the_document_it_names() -> N
     question = "From what I've read in Assessing Audit Fees Under the Supplier Act of 2022, when are fees due?"
     about = measured(question, [])
     assert about and not about & {"assess", "audit", "act", "2022", "read", "supplier"}
+
+
+def test_an_embedded_question_names_what_is_decided_not_the_fact_asked_for() -> None:
+    tool = analyse("Which Q9 tool is the best fit for deciding which of our 40 suppliers and CMOs to audit first?")
+    assert tool.kind != "vendors" and "companies" not in tool.wants  # it asks for a tool, not for companies
+    assert analyse("how do we decide how often to audit our CMOs?").wants == ()
+    assert analyse("Which CMOs can fill vials?").wants == ("companies",)  # asked in the main clause, it is wanted
