@@ -202,6 +202,7 @@ def test_answer_streams_with_cited_sources(page: Any) -> None:
     assert not why.locator("ul").is_visible()
     why.locator("summary").click()
     assert "kind.list" in why.locator("ul").inner_text()
+    assert "Composed by the list strategy" in why.inner_text()  # the answer shape that chose the sentences
     page.screenshot(path=str(ARTIFACTS / "ui-answer.png"))
 
 
