@@ -413,17 +413,22 @@ def scope_conflicts(sentence: Reading, best: Reading, passage: Sequence[Reading]
     return out
 
 
-def thing_conflicts(sentence: Reading, best: Reading, passage: Sequence[Reading]) -> list[str]:
+def thing_conflicts(
+    sentence: Reading, best: Reading, passage: Sequence[Reading], about: frozenset[str] = frozenset()
+) -> list[str]:
     """A modifier the passage does not have, put into or onto one of its terms: "computerized operating
-    system" for "computerized system", "packaging material" for "raw material"."""
+    system" for "computerized system", "packaging material" for "raw material". A modifier naming what the whole
+    document is about (`about`: its title's stems) narrows nothing: "drug products" for "products" in a guidance
+    on drugs."""
     known = {s for r in passage for s in r.stems}
+    inserted_known = known | about
     pairs = {p for r in passage for p in _content_pairs(r)}
     best_pairs = _content_pairs(best)
     tokens, stems = sentence.tokens, sentence.stems
     out = []
     for i in range(1, len(tokens) - 1):  # inserted: a w h where the passage has "a h"
         a, w, h = stems[i - 1], stems[i], stems[i + 1]
-        if all(_content(t) for t in tokens[i - 1 : i + 2]) and w not in known and (a, h) in pairs:
+        if all(_content(t) for t in tokens[i - 1 : i + 2]) and w not in inserted_known and (a, h) in pairs:
             out.append(f"thing: '{tokens[i]}' put into '{tokens[i - 1]} {tokens[i + 1]}'")
     for i in range(len(tokens) - 1):  # replaced: w h where the passage's sentence has "a' h"
         w, h = stems[i], stems[i + 1]
@@ -440,8 +445,9 @@ def _content_pairs(reading: Reading) -> set[tuple[str, str]]:
     return {(s[i], s[i + 1]) for i in range(len(t) - 1) if _content(t[i]) and _content(t[i + 1])}
 
 
-def conflicts(sentence: str, passage: str, tuning: SupportTuning = SUPPORT) -> list[str]:
-    """What the sentence says that the passage does not: changed numbers, parties, negation, scope or thing.
+def conflicts(sentence: str, passage: str, tuning: SupportTuning = SUPPORT, title: str = "") -> list[str]:
+    """What the sentence says that the passage does not: changed numbers, parties, negation, scope or thing (the
+    passage's document `title` says what the whole document is about).
 
     Negation is compared with the passage sentence the sentence follows, only when that sentence holds at least
     `tuning.meaning_alignment` of its terms (a sentence joining several passage sentences has no one polarity to keep).
@@ -453,7 +459,7 @@ def conflicts(sentence: str, passage: str, tuning: SupportTuning = SUPPORT) -> l
         *number_conflicts(reading, readings),
         *party_conflicts(reading, best, readings),
         *scope_conflicts(reading, best, readings),
-        *thing_conflicts(reading, best, readings),
+        *thing_conflicts(reading, best, readings, frozenset(read(title).stems) if title else frozenset()),
     ]
     if share >= tuning.meaning_alignment:
         out.extend(negation_conflicts(reading, best))

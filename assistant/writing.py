@@ -129,6 +129,8 @@ class SentenceChecker:
         self._vectors = embed(self.passages) if self.passages else np.zeros((0, 1), dtype=np.float32)
         self.tuning = tuning
         self._titles = {_bare(t) for t in titles if t.strip()}
+        self._title_of = list(titles) if len(titles) == len(self.passages) else [""] * len(self.passages)
+        """Each passage's document title: what a written modifier may narrow a term to ("drug products")."""
         self.state = Checked()
         self.repeats = 0
         """Repeats cut in a row: the model is looping when this reaches `tuning.stop_after_repeats`."""
@@ -169,7 +171,7 @@ class SentenceChecker:
         parties doing the same, the same numbers, negation, scope and things (`assistant.meaning`)."""
         if not logic.supported(text, self.passages[n - 1], similarity):
             return False
-        reasons = meaning.conflicts(text, self.passages[n - 1])
+        reasons = meaning.conflicts(text, self.passages[n - 1], title=self._title_of[n - 1])
         if reasons and self.rules.on("writing.meaning"):
             self.state.conflicts.setdefault(text, []).extend(reasons)
             return False

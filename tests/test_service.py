@@ -109,8 +109,8 @@ def test_llm_answer_with_no_supported_sentence_falls_back_to_the_quote_answer(as
 
 
 def test_stream_yields_text_then_the_answer(assistant: Assistant) -> None:
-    # (the meaning check drops "reject drug products" against "reject products": an inserted modifier reads as a
-    # changed thing; noted as a known false drop in the closing note of issue 18's session)
+    # (the meaning check drops "reject drug products" against "reject products" unless the passage's document title
+    # names drugs: an inserted modifier reads as a changed thing; tests/test_written_meaning.py)
     assistant._chat_models["openai"] = fake(
         "The quality control unit has the authority to approve or reject products made under contract [1]."
     )

@@ -243,3 +243,18 @@ def test_every_sentence_of_the_shipped_documents_agrees_with_its_own_passage(
             if conflicts(sentence, chunk.text):
                 found[sentence] = conflicts(sentence, chunk.text)
     assert found == {}  # a quote is never a change of meaning (1,192 sentences)
+
+
+def test_a_modifier_naming_what_the_whole_document_is_about_is_no_other_thing(embedder: Embedder) -> None:
+    passage = "The quality control unit has the authority to approve or reject products made under contract."
+    written = "The quality control unit has the authority to approve or reject drug products made under contract."
+    embed = lambda texts: np.asarray(embedder.embed_documents(texts), dtype=np.float32)  # noqa: E731
+    about_drugs = SentenceChecker([passage], embed, titles=["Contract Manufacturing Arrangements for Drugs"])
+    assert about_drugs.check(Sentence(written, (1,))) is not None  # a guidance on drugs: its products are drugs
+    # without a title naming drugs, the inserted word still reads as another thing
+    assert keeps(embedder, passage, written)[0] is False
+    other = SentenceChecker([passage], embed, titles=["Computerised Systems"])
+    operating = (
+        "The quality control unit has the authority to approve or reject operating products made under contract."
+    )
+    assert other.check(Sentence(operating, (1,))) is None
