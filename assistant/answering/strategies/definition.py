@@ -15,7 +15,7 @@ from assistant.textmatch import heading_names, spelled_out, term_pattern
 
 
 class Definition(Strategy):
-    """ "What is X?": the unit that defines X best, then the sentences after it in its paragraph."""
+    """A definition ("What is X?"): the unit that defines X best, then the sentences after it in its paragraph."""
 
     shape = "definition"
     rule = "strategy.definition"
@@ -31,7 +31,7 @@ class Definition(Strategy):
 
 
 class Difference(Strategy):
-    """ "The difference between X and Y": each term's defining unit, in the order asked."""
+    """A difference ("the difference between X and Y"): each term's defining unit, in the order asked."""
 
     shape = "difference"
     rule = "strategy.difference"

@@ -59,7 +59,7 @@ class Plain(Strategy):
         return plain(query, units, scores, ctx)
 
 
-class Cell(Strategy):
+class Cell(Plain):
     """One vendor's evidence on one aspect of a comparison (the comparison searched that vendor's documents only):
     a plain answer with the comparison's tuning, fewer units."""
 
@@ -67,11 +67,6 @@ class Cell(Strategy):
 
     def applies(self, query: Query, ctx: Context) -> bool:
         return ctx.shape == "cell"
-
-    def compose(
-        self, query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context, rescore: Rescore
-    ) -> list[Piece]:
-        return plain(query, units, scores, ctx)
 
 
 class Figure(Strategy):
@@ -106,9 +101,9 @@ def reply_before(unit: Unit, ctx: Context) -> str:
 
 
 class YesNo(Strategy):
-    """ "Is/Does/Can ...?": a plain answer that leads with the passage's own reply ("No.") when its first quoted
-    sentence is the one the reply opens. A reply is never quoted without that sentence: a bare "Yes." from another
-    passage may answer another question."""
+    """A yes/no question ("Is/Does/Can ...?"): a plain answer that leads with the passage's own reply ("No.") when
+    its first quoted sentence is the one the reply opens. A reply is never quoted without that sentence: a bare
+    "Yes." from another passage may answer another question."""
 
     shape = "yesno"
     rule = "strategy.yesno"
@@ -132,7 +127,7 @@ def _names_party(unit: Unit) -> bool:
 
 
 class Who(Strategy):
-    """ "Who ...?": a plain answer whose runners-up name a party (the party words score higher already); when the
+    """A "who" question: a plain answer whose runners-up name a party (the party words score higher already); when the
     question also asks for a figure, it starts at the unit stating it."""
 
     shape = "who"
