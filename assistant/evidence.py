@@ -366,8 +366,8 @@ class Quoter:
             tuple(offered),
             composition.best,
             missing,
-            composition.strategy,
-            composition.adjustments,
+            strategy=composition.strategy,
+            adjustments=composition.adjustments,
         )
 
 
