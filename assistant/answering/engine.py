@@ -12,10 +12,14 @@ from dataclasses import replace
 
 from assistant.answering.adjustments import ADJUSTMENTS, Scored, score_units
 from assistant.answering.base import Composition, Context, Strategy
+from assistant.answering.strategies.comparison import Cell
 from assistant.answering.strategies.definition import Definition, Difference
+from assistant.answering.strategies.figure import Figure
 from assistant.answering.strategies.listing import Listing
-from assistant.answering.strategies.plain import Cell, Figure, Plain, Who, YesNo
+from assistant.answering.strategies.plain import Plain
 from assistant.answering.strategies.survey import Survey
+from assistant.answering.strategies.who import Who
+from assistant.answering.strategies.yes_no import YesNo
 from assistant.answering.units import Piece, Unit
 from assistant.questions import Query
 

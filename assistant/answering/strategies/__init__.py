@@ -1,1 +1,1 @@
-"""One module per family of answer shapes; the engine (assistant.answering.engine) orders them."""
+"""One module per answer shape; the engine (assistant.answering.engine) orders them."""

@@ -1,20 +1,18 @@
-"""The plain answer and its variants: the best unit and its close runners-up, in reading order.
+"""The plain answer: the best unit and its close runners-up, in reading order.
 
-Plain stands when no other strategy applies or is confident. Who, figure and comparison-cell answers are built
-the same way, each with its own test of a runner-up or its own order.
+Plain stands when no other strategy applies or is confident. Who, yes/no, figure and comparison-cell answers are
+built the same way (`plain`), each with its own test of a runner-up, its own order or its own lead.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from assistant.answering.base import Context, Rescore, Strategy
-from assistant.answering.terms import PARTY, weighted_overlap
+from assistant.answering.terms import weighted_overlap
 from assistant.answering.units import Piece, Unit, antecedents, is_notice, list_of, pieces_of, unit_words
 from assistant.chunking import NOTES_SECTION
-from assistant.facts import holds
 from assistant.followup import vendors_in
 from assistant.questions import Query
 from assistant.textmatch import jaccard
@@ -57,88 +55,6 @@ class Plain(Strategy):
         self, query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context, rescore: Rescore
     ) -> list[Piece]:
         return plain(query, units, scores, ctx)
-
-
-class Cell(Plain):
-    """One vendor's evidence on one aspect of a comparison (the comparison searched that vendor's documents only):
-    a plain answer with the comparison's tuning, fewer units."""
-
-    shape = "cell"
-
-    def applies(self, query: Query, ctx: Context) -> bool:
-        return ctx.shape == "cell"
-
-
-class Figure(Strategy):
-    """A question asking for a quantity: a plain answer that starts at the unit stating it."""
-
-    shape = "figure"
-    rule = "strategy.figure_first"
-
-    def applies(self, query: Query, ctx: Context) -> bool:
-        return bool(query.wants)
-
-    def compose(
-        self, query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context, rescore: Rescore
-    ) -> list[Piece]:
-        return plain(query, units, scores, ctx, order=lambda chosen: figure_first(query, units, chosen))
-
-
-_REPLY = re.compile(
-    r"^(?:yes|no|not\s+necessarily|not\s+always|generally,?\s+(?:yes|no)|in\s+general,?\s+(?:yes|no))[.;]\s+", re.I
-)
-"""The short reply a document's answer to a yes/no question opens with ("No. Such studies are ..."): too short to
-be a unit of its own."""
-
-
-def reply_before(unit: Unit, ctx: Context) -> str:
-    """The reply its passage opens with, when the unit is the sentence right after it; else ""."""
-    text = ctx.passages[unit.passage].text.lstrip()
-    match = _REPLY.match(text)
-    if match is None or not text[match.end() :].startswith(unit.text):
-        return ""
-    return text[: match.end()].strip()
-
-
-class YesNo(Strategy):
-    """A yes/no question ("Is/Does/Can ...?"): a plain answer that leads with the passage's own reply ("No.") when
-    its first quoted sentence is the one the reply opens. A reply is never quoted without that sentence: a bare
-    "Yes." from another passage may answer another question."""
-
-    shape = "yesno"
-    rule = "strategy.yesno"
-
-    def applies(self, query: Query, ctx: Context) -> bool:
-        return query.kind == "yesno"
-
-    def compose(
-        self, query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context, rescore: Rescore
-    ) -> list[Piece]:
-        pieces = plain(query, units, scores, ctx, order=_figure_order(query, units, ctx))
-        lead = pieces[0] if pieces else None
-        reply = reply_before(units[lead.unit], ctx) if lead is not None and lead.unit is not None else ""
-        if lead is None or not reply:
-            return []  # no reply of the document's own: the plain answer stands
-        return [replace(lead, text=f"{reply} {lead.text}"), *pieces[1:]]
-
-
-def _names_party(unit: Unit) -> bool:
-    return bool(PARTY.search(unit.text))
-
-
-class Who(Strategy):
-    """A "who" question: a plain answer whose runners-up name a party (the party words score higher already); when the
-    question also asks for a figure, it starts at the unit stating it."""
-
-    shape = "who"
-
-    def applies(self, query: Query, ctx: Context) -> bool:
-        return query.kind == "who"
-
-    def compose(
-        self, query: Query, units: Sequence[Unit], scores: Sequence[float], ctx: Context, rescore: Rescore
-    ) -> list[Piece]:
-        return plain(query, units, scores, ctx, also=_names_party, order=_figure_order(query, units, ctx))
 
 
 def pick(
@@ -263,22 +179,3 @@ def continued(
     return sorted(
         set(chosen) | set(added), key=lambda i: (units[i].passage != primary, units[i].passage, units[i].position)
     )
-
-
-def _figure_order(query: Query, units: Sequence[Unit], ctx: Context) -> Callable[[list[int]], list[int]] | None:
-    """For another shape's question that also asks for a figure: start at the unit stating it (as Figure does)."""
-    if not query.wants or not ctx.rules.on("strategy.figure_first"):
-        return None
-    return lambda chosen: figure_first(query, units, chosen)
-
-
-def figure_first(query: Query, units: Sequence[Unit], chosen: list[int]) -> list[int]:
-    """For a question asking for a figure, the answer starts with the unit that states it: sentences of its
-    passage quoted before it go (unless it needs one as its antecedent)."""
-    wanted = [w for w in query.wants if w != "companies"]
-    holders = [i for i in chosen if any(holds(w, units[i].text) for w in wanted)]
-    if not holders:
-        return chosen
-    first = holders[0]
-    keep = {units[first].previous} if units[first].anaphoric else set()
-    return [i for i in chosen if not (units[i].passage == units[first].passage and i < first and i not in keep)]
