@@ -40,8 +40,10 @@ class RunningServer:
         return self.url + "v1"
 
     def close(self) -> None:
-        """Stop uvicorn (and with it the UI's queue) and wait for the thread."""
+        """Stop uvicorn (and with it the UI's queue) and wait for the thread. Connections still open (a Gradio client's
+        event stream) are not waited for: the graceful wait cost a module's teardown its whole 30 s."""
         self.server.should_exit = True
+        self.server.force_exit = True
         self.thread.join(timeout=30)
         self.demo.close(verbose=False)
 
